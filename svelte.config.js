@@ -9,7 +9,6 @@ const config = {
   kit: {
     adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
     serviceWorker: { register: false },
-    files: { serviceWorker: 'src/service-worker.ts' },
   },
 };
 
