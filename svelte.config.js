@@ -7,7 +7,7 @@ import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 const config = {
   preprocess: vitePreprocess(),
   kit: {
-    adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
+    adapter: adapter({ pages: 'build', assets: 'build', fallback: '200.html', strict: true }),
     serviceWorker: { register: false },
   },
 };

@@ -30,7 +30,7 @@ export default defineConfig({
         navigateFallback: '/',
         navigateFallbackDenylist: [/^\/(auth|healthz|metrics)/],
       },
-      kit: { adapterFallback: 'index.html' },
+      kit: { adapterFallback: '200.html' },
       devOptions: { enabled: false },
     }),
   ],

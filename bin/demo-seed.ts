@@ -1,0 +1,27 @@
+// Turns the deterministic demo site into the sync server's first-start seed: accounts, course roles
+// and one Yjs document per course plus the site directory. Used by `npm start` and the e2e tests.
+import * as Y from 'yjs';
+import { courseJsonToDoc } from '../src/lib/crdt/course-doc.ts';
+import { buildDemoSite, type DemoSite } from '../src/lib/domain/interchange/demo.ts';
+import type { SeedData } from '../sync-server/server.ts';
+
+export function demoSeed(site: DemoSite = buildDemoSite()): SeedData {
+  const actor = { userId: 'system', deviceId: 'seed' };
+  const docs = site.courses.map((c) => {
+    const doc = new Y.Doc();
+    courseJsonToDoc(c.gradebook, doc, actor, { name: c.fullname });
+    return { room: `course/${c.id}`, update: Y.encodeStateAsUpdate(doc) };
+  });
+  return {
+    accounts: site.people.map((p) => ({
+      userId: p.id,
+      username: p.username,
+      password: p.password,
+      siteRole: p.siteRole,
+      displayName: `${p.firstname} ${p.lastname}`,
+    })),
+    courseRoles: site.roles.map((r) => ({ userId: r.userId, courseId: r.courseId, role: r.role })),
+    courses: site.courses.map((c) => ({ id: c.id, name: c.fullname })),
+    docs,
+  };
+}

@@ -1,0 +1,66 @@
+// The device database (Dexie over IndexedDB): Yjs update logs per room, the signed-in session,
+// preferences and read models. Versioned schema; never imported by domain code.
+import Dexie, { type Table } from 'dexie';
+
+export interface YUpdateRow {
+  id?: number;
+  room: string;
+  update: Uint8Array;
+}
+
+export interface SessionUser {
+  id: string;
+  username: string;
+  displayName: string;
+  siteRole: string | null;
+  courses: { courseId: string; role: string; capabilities: string[]; name?: string }[];
+}
+
+export interface SessionRow {
+  key: 'current';
+  user: SessionUser;
+  accessToken: string;
+  refreshToken: string;
+  syncUrl: string;
+  savedAt: number;
+}
+
+export interface PrefRow {
+  key: string;
+  value: unknown;
+}
+
+/** Denormalised course summary for the course list (readable before any document is loaded). */
+export interface CourseSummaryRow {
+  courseId: string;
+  name: string;
+  students: number;
+  items: number;
+  updatedAt: number;
+}
+
+export class MarkbookDB extends Dexie {
+  yupdates!: Table<YUpdateRow, number>;
+  session!: Table<SessionRow, string>;
+  prefs!: Table<PrefRow, string>;
+  courses!: Table<CourseSummaryRow, string>;
+
+  constructor(name = 'markbook') {
+    super(name);
+    // Version history: add a new version() call for every schema change; never edit an old one.
+    this.version(1).stores({
+      yupdates: '++id, room',
+      session: 'key',
+      prefs: 'key',
+      courses: 'courseId',
+    });
+  }
+}
+
+let shared: MarkbookDB | null = null;
+
+/** The app's one database connection. */
+export function database(): MarkbookDB {
+  shared ??= new MarkbookDB();
+  return shared;
+}

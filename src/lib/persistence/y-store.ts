@@ -1,0 +1,68 @@
+// Keeps one Yjs document in IndexedDB: loads every stored update, appends each new one, and
+// compacts the log into a single update once it grows. Never talks to the network.
+import * as Y from 'yjs';
+import type { MarkbookDB } from './db';
+
+/** Compact once this many update rows pile up (y-indexeddb uses 500 as well). */
+const COMPACT_AFTER = 500;
+
+export class YStore {
+  readonly whenLoaded: Promise<void>;
+  private rows = 0;
+  private compacting: Promise<void> | null = null;
+  private destroyed = false;
+  private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === this || this.destroyed) return;
+    this.rows++;
+    void this.db.yupdates.add({ room: this.room, update }).then(() => {
+      if (this.rows >= COMPACT_AFTER && !this.compacting) this.compacting = this.compact().finally(() => (this.compacting = null));
+    });
+  };
+
+  constructor(
+    private readonly db: MarkbookDB,
+    readonly room: string,
+    readonly doc: Y.Doc,
+  ) {
+    this.whenLoaded = this.load();
+  }
+
+  private async load(): Promise<void> {
+    const stored = await this.db.yupdates.where('room').equals(this.room).toArray();
+    this.rows = stored.length;
+    if (stored.length > 0) {
+      Y.transact(this.doc, () => {
+        for (const r of stored) Y.applyUpdate(this.doc, r.update, this);
+      }, this, false);
+    }
+    // Store what the document had before we attached (e.g. created locally), then follow it.
+    const missing = Y.encodeStateAsUpdate(this.doc, stored.length ? Y.encodeStateVectorFromUpdate(Y.mergeUpdates(stored.map((r) => r.update))) : undefined);
+    if (missing.length > 2) {
+      await this.db.yupdates.add({ room: this.room, update: missing });
+      this.rows++;
+    }
+    this.doc.on('update', this.onUpdate);
+  }
+
+  /** Replaces the room's rows by one merged update, atomically. */
+  async compact(): Promise<void> {
+    await this.db.transaction('rw', this.db.yupdates, async () => {
+      const rows = await this.db.yupdates.where('room').equals(this.room).toArray();
+      if (rows.length <= 1) return;
+      const merged = Y.mergeUpdates(rows.map((r) => r.update));
+      await this.db.yupdates.bulkDelete(rows.map((r) => r.id!));
+      await this.db.yupdates.add({ room: this.room, update: merged });
+      this.rows = 1;
+    });
+  }
+
+  /** Number of stored rows (for status and tests). */
+  async storedRows(): Promise<number> {
+    return this.db.yupdates.where('room').equals(this.room).count();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.doc.off('update', this.onUpdate);
+  }
+}

@@ -1,0 +1,92 @@
+// The signed-in person, their tokens and the sync server address, kept in IndexedDB so the app
+// works offline with the last data. View state only: storage goes through persistence/.
+import { database, type SessionUser } from '../persistence/db';
+import { login, logout, refresh } from '../sync/auth-client';
+
+async function loadSyncUrl(): Promise<string> {
+  const db = database();
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store' });
+    if (res.ok) {
+      const cfg = (await res.json()) as { syncUrl?: string };
+      if (cfg.syncUrl) {
+        await db.prefs.put({ key: 'syncUrl', value: cfg.syncUrl });
+        return cfg.syncUrl;
+      }
+    }
+  } catch {
+    /* offline: use the last known address */
+  }
+  const saved = await db.prefs.get('syncUrl');
+  if (typeof saved?.value === 'string') return saved.value;
+  return `ws://${location.hostname}:4174`;
+}
+
+export class SessionState {
+  user = $state<SessionUser | null>(null);
+  syncUrl = $state('');
+  ready = $state(false);
+  error = $state<string | null>(null);
+  private accessToken: string | null = null;
+  private refreshToken: string | null = null;
+  private refreshing: Promise<boolean> | null = null;
+
+  async init(): Promise<void> {
+    this.syncUrl = await loadSyncUrl();
+    const row = await database().session.get('current');
+    if (row) {
+      this.user = row.user;
+      this.accessToken = row.accessToken;
+      this.refreshToken = row.refreshToken;
+    }
+    this.ready = true;
+  }
+
+  token(): string | null {
+    return this.accessToken;
+  }
+
+  async signIn(username: string, password: string): Promise<void> {
+    this.error = null;
+    const r = await login(this.syncUrl, username, password);
+    await this.store(r.user, r.accessToken, r.refreshToken);
+  }
+
+  /** Gets a new access token with the refresh token; false when the server refused it. */
+  refresh(): Promise<boolean> {
+    this.refreshing ??= (async () => {
+      if (!this.refreshToken) return false;
+      try {
+        const r = await refresh(this.syncUrl, this.refreshToken);
+        await this.store(r.user, r.accessToken, r.refreshToken);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** Forgets the tokens on this device; the local data stays for the next sign-in. */
+  async signOut(): Promise<void> {
+    if (this.refreshToken) await logout(this.syncUrl, this.refreshToken);
+    await database().session.delete('current');
+    this.user = null;
+    this.accessToken = this.refreshToken = null;
+  }
+
+  can(courseId: string, capability: string): boolean {
+    return this.user?.courses.find((c) => c.courseId === courseId)?.capabilities.includes(capability) ?? false;
+  }
+
+  private async store(user: SessionUser, accessToken: string, refreshToken: string): Promise<void> {
+    this.user = user;
+    this.accessToken = accessToken;
+    this.refreshToken = refreshToken;
+    await database().session.put({ key: 'current', user, accessToken, refreshToken, syncUrl: this.syncUrl, savedAt: Date.now() });
+  }
+}
+
+export const session = new SessionState();

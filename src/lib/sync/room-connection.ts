@@ -1,0 +1,105 @@
+// One Yjs document kept in step with the sync server over the y-websocket protocol, with our own
+// jittered reconnects, token refresh on expiry, and a status others can watch. No DOM rendering here.
+import { WebsocketProvider } from 'y-websocket';
+import type * as Y from 'yjs';
+import { jitteredDelay } from './backoff';
+
+export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'synced' | 'denied';
+
+export interface RoomConnectionOptions {
+  /** ws:// or wss:// URL of the sync server. */
+  serverUrl: string;
+  room: string;
+  doc: Y.Doc;
+  /** Current access token (called before each connection attempt). */
+  getToken: () => string | null;
+  /** Asked to refresh the token after the server said it expired; resolves false if that failed. */
+  refreshToken?: () => Promise<boolean>;
+  /** For tests and non-browser hosts. */
+  WebSocketPolyfill?: typeof WebSocket;
+  random?: () => number;
+  onState?: (state: ConnectionState, detail?: string) => void;
+}
+
+/** Close codes our server uses (sync-server): 4401 token missing/expired, 4403 forbidden. */
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+
+export class RoomConnection {
+  readonly provider: WebsocketProvider;
+  state: ConnectionState = 'connecting';
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: RoomConnectionOptions) {
+    const token = opts.getToken();
+    this.provider = new WebsocketProvider(opts.serverUrl, opts.room, opts.doc, {
+      connect: false,
+      params: token ? { token } : {},
+      disableBc: true, // tabs share one IndexedDB copy; the server relays between devices
+      ...(opts.WebSocketPolyfill ? { WebSocketPolyfill: opts.WebSocketPolyfill } : {}),
+      // We schedule every reconnect ourselves (with jitter), so y-websocket's own fixed backoff never runs.
+      shouldReconnect: () => false,
+    });
+    this.provider.on('status', ({ status }: { status: string }) => {
+      if (status === 'connected') this.set('syncing');
+      else if (status === 'connecting') this.set('connecting');
+    });
+    this.provider.on('sync', (synced: boolean) => {
+      if (synced) {
+        this.attempt = 0;
+        this.set('synced');
+      } else if (this.provider.wsconnected) this.set('syncing');
+    });
+    this.provider.on('closed', ({ code, reason }: { code: number; reason: string }) => void this.onClosed(code, reason));
+    this.connect();
+  }
+
+  private set(state: ConnectionState, detail?: string): void {
+    this.state = state;
+    this.opts.onState?.(state, detail);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const token = this.opts.getToken();
+    this.provider.params = token ? { token } : {};
+    this.set('connecting');
+    this.provider.connect();
+  }
+
+  private async onClosed(code: number, reason: string): Promise<void> {
+    if (this.stopped) return;
+    if (code === CLOSE_UNAUTHORIZED && this.opts.refreshToken) {
+      const ok = await this.opts.refreshToken().catch(() => false);
+      if (ok) return this.scheduleReconnect();
+      return this.set('denied', reason || 'signed out');
+    }
+    if (code >= 4400 && code < 4500) return this.set('denied', reason || `refused (${code})`);
+    this.set('offline', reason || undefined);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.timer) return;
+    const delay = jitteredDelay(this.attempt++, this.opts.random ?? Math.random);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+
+  /** Try now (e.g. the browser says it is back online). */
+  retryNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.provider.wsconnected && !this.provider.wsconnecting) this.connect();
+  }
+
+  destroy(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.provider.destroy();
+  }
+}
