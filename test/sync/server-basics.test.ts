@@ -1,0 +1,157 @@
+// The sync server's skeleton against real sockets: health, seed-once, convergence, persistence across restarts,
+// compaction, eviction and graceful shutdown (sync-server/SPEC.md SRV-*).
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+  demoSeed,
+  login,
+  rawClient,
+  removeDir,
+  startTestServer,
+  tempDir,
+  until,
+  yClient,
+  type TestServer,
+  type YClient,
+} from './server-harness.ts';
+import { Store } from '../../sync-server/store.ts';
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+function track(c: YClient): YClient {
+  cleanup.push(() => c.destroy());
+  return c;
+}
+
+async function server(
+  over: Parameters<typeof startTestServer>[0] = {},
+  seed?: Parameters<typeof startTestServer>[1],
+): Promise<TestServer> {
+  const s = await startTestServer(over, seed);
+  let closed = false;
+  cleanup.push(async () => {
+    if (!closed) await s.close();
+    closed = true;
+    if (!over.dataDir) removeDir(s.dataDir);
+  });
+  return {
+    ...s,
+    close: async () => {
+      if (!closed) {
+        closed = true;
+        await s.close();
+      }
+    },
+  };
+}
+
+describe('sync server skeleton', () => {
+  it('[SRV-1] /healthz reports ok and unknown rooms close with 4404', async () => {
+    const s = await server();
+    const r = await fetch(`${s.http}/healthz`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ ok: true, redis: 'off' });
+    const { accessToken } = await login(s.http, 't1');
+    const c = rawClient(s.url, 'nonsense/room/here/x', accessToken);
+    expect((await c.closed).code).toBe(4404);
+    expect(c.frames).toHaveLength(0);
+  });
+
+  it('[SRV-2] two editors converge through the server', async () => {
+    const s = await server();
+    const { accessToken } = await login(s.http, 't1');
+    const a = track(yClient(s.url, 'course/c1', accessToken));
+    const b = track(yClient(s.url, 'course/c1', accessToken));
+    await Promise.all([a.synced, b.synced]);
+    a.doc.getMap('grades').set('s1|q1', 7);
+    b.doc.getMap('grades').set('s2|q1', 9);
+    await until(
+      () => a.doc.getMap('grades').size === 2 && b.doc.getMap('grades').size === 2,
+      'both edits on both sides',
+    );
+    expect(a.doc.getMap('grades').toJSON()).toEqual(b.doc.getMap('grades').toJSON());
+  });
+
+  it('[SRV-3] what a client received survives a restart, and the seed is not applied twice [SRV-6]', async () => {
+    const dataDir = tempDir();
+    cleanup.push(() => removeDir(dataDir));
+    const seedDoc = new Y.Doc();
+    seedDoc.getMap('settings').set('name', 'from seed');
+    const seed = await demoSeed([{ room: 'course/c1', update: Y.encodeStateAsUpdate(seedDoc) }]);
+    const s1 = await server({ dataDir }, seed);
+    const { accessToken } = await login(s1.http, 't1');
+    const a = track(yClient(s1.url, 'course/c1', accessToken));
+    const b = track(yClient(s1.url, 'course/c1', accessToken));
+    await Promise.all([a.synced, b.synced]);
+    expect(a.doc.getMap('settings').get('name')).toBe('from seed');
+    for (let i = 0; i < 50; i++) a.doc.getMap('grades').set(`s1|q${i}`, i);
+    await until(() => b.doc.getMap('grades').size === 50, 'relay to b');
+    a.destroy();
+    b.destroy();
+    await s1.close();
+
+    // Second start with a different seed: the stored data wins, the new seed is ignored.
+    const other = await demoSeed([{ room: 'course/c1', update: Y.encodeStateAsUpdate(new Y.Doc()) }]);
+    other.accounts = other.accounts.filter((x) => x.userId !== 't1');
+    const s2 = await server({ dataDir }, other);
+    const again = await login(s2.http, 't1');
+    const c = track(yClient(s2.url, 'course/c1', again.accessToken));
+    await c.synced;
+    expect(c.doc.getMap('grades').size).toBe(50);
+    expect(c.doc.getMap('settings').get('name')).toBe('from seed');
+  });
+
+  it('[SRV-6] a bad seed is refused whole, naming the path', async () => {
+    const dataDir = tempDir();
+    cleanup.push(() => removeDir(dataDir));
+    const seed = await demoSeed();
+    seed.courseRoles.push({ userId: 'ghost', courseId: 'c1', role: 'student' });
+    await expect(server({ dataDir }, seed)).rejects.toThrow(/\$\.courseRoles\[6\]\.userId/);
+    // Nothing was written: a later good seed is still applied.
+    const s = await server({ dataDir }, await demoSeed());
+    expect((await login(s.http, 's1')).user.id).toBe('s1');
+  });
+
+  it('[SRV-4] the log is compacted into a snapshot and [SRV-5] idle rooms are evicted and reload', async () => {
+    const s = await server({ compactEvery: 20, idleEvictMs: 100 });
+    const { accessToken } = await login(s.http, 't1');
+    const a = track(yClient(s.url, 'course/c1', accessToken));
+    await a.synced;
+    for (let i = 0; i < 45; i++) a.doc.getMap('grades').set(`k${i}`, i);
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${s.http}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    };
+    await until(async () => (await metric('markbook_updates_total')) >= 45, 'all 45 updates stored');
+    a.destroy();
+    await until(async () => (await metric('markbook_documents_loaded')) === 0, 'room evicted');
+    expect(await metric('markbook_documents_evicted_total')).toBe(1);
+    const b = track(yClient(s.url, 'course/c1', accessToken));
+    await b.synced;
+    expect(b.doc.getMap('grades').size).toBe(45);
+    await s.close();
+    // After compaction + eviction the log holds nothing older than the snapshot.
+    const store = await Store.open(s.dataDir);
+    const stored = await store.loadRoom('course/c1');
+    await store.close();
+    expect(stored.snapshot).not.toBeNull();
+    expect(stored.updates.length).toBeLessThan(20);
+    const check = new Y.Doc();
+    for (const u of [stored.snapshot!, ...stored.updates]) Y.applyUpdate(check, u);
+    expect(check.getMap('grades').size).toBe(45);
+  });
+
+  it('[SRV-7] shutdown closes sockets with 1001 and refuses new work', async () => {
+    const s = await server();
+    const { accessToken } = await login(s.http, 't1');
+    const c = rawClient(s.url, 'course/c1', accessToken);
+    await c.opened;
+    await until(() => c.frames.length > 0, 'step 1 from the server');
+    await s.close();
+    expect((await c.closed).code).toBe(1001);
+    await expect(fetch(`${s.http}/healthz`)).rejects.toThrow();
+  });
+});
