@@ -1,0 +1,603 @@
+// The versioned Yjs schema of one course gradebook (room `course/<id>`), its initial load and its CourseJson snapshot.
+// May import yjs and the domain only: never the DOM, Svelte, Dexie or a clock (times come in through the actor's Clock).
+import * as Y from 'yjs';
+import type {
+  CourseCategory,
+  CourseGrade,
+  CourseItem,
+  CourseJson,
+  CourseSettings,
+} from '../domain/interchange/course-types.ts';
+import { ValidationError, jsonPath, type Problem } from '../domain/shared/errors.ts';
+import {
+  GRADE_FIELDS,
+  mergeCell,
+  type BaseCell,
+  type Candidate,
+  type CellRecord,
+  type GradeField,
+  type GradeSlot,
+  type Pair,
+} from './grade-register.ts';
+
+/** Who makes a change: the signed-in user on one device. Every transaction's origin is an Actor. */
+export interface Actor {
+  userId: string;
+  deviceId: string;
+}
+
+/** Schema version written by this code. Bump it and add a step to MIGRATIONS when the layout changes. */
+export const COURSE_SCHEMA_VERSION = 1;
+
+/**
+ * Layout (schema 1):
+ *   root Map `meta`   { schema: number, courseId?: string }
+ *   root Map `epochs` { <epochId>: Map epoch }  — the current epoch is the greatest (n, id); older ones are
+ *                      deleted by a re-base, which lets Yjs GC all their overwritten entries at once.
+ *   epoch Map: n (number), id (string), at, by, dev, from ({ epoch, sv } | null),
+ *              base (string: JSON BaseSnapshot, immutable),
+ *              settings Map<field, value>, categories Map<id, Map<field, value>>, items Map<id, Map<field, value>>,
+ *              users Map<id, row>, grades Map<`item\0user\0device`, GradeSlot>, history Array<HistoryEntry>.
+ */
+export const SEP = '\u0000';
+
+/** The immutable starting point of an epoch: setup and grades packed by column. */
+export interface BaseSnapshot {
+  v: 1;
+  settings: CourseSettings;
+  categories: (CourseCategory & { sortorder?: number })[];
+  items: (CourseItem & { sortorder?: number })[];
+  users?: { id: string; name: string; groups?: string[] }[];
+  /** Users indexed by the grade columns. */
+  gu: string[];
+  /** Grade columns: item (or category / `course`) ids. */
+  gi: string[];
+  /** Per column, per user index: 0 = no grade, a number = raw only, else a packed cell. */
+  g: (0 | number | PackedCell)[][];
+}
+
+/** A base cell: field values plus, for fields that were in conflict when folded, their candidate pairs. */
+export interface PackedCell {
+  r: CellRecord;
+  p?: Partial<Record<GradeField, Pair[]>>;
+}
+
+export type RowCollection = 'items' | 'categories' | 'users';
+
+/** One entry of the append-only change log. `id` is unique; `tx` groups the entries of one command. */
+export type HistoryEntry =
+  | (HistoryHead & { k: 'load' })
+  | (HistoryHead & { k: 'rebase'; from: string })
+  | (HistoryHead & {
+      k: 'grade';
+      item: string;
+      user: string;
+      old: CellRecord;
+      new: CellRecord;
+      /** The slot as written, so a past state (conflicts included) can be rebuilt exactly. */
+      slot: GradeSlot;
+    })
+  | (HistoryHead & {
+      k: 'row';
+      coll: RowCollection;
+      row: string;
+      /** Changed fields before (null: the row did not exist). */
+      old: Record<string, unknown> | null;
+      /** Changed fields after (null: the row was deleted). */
+      new: Record<string, unknown> | null;
+    })
+  | (HistoryHead & { k: 'settings'; old: Record<string, unknown>; new: Record<string, unknown> });
+
+export interface HistoryHead {
+  id: string;
+  tx: string;
+  by: string;
+  dev: string;
+  at: number;
+  /** Where the change came from: `grid`, `import`, `undo`, `redo`, `revert`, `resolve`, `rescue`, ... */
+  src: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Epoch access
+
+export interface Epoch {
+  readonly map: Y.Map<unknown>;
+  readonly id: string;
+  readonly n: number;
+  readonly settings: Y.Map<unknown>;
+  readonly categories: Y.Map<Y.Map<unknown>>;
+  readonly items: Y.Map<Y.Map<unknown>>;
+  readonly users: Y.Map<unknown>;
+  readonly grades: Y.Map<GradeSlot>;
+  readonly history: Y.Array<HistoryEntry>;
+}
+
+export function metaMap(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap('meta');
+}
+
+export function epochsMap(doc: Y.Doc): Y.Map<Y.Map<unknown>> {
+  return doc.getMap('epochs');
+}
+
+function epochKey(m: Y.Map<unknown>): [number, string] {
+  return [Number(m.get('n') ?? 0), String(m.get('id') ?? '')];
+}
+
+export function epochFrom(map: Y.Map<unknown>): Epoch {
+  const [n, id] = epochKey(map);
+  return {
+    map,
+    id,
+    n,
+    settings: map.get('settings') as Y.Map<unknown>,
+    categories: map.get('categories') as Y.Map<Y.Map<unknown>>,
+    items: map.get('items') as Y.Map<Y.Map<unknown>>,
+    users: map.get('users') as Y.Map<unknown>,
+    grades: map.get('grades') as Y.Map<GradeSlot>,
+    history: map.get('history') as Y.Array<HistoryEntry>,
+  };
+}
+
+/** The current epoch, or null for an empty document. Deterministic: greatest (n, id) of the complete epochs. */
+export function currentEpoch(doc: Y.Doc): Epoch | null {
+  let best: Y.Map<unknown> | null = null;
+  let bestKey: [number, string] = [-1, ''];
+  for (const m of epochsMap(doc).values()) {
+    if (!(m instanceof Y.Map) || typeof m.get('base') !== 'string') continue;
+    const k = epochKey(m);
+    if (k[0] > bestKey[0] || (k[0] === bestKey[0] && k[1] > bestKey[1])) {
+      best = m;
+      bestKey = k;
+    }
+  }
+  return best ? epochFrom(best) : null;
+}
+
+export function requireEpoch(doc: Y.Doc): Epoch {
+  const e = currentEpoch(doc);
+  if (!e) throw new ValidationError([{ at: 'doc', message: 'the course document is empty (no courseJsonToDoc yet)' }]);
+  return e;
+}
+
+const baseCache = new WeakMap<Y.Map<unknown>, { text: string; base: BaseSnapshot; cells: Map<string, PackedCell> }>();
+
+/** The parsed base of an epoch (cached: the base string never changes). `cells` maps `item\0user` to packed cells. */
+export function epochBase(e: Epoch): { base: BaseSnapshot; cells: Map<string, PackedCell> } {
+  const text = e.map.get('base') as string;
+  const hit = baseCache.get(e.map);
+  if (hit && hit.text === text) return hit;
+  const base = JSON.parse(text) as BaseSnapshot;
+  const cells = new Map<string, PackedCell>();
+  base.gi.forEach((item, col) => {
+    const column = base.g[col] ?? [];
+    for (let u = 0; u < column.length; u++) {
+      const v = column[u];
+      if (v === 0 || v === undefined) continue;
+      cells.set(item + SEP + base.gu[u]!, typeof v === 'number' ? { r: { grade: { raw: v } } } : v);
+    }
+  });
+  const out = { text, base, cells };
+  baseCache.set(e.map, out);
+  return out;
+}
+
+export function toBaseCell(p: PackedCell | undefined): BaseCell {
+  return p ? { record: p.r, pairs: p.p } : undefined;
+}
+
+/** Creates an epoch map (detached values filled in; caller sets it into `epochs` inside a transaction). */
+export function newEpochMap(
+  id: string,
+  n: number,
+  base: BaseSnapshot,
+  head: { at: number; by: string; dev: string },
+  from: { epoch: string; sv: string } | null,
+): Y.Map<unknown> {
+  const m = new Y.Map<unknown>();
+  m.set('n', n);
+  m.set('id', id);
+  m.set('at', head.at);
+  m.set('by', head.by);
+  m.set('dev', head.dev);
+  m.set('from', from);
+  const settings = new Y.Map<unknown>();
+  for (const [k, v] of Object.entries(base.settings)) if (v !== undefined) settings.set(k, v);
+  m.set('settings', settings);
+  const cats = new Y.Map<Y.Map<unknown>>();
+  for (const c of base.categories) cats.set(c.id, rowMap(c as unknown as Record<string, unknown>));
+  m.set('categories', cats);
+  const items = new Y.Map<Y.Map<unknown>>();
+  for (const it of base.items) items.set(it.id, rowMap(it as unknown as Record<string, unknown>));
+  m.set('items', items);
+  const users = new Y.Map<unknown>();
+  for (const u of base.users ?? []) users.set(u.id, u);
+  m.set('users', users);
+  m.set('grades', new Y.Map<GradeSlot>());
+  m.set('history', new Y.Array<HistoryEntry>());
+  // The base goes last: an epoch counts only once it is complete (currentEpoch checks for it).
+  m.set('base', JSON.stringify(base));
+  return m;
+}
+
+export function rowMap(row: Record<string, unknown>): Y.Map<unknown> {
+  const m = new Y.Map<unknown>();
+  for (const [k, v] of Object.entries(row)) if (v !== undefined) m.set(k, v);
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validation of a CourseJson for loading (structure only: the engine validates semantics)
+
+const ID_BAD = /[\u0000-\u001f]/;
+
+export function courseProblems(json: CourseJson): Problem[] {
+  const problems: Problem[] = [];
+  const p = (at: string, message: string) => problems.push({ at, message });
+  if (!json || typeof json !== 'object') return [{ at: '$', message: 'expected a course JSON object' }];
+  for (const key of ['categories', 'items', 'grades'] as const) {
+    if (!Array.isArray(json[key])) p(jsonPath('$', key), 'expected an array');
+  }
+  if (!json.settings || typeof json.settings !== 'object' || Array.isArray(json.settings))
+    p(jsonPath('$', 'settings'), 'expected an object');
+  if (problems.length) return problems;
+  const catIds = new Set<string>();
+  json.categories.forEach((c, i) => {
+    if (typeof c?.id !== 'string' || c.id === '' || ID_BAD.test(c.id))
+      p(jsonPath('$', 'categories', i, 'id'), 'expected a non-empty id without control characters');
+    else if (catIds.has(c.id)) p(jsonPath('$', 'categories', i, 'id'), `duplicate category id "${c.id}"`);
+    else catIds.add(c.id);
+  });
+  json.categories.forEach((c, i) => {
+    if (c?.parent !== null && !catIds.has(c?.parent as string))
+      p(jsonPath('$', 'categories', i, 'parent'), `unknown parent category "${String(c?.parent)}"`);
+  });
+  const itemIds = new Set<string>();
+  json.items.forEach((it, i) => {
+    if (typeof it?.id !== 'string' || it.id === '' || ID_BAD.test(it.id))
+      p(jsonPath('$', 'items', i, 'id'), 'expected a non-empty id without control characters');
+    else if (itemIds.has(it.id) || catIds.has(it.id) || it.id === 'course')
+      p(jsonPath('$', 'items', i, 'id'), `duplicate id "${it.id}"`);
+    else itemIds.add(it.id);
+    if (!catIds.has(it?.category)) p(jsonPath('$', 'items', i, 'category'), `unknown category "${String(it?.category)}"`);
+  });
+  const seen = new Set<string>();
+  json.grades.forEach((g, i) => {
+    if (typeof g?.user !== 'string' || g.user === '' || ID_BAD.test(g.user))
+      p(jsonPath('$', 'grades', i, 'user'), 'expected a non-empty user id without control characters');
+    if (typeof g?.item !== 'string' || !(itemIds.has(g.item) || catIds.has(g.item) || g.item === 'course'))
+      p(jsonPath('$', 'grades', i, 'item'), `unknown item "${String(g?.item)}"`);
+    const key = `${g?.item}${SEP}${g?.user}`;
+    if (seen.has(key)) p(jsonPath('$', 'grades', i), `duplicate grade for user "${g.user}" and item "${g.item}"`);
+    seen.add(key);
+  });
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CourseJson <-> base / records
+
+export function gradeToRecord(g: CourseGrade): CellRecord {
+  const r: CellRecord = {};
+  const grade: Record<string, unknown> = {};
+  if (g.raw !== undefined) grade.raw = g.raw;
+  if (g.final !== undefined) grade.final = g.final;
+  if (g.rawgrademin !== undefined) grade.rawgrademin = g.rawgrademin;
+  if (g.rawgrademax !== undefined) grade.rawgrademax = g.rawgrademax;
+  if (Object.keys(grade).length) r.grade = grade;
+  if (g.overridden !== undefined) r.overridden = g.overridden;
+  if (g.feedback !== undefined) r.feedback = g.feedback;
+  if (g.excluded !== undefined) r.excluded = g.excluded;
+  if (g.hidden !== undefined) r.hidden = g.hidden;
+  if (g.locked !== undefined) r.locked = g.locked;
+  return r;
+}
+
+/** A CourseGrade from a merged record, or null when nothing is set (a cleared cell has no grade row). */
+export function recordToGrade(item: string, user: string, r: CellRecord): CourseGrade | null {
+  const g: CourseGrade = { user, item };
+  let any = false;
+  if (r.grade) {
+    for (const k of ['raw', 'final', 'rawgrademin', 'rawgrademax'] as const) {
+      const v = r.grade[k];
+      if (v !== undefined) {
+        (g as unknown as Record<string, unknown>)[k] = v;
+        any = true;
+      }
+    }
+  }
+  if (r.overridden !== undefined && r.overridden !== null) ((g.overridden = r.overridden), (any = true));
+  if (typeof r.feedback === 'string' && r.feedback !== '') ((g.feedback = r.feedback), (any = true));
+  if (r.excluded === true) ((g.excluded = true), (any = true));
+  if (r.hidden !== undefined && r.hidden !== false) ((g.hidden = r.hidden), (any = true));
+  if (r.locked !== undefined && r.locked !== false) ((g.locked = r.locked), (any = true));
+  return any ? g : null;
+}
+
+function isRawOnly(r: CellRecord): number | null {
+  const keys = Object.keys(r);
+  if (keys.length !== 1 || !r.grade) return null;
+  const gk = Object.keys(r.grade);
+  return gk.length === 1 && typeof r.grade.raw === 'number' ? r.grade.raw : null;
+}
+
+/** Packs a course (setup + cells) into a base snapshot. `cells` are `item\0user` keys with merged cells. */
+export function buildBase(
+  setup: { settings: CourseSettings; categories: CourseCategory[]; items: CourseItem[]; users?: CourseJson['users'] },
+  cells: Iterable<[string, string, PackedCell]>,
+): BaseSnapshot {
+  const gu: string[] = [];
+  const uIndex = new Map<string, number>();
+  const gi: string[] = [];
+  const iIndex = new Map<string, number>();
+  const g: (0 | number | PackedCell)[][] = [];
+  for (const [item, user, cell] of cells) {
+    let ui = uIndex.get(user);
+    if (ui === undefined) uIndex.set(user, (ui = gu.push(user) - 1));
+    let ii = iIndex.get(item);
+    if (ii === undefined) {
+      iIndex.set(item, (ii = gi.push(item) - 1));
+      g.push([]);
+    }
+    const col = g[ii]!;
+    while (col.length < ui) col.push(0);
+    const raw = cell.p ? null : isRawOnly(cell.r);
+    col[ui] = raw !== null ? raw : cell.p ? cell : { r: cell.r };
+  }
+  for (const col of g) while (col.length < gu.length) col.push(0);
+  const base: BaseSnapshot = {
+    v: 1,
+    settings: setup.settings,
+    categories: setup.categories,
+    items: setup.items,
+    gu,
+    gi,
+    g,
+  };
+  if (setup.users) base.users = setup.users;
+  return base;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Initial load
+
+let idCounter = 0;
+/** A unique id for a history entry or epoch made by this doc instance (clientID is unique per live doc). */
+export function newId(doc: Y.Doc): string {
+  idCounter += 1;
+  return `${doc.clientID.toString(36)}.${idCounter.toString(36)}`;
+}
+
+/**
+ * Loads a whole course into an EMPTY document as one transaction whose origin is the actor; throws a
+ * ValidationError naming the JSON path at fault (and changes nothing) when the course is malformed or the
+ * document already holds a course (use the `bulk` command to change an existing one).
+ */
+export function courseJsonToDoc(
+  json: CourseJson,
+  doc: Y.Doc,
+  actor: Actor,
+  opts: { at?: number; courseId?: string; src?: string } = {},
+): void {
+  const problems = courseProblems(json);
+  if (problems.length) throw new ValidationError(problems);
+  if (currentEpoch(doc)) throw new ValidationError([{ at: 'doc', message: 'the document already holds a course' }]);
+  const at = opts.at ?? 0;
+  const categories = json.categories.map((c, i) => ({ ...c, sortorder: i + 1 }));
+  const items = json.items.map((it, i) => ({ ...it, sortorder: i + 1 }));
+  const base = buildBase(
+    { settings: json.settings, categories, items, ...(json.users ? { users: json.users } : {}) },
+    (function* () {
+      for (const g of json.grades) yield [g.item, g.user, { r: gradeToRecord(g) }] as [string, string, PackedCell];
+    })(),
+  );
+  const id = newId(doc);
+  doc.transact(() => {
+    const meta = metaMap(doc);
+    meta.set('schema', COURSE_SCHEMA_VERSION);
+    if (opts.courseId) meta.set('courseId', opts.courseId);
+    const m = newEpochMap(`0.${id}`, 0, base, { at, by: actor.userId, dev: actor.deviceId }, null);
+    epochsMap(doc).set(`0.${id}`, m);
+    const e = epochFrom(m);
+    e.history.push([{ k: 'load', id, tx: id, by: actor.userId, dev: actor.deviceId, at, src: opts.src ?? 'import' }]);
+  }, actor);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading
+
+export function rowToJson(m: Y.Map<unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of m.entries()) out[k] = v;
+  return out;
+}
+
+function bySortorder(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  const sa = Number(a.sortorder ?? 0);
+  const sb = Number(b.sortorder ?? 0);
+  return sa - sb || (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0);
+}
+
+/** Slots of every cell that has any, keyed `item\0user`. */
+export function slotsByCell(e: Epoch): Map<string, GradeSlot[]> {
+  const out = new Map<string, GradeSlot[]>();
+  for (const [key, slot] of e.grades.entries()) {
+    const cut = key.lastIndexOf(SEP);
+    const cell = key.slice(0, cut);
+    const list = out.get(cell);
+    if (list) list.push(slot);
+    else out.set(cell, [slot]);
+  }
+  return out;
+}
+
+export function cellSlots(e: Epoch, item: string, user: string): GradeSlot[] {
+  // Slots of one cell: keys share the `item\0user\0` prefix; devices per cell are few, so scan known devices.
+  const out: GradeSlot[] = [];
+  const prefix = item + SEP + user + SEP;
+  for (const dev of devicesOf(e)) {
+    const s = e.grades.get(prefix + dev);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+const devCache = new WeakMap<Y.Map<GradeSlot>, Set<string>>();
+/** Devices that wrote any slot in this epoch: built once, then kept current by an observer and by local writes. */
+export function devicesOf(e: Epoch): Set<string> {
+  let devs = devCache.get(e.grades);
+  if (devs) return devs;
+  const set = new Set<string>();
+  for (const s of e.grades.values()) set.add(s.d);
+  e.grades.observe((ev) => {
+    for (const key of ev.keysChanged) set.add(key.slice(key.lastIndexOf(SEP) + 1));
+  });
+  devCache.set(e.grades, set);
+  devs = set;
+  return devs;
+}
+
+/** One cell's merged state: record, conflicts (if any) and every live candidate. */
+export interface CellState {
+  item: string;
+  user: string;
+  record: CellRecord;
+  conflicts: Partial<Record<GradeField, Candidate[]>>;
+  live: Partial<Record<GradeField, Candidate[]>>;
+}
+
+export function readCell(doc: Y.Doc, item: string, user: string): CellState {
+  const e = requireEpoch(doc);
+  const { cells } = epochBase(e);
+  const m = mergeCell(toBaseCell(cells.get(item + SEP + user)), cellSlots(e, item, user));
+  return { item, user, ...m };
+}
+
+export interface CellConflict {
+  item: string;
+  user: string;
+  field: GradeField;
+  candidates: Candidate[];
+}
+
+/** Every cell field in conflict, sorted by item, user, field (base conflicts carried over by a re-base included). */
+export function listConflicts(doc: Y.Doc): CellConflict[] {
+  const e = requireEpoch(doc);
+  const { cells } = epochBase(e);
+  const bySlots = slotsByCell(e);
+  const out: CellConflict[] = [];
+  const push = (key: string, conflicts: Partial<Record<GradeField, Candidate[]>>) => {
+    const [item, user] = key.split(SEP) as [string, string];
+    for (const f of GRADE_FIELDS) {
+      const c = conflicts[f];
+      if (c) out.push({ item, user, field: f, candidates: c });
+    }
+  };
+  for (const [key, slots] of bySlots) push(key, mergeCell(toBaseCell(cells.get(key)), slots).conflicts);
+  for (const [key, cell] of cells) {
+    if (cell.p && !bySlots.has(key)) push(key, mergeCell(toBaseCell(cell), []).conflicts);
+  }
+  return out.sort((a, b) =>
+    a.item < b.item ? -1 : a.item > b.item ? 1 : a.user < b.user ? -1 : a.user > b.user ? 1 : GRADE_FIELDS.indexOf(a.field) - GRADE_FIELDS.indexOf(b.field),
+  );
+}
+
+/** Setup rows as the snapshot gives them (sortorder removed, sorted by it). */
+export function readSetup(e: Epoch): {
+  settings: CourseSettings;
+  categories: CourseCategory[];
+  items: CourseItem[];
+  users: { id: string; name: string; groups?: string[] }[];
+} {
+  const settings = rowToJson(e.settings) as CourseSettings;
+  const cats = [...e.categories.values()].map(rowToJson).sort(bySortorder);
+  const items = [...e.items.values()].map(rowToJson).sort(bySortorder);
+  const strip = (r: Record<string, unknown>) => {
+    const { sortorder: _s, ...rest } = r;
+    return rest;
+  };
+  const users = [...e.users.values()] as { id: string; name: string; groups?: string[] }[];
+  users.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    settings,
+    categories: cats.map(strip) as unknown as CourseCategory[],
+    items: items.map(strip) as unknown as CourseItem[],
+    users,
+  };
+}
+
+/**
+ * The CourseJson the engine regrades. A cell field in conflict contributes its deterministic first candidate
+ * (earliest `at`, then device id, then counter); `listConflicts`/`readCell` say which cells are flagged.
+ * Grades of deleted items or categories are left out.
+ */
+export function docToCourseJson(doc: Y.Doc): CourseJson {
+  const e = requireEpoch(doc);
+  const { base, cells } = epochBase(e);
+  const setup = readSetup(e);
+  const targets = new Set<string>(['course']);
+  for (const c of setup.categories) targets.add(c.id);
+  for (const it of setup.items) targets.add(it.id);
+  const bySlots = slotsByCell(e);
+  const grades: CourseGrade[] = [];
+  base.gi.forEach((item, col) => {
+    if (!targets.has(item)) return;
+    const column = base.g[col]!;
+    for (let u = 0; u < column.length; u++) {
+      const v = column[u];
+      if (v === 0 || v === undefined) continue;
+      const user = base.gu[u]!;
+      const key = item + SEP + user;
+      const slots = bySlots.get(key);
+      if (slots) {
+        const g = recordToGrade(item, user, mergeCell(toBaseCell(cells.get(key)), slots).record);
+        if (g) grades.push(g);
+        bySlots.delete(key);
+      } else if (typeof v === 'number') grades.push({ user, item, raw: v });
+      else {
+        const rec = v.p ? mergeCell(toBaseCell(v), []).record : v.r;
+        const g = recordToGrade(item, user, rec);
+        if (g) grades.push(g);
+      }
+    }
+  });
+  const extra: CourseGrade[] = [];
+  for (const [key, slots] of bySlots) {
+    const [item, user] = key.split(SEP) as [string, string];
+    if (!targets.has(item)) continue;
+    const g = recordToGrade(item, user, mergeCell(toBaseCell(cells.get(key)), slots).record);
+    if (g) extra.push(g);
+  }
+  extra.sort((a, b) => (a.item < b.item ? -1 : a.item > b.item ? 1 : a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+  const out: CourseJson = {
+    categories: setup.categories,
+    items: setup.items,
+    grades: grades.concat(extra),
+    settings: setup.settings,
+  };
+  if (setup.users.length) out.users = setup.users;
+  return out;
+}
+
+/** Migrations from older schema versions, applied in order inside one transaction (none yet: schema 1 is first). */
+export const MIGRATIONS: ReadonlyArray<{ to: number; run(doc: Y.Doc): void }> = [];
+
+/**
+ * Brings a document to COURSE_SCHEMA_VERSION. Refuses a document written by a NEWER schema (an older app must not
+ * rewrite what it does not understand). Returns the version found.
+ */
+export function migrateCourseDoc(doc: Y.Doc, actor: Actor): number {
+  const found = Number(metaMap(doc).get('schema') ?? COURSE_SCHEMA_VERSION);
+  if (found > COURSE_SCHEMA_VERSION)
+    throw new ValidationError([
+      { at: 'meta.schema', message: `document schema ${found} is newer than this app understands (${COURSE_SCHEMA_VERSION})` },
+    ]);
+  if (found < COURSE_SCHEMA_VERSION) {
+    doc.transact(() => {
+      for (const m of MIGRATIONS) if (m.to > found && m.to <= COURSE_SCHEMA_VERSION) m.run(doc);
+      metaMap(doc).set('schema', COURSE_SCHEMA_VERSION);
+    }, actor);
+  }
+  return found;
+}
