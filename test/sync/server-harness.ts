@@ -127,7 +127,6 @@ export interface YClient {
   provider: WebsocketProvider;
   synced: Promise<void>;
   closedCode: Promise<number>;
-  denied: string[];
   destroy(): void;
 }
 
@@ -139,8 +138,6 @@ export function yClient(url: string, room: string, token: string): YClient {
     disableBc: true,
     maxBackoffTime: 200,
   });
-  const denied: string[] = [];
-  // y-websocket logs permission-denied messages through console.warn; keep them for assertions instead.
   const synced = new Promise<void>((resolve) => {
     if (provider.synced) resolve();
     provider.on('sync', (s: boolean) => s && resolve());
@@ -153,7 +150,6 @@ export function yClient(url: string, room: string, token: string): YClient {
     provider,
     synced,
     closedCode,
-    denied,
     destroy() {
       provider.destroy();
       doc.destroy();
