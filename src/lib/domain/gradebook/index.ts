@@ -1,0 +1,303 @@
+// Public API of the gradebook engine (see ./SPEC.md): load a course JSON, regrade fully or incrementally,
+// read finals and reports, and gradelib-style commands. Pure: time is an input, roles are not known here.
+// Modelled on lib/gradelib.php (grade_update, grade_get_grades, grade_regrade_final_grades, grade_is_locked...).
+import type { CourseGrade, CourseItem, CourseJson, HideTotalsMode } from '../interchange/course-types.ts';
+import { validateCourseJson } from '../interchange/course-json.ts';
+import { ValidationError } from '../shared/errors.ts';
+import type { JobOptions } from '../shared/cancel.ts';
+import { GradeEngine, type EngineOptions, type GradePatch, type RegradeIssue } from './engine.ts';
+import type { FormulaCompiler } from './formula-port.ts';
+import { DEFAULT_LETTERS, letterTable, type LetterTable } from './letters.ts';
+import {
+  reportOrder,
+  setupRows,
+  userRows,
+  type ReportOptions,
+  type ReportRow,
+  type SetupRow,
+} from './report.ts';
+import { rescaleKeepPercentage } from './range.ts';
+import { STATUS_NAMES } from './flags.ts';
+
+export type { GradePatch, RegradeIssue } from './engine.ts';
+export type { ReportOptions, ReportRow, SetupRow, Viewer } from './report.ts';
+export type { CompiledFormula, FormulaCompiler } from './formula-port.ts';
+export { formatGrade, formatFloat, parseDisplayType, percentage, type DisplayType } from './display.ts';
+export { DEFAULT_LETTERS, gradeLetter, letterTable, resolveLetters, type LetterTable } from './letters.ts';
+export { adjustRawGrade, boundedGrade, rescaleKeepPercentage, round5, standardise } from './range.ts';
+
+export interface LoadOptions {
+  /** Evaluation time (unix seconds) for lock times and hidden-until during regrade. Default 0. */
+  now?: number;
+  /** The formula compiler for calculated items (defaults to the one registered with setDefaultFormulaCompiler). */
+  compileFormula?: FormulaCompiler;
+}
+
+let defaultCompiler: FormulaCompiler | undefined;
+
+/** Registers the formula language used when loadCourse is not given one (done once by the app/CLI). */
+export function setDefaultFormulaCompiler(c: FormulaCompiler | undefined): void {
+  defaultCompiler = c;
+}
+
+/** One history entry: every change to a grade, with its source; never removed. */
+export interface HistoryEntry {
+  readonly at: number;
+  readonly source: string;
+  readonly item: string;
+  readonly user: string;
+  readonly oldValue: CourseGrade | null;
+  readonly newValue: CourseGrade | null;
+}
+
+/** A grade as an activity sends it to grade_update. */
+export interface SourceGrade {
+  user: string;
+  raw?: number | null;
+  rawgrademin?: number;
+  rawgrademax?: number;
+  feedback?: string;
+}
+
+/** [API-1] Validates and compiles a course document, then regrades it fully. Throws ValidationError. */
+export function loadCourse(input: unknown, opts: LoadOptions = {}): Gradebook {
+  const json = validateCourseJson(input);
+  return new Gradebook(json, opts);
+}
+
+export class Gradebook {
+  private engine: GradeEngine;
+  private readonly opts: EngineOptions;
+  readonly history: HistoryEntry[] = [];
+
+  constructor(json: CourseJson, opts: LoadOptions = {}) {
+    const compileFormula = opts.compileFormula ?? defaultCompiler;
+    this.opts = { now: opts.now ?? 0, ...(compileFormula ? { compileFormula } : {}) };
+    this.engine = new GradeEngine(json, this.opts);
+  }
+
+  /** The underlying engine (columnar state); for workers and benchmarks. */
+  get state(): GradeEngine {
+    return this.engine;
+  }
+
+  get users(): readonly string[] {
+    return this.engine.users;
+  }
+
+  /** Problems found by the last regrade (e.g. a calculation with no result for some user). */
+  get issues(): readonly RegradeIssue[] {
+    return this.engine.issues;
+  }
+
+  /** [REG-2] Full regrade; deterministic; cancellable (the previous results stay if cancelled). */
+  regradeAll(opts: JobOptions = {}): readonly RegradeIssue[] {
+    return this.engine.regradeAll(opts);
+  }
+
+  private node(itemId: string, at = 'item'): number {
+    const q = this.engine.course.byId.get(itemId);
+    if (q === undefined) throw new ValidationError([{ at, message: `unknown item "${itemId}"` }]);
+    return q;
+  }
+
+  private user(userId: string, at = 'user'): number {
+    const u = this.engine.userIndex.get(userId);
+    if (u === undefined) throw new ValidationError([{ at, message: `unknown user "${userId}"` }]);
+    return u;
+  }
+
+  /** [API-2] Final grade of an item, category (by id) or `course` for a user; null = no grade. */
+  final(itemId: string, userId: string): number | null {
+    const v = this.engine.derived.final[this.node(itemId)]![this.user(userId)]!;
+    return Number.isNaN(v) ? null : v;
+  }
+
+  /** The per-user range the grade is read against (Natural totals: 0..the user's own maximum). */
+  range(itemId: string, userId: string): [number, number] {
+    const q = this.node(itemId);
+    const u = this.user(userId);
+    return [this.engine.gradeMin(q, u), this.engine.gradeMax(q, u)];
+  }
+
+  /** Aggregation weight (0..1) and status of a grade in its parent category. */
+  aggregation(itemId: string, userId: string): { weight: number; status: string } {
+    const q = this.node(itemId);
+    const u = this.user(userId);
+    return {
+      weight: this.engine.derived.weight[q]![u]!,
+      status: STATUS_NAMES[this.engine.derived.status[q]![u]!] ?? 'unknown',
+    };
+  }
+
+  private checkPatch(patch: GradePatch, at: string): void {
+    const problems: { at: string; message: string }[] = [];
+    for (const k of ['raw', 'final', 'rawgrademin', 'rawgrademax', 'overridden'] as const) {
+      const v = patch[k];
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
+        problems.push({ at: `${at}.${k}`, message: `must be a finite number or null, got ${String(v)}` });
+      }
+    }
+    if (problems.length) throw new ValidationError(problems);
+  }
+
+  private snapshot(q: number, u: number): CourseGrade | null {
+    return this.engine.cellRow(q, u);
+  }
+
+  /**
+   * [API-3] Sets (part of) one grade and regrades that user's affected totals only. A manual change: it
+   * ignores locks (callers check isLocked first when they must refuse). Returns the new course total.
+   */
+  setGrade(itemId: string, userId: string, patch: GradePatch, source = 'manual'): number | null {
+    const q = this.node(itemId);
+    const u = this.user(userId);
+    this.checkPatch(patch, 'grade');
+    const old = this.snapshot(q, u);
+    this.engine.setCell(q, u, patch);
+    this.history.push({
+      at: this.engine.now,
+      source,
+      item: itemId,
+      user: userId,
+      oldValue: old,
+      newValue: this.snapshot(q, u),
+    });
+    const t = this.engine.derived.final[this.engine.course.root]![u]!;
+    return Number.isNaN(t) ? null : t;
+  }
+
+  /**
+   * [API-4] grade_update from a source (an activity): raw grades for existing users; locked grades ignore
+   * it, overrides survive it (the raw is stored underneath). Returns the users whose grade was refused.
+   * All-or-nothing: every grade is checked before any is written.
+   */
+  gradeUpdate(source: string, itemId: string, grades: readonly SourceGrade[]): { refused: string[] } {
+    const q = this.node(itemId, 'itemId');
+    if (this.engine.course.nodes[q]!.kind !== 'item') {
+      throw new ValidationError([
+        { at: 'itemId', message: `"${itemId}" is a total; activities grade items only` },
+      ]);
+    }
+    const users = grades.map((g, i) => this.user(g.user, `grades[${i}].user`));
+    grades.forEach((g, i) => this.checkPatch({ raw: g.raw ?? null }, `grades[${i}]`));
+    const refused: string[] = [];
+    grades.forEach((g, i) => {
+      const u = users[i]!;
+      if (this.engine.isLocked(q, u)) {
+        refused.push(g.user);
+        return;
+      }
+      const patch: GradePatch = { raw: g.raw ?? null };
+      if (g.rawgrademin !== undefined) patch.rawgrademin = g.rawgrademin;
+      if (g.rawgrademax !== undefined) patch.rawgrademax = g.rawgrademax;
+      if (g.feedback !== undefined) patch.feedback = g.feedback;
+      this.setGrade(itemId, g.user, patch, source);
+    });
+    return { refused };
+  }
+
+  /** [API-5] grade_is_locked: the item, or (with a user) that user's grade. */
+  isLocked(itemId: string, userId?: string): boolean {
+    const q = this.node(itemId);
+    return userId === undefined ? this.engine.itemLocked(q) : this.engine.isLocked(q, this.user(userId));
+  }
+
+  /** [API-6] True when no item or category other than `exceptId` uses this idnumber (grade_verify_idnumber). */
+  verifyIdnumber(idnumber: string, exceptId?: string): boolean {
+    const q = this.engine.course.byIdnumber.get(idnumber);
+    return q === undefined || this.engine.course.nodes[q]!.id === exceptId;
+  }
+
+  /**
+   * [API-7] Changes item settings; with `rescale`, stored grades keep their percentage on a range change
+   * (rescale_grades_keep_percentage). Rebuilds and fully regrades; nothing changes if the result is invalid.
+   */
+  updateItem(itemId: string, patch: Partial<Omit<CourseItem, 'id'>>, opts: { rescale?: boolean } = {}): void {
+    const json = this.engine.toJson();
+    const idx = json.items.findIndex((it) => it.id === itemId);
+    if (idx < 0) throw new ValidationError([{ at: 'itemId', message: `unknown item "${itemId}"` }]);
+    const old = json.items[idx]!;
+    const next = { ...old, ...patch };
+    json.items = json.items.map((it, i) => (i === idx ? next : it));
+    if (opts.rescale && (next.grademin !== old.grademin || next.grademax !== old.grademax)) {
+      json.grades = json.grades.map((g) => {
+        if (g.item !== itemId) return g;
+        const r = (v: number): number =>
+          rescaleKeepPercentage(v, old.grademin, old.grademax, next.grademin, next.grademax);
+        const out = { ...g };
+        if (typeof g.raw === 'number' && g.rawgrademin === undefined) out.raw = r(g.raw);
+        if (typeof g.final === 'number') out.final = r(g.final);
+        if (typeof g.overridden === 'number') out.overridden = r(g.overridden);
+        return out;
+      });
+    }
+    this.replace(json);
+  }
+
+  private replace(json: CourseJson): void {
+    const validated = validateCourseJson(json);
+    this.engine = new GradeEngine(validated, { ...this.opts, now: this.engine.now });
+  }
+
+  /** [API-8] Removes every grade of the course; the history keeps what was removed. */
+  removeCourseGrades(source = 'manual'): void {
+    const json = this.engine.toJson();
+    for (const g of json.grades) {
+      this.history.push({
+        at: this.engine.now,
+        source,
+        item: g.item,
+        user: g.user,
+        oldValue: g,
+        newValue: null,
+      });
+    }
+    this.replace({ ...json, grades: [] });
+  }
+
+  /** [FLAG-4] Sets the evaluation time; lock times that pass change what is recomputed, so it regrades then. */
+  setNow(now: number): void {
+    if (now === this.engine.now) return;
+    this.engine.now = now;
+    if (this.engine.hasTimedLocks()) this.engine.regradeAll();
+  }
+
+  private letters(): LetterTable {
+    const l = this.engine.toJsonSettings().letters;
+    return l && Object.keys(l).length ? letterTable(l) : DEFAULT_LETTERS;
+  }
+
+  private hideMode(): HideTotalsMode {
+    return this.engine.toJsonSettings().hideTotalsWithHiddenItems ?? 'none';
+  }
+
+  /** [REP-1] The user report of one user, as `viewer` sees it at `now`. */
+  userReport(userId: string, opts: ReportOptions): ReportRow[] {
+    const u = this.user(userId);
+    this.setNow(opts.now);
+    return userRows(this.engine, u, opts, this.hideMode(), this.letters());
+  }
+
+  /** Every user's report rows (the rows of `markbook report`). */
+  courseReport(opts: ReportOptions): ReportRow[] {
+    this.setNow(opts.now);
+    const order = reportOrder(this.engine);
+    const letters = this.letters();
+    const mode = this.hideMode();
+    const rows: ReportRow[] = [];
+    for (let u = 0; u < this.engine.users.length; u++)
+      rows.push(...userRows(this.engine, u, opts, mode, letters, order));
+    return rows;
+  }
+
+  /** [REP-6] Gradebook setup rows: Natural weights and maxima. */
+  setupReport(): SetupRow[] {
+    return setupRows(this.engine);
+  }
+
+  /** The course document with the current grades (round-trips through loadCourse). */
+  toJson(): CourseJson {
+    return this.engine.toJson();
+  }
+}
