@@ -503,28 +503,49 @@ export function listConflicts(doc: Y.Doc): CellConflict[] {
   );
 }
 
-/** Setup rows as the snapshot gives them (sortorder removed, sorted by it). */
-export function readSetup(e: Epoch): {
+export interface SetupRows {
+  settings: Record<string, unknown>;
+  categories: Map<string, Record<string, unknown>>;
+  items: Map<string, Record<string, unknown>>;
+  users: Map<string, Record<string, unknown>>;
+}
+
+export type Setup = {
   settings: CourseSettings;
   categories: CourseCategory[];
   items: CourseItem[];
   users: { id: string; name: string; groups?: string[] }[];
-} {
-  const settings = rowToJson(e.settings) as CourseSettings;
-  const cats = [...e.categories.values()].map(rowToJson).sort(bySortorder);
-  const items = [...e.items.values()].map(rowToJson).sort(bySortorder);
+};
+
+/** Setup rows as the snapshot gives them (sorted by sortorder, then id; sortorder removed). */
+export function setupFromRows(rows: SetupRows): Setup {
   const strip = (r: Record<string, unknown>) => {
     const { sortorder: _s, ...rest } = r;
     return rest;
   };
-  const users = [...e.users.values()] as { id: string; name: string; groups?: string[] }[];
+  const users = [...rows.users.values()] as Setup['users'];
   users.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
-    settings,
-    categories: cats.map(strip) as unknown as CourseCategory[],
-    items: items.map(strip) as unknown as CourseItem[],
+    settings: { ...rows.settings } as CourseSettings,
+    categories: [...rows.categories.values()].sort(bySortorder).map(strip) as unknown as CourseCategory[],
+    items: [...rows.items.values()].sort(bySortorder).map(strip) as unknown as CourseItem[],
     users,
   };
+}
+
+/** The live setup rows of an epoch, with sortorder. */
+export function setupRows(e: Epoch): SetupRows {
+  const m = (y: Y.Map<Y.Map<unknown>>) => new Map([...y.entries()].map(([k, v]) => [k, rowToJson(v)] as const));
+  return {
+    settings: rowToJson(e.settings),
+    categories: m(e.categories),
+    items: m(e.items),
+    users: new Map([...e.users.entries()].map(([k, v]) => [k, { ...(v as Record<string, unknown>) }] as const)),
+  };
+}
+
+export function readSetup(e: Epoch): Setup {
+  return setupFromRows(setupRows(e));
 }
 
 /**
@@ -535,11 +556,19 @@ export function readSetup(e: Epoch): {
 export function docToCourseJson(doc: Y.Doc): CourseJson {
   const e = requireEpoch(doc);
   const { base, cells } = epochBase(e);
-  const setup = readSetup(e);
+  return assembleCourse(base, cells, readSetup(e), slotsByCell(e));
+}
+
+/** Builds a CourseJson from a base, setup rows and the slots of each cell (consumes `bySlots`). */
+export function assembleCourse(
+  base: BaseSnapshot,
+  cells: Map<string, PackedCell>,
+  setup: Setup,
+  bySlots: Map<string, GradeSlot[]>,
+): CourseJson {
   const targets = new Set<string>(['course']);
   for (const c of setup.categories) targets.add(c.id);
   for (const it of setup.items) targets.add(it.id);
-  const bySlots = slotsByCell(e);
   const grades: CourseGrade[] = [];
   base.gi.forEach((item, col) => {
     if (!targets.has(item)) return;
