@@ -18,6 +18,7 @@ import {
 } from './report.ts';
 import { rescaleKeepPercentage } from './range.ts';
 import { STATUS_NAMES } from './flags.ts';
+import { compileGradebookFormula } from '../formula/index.ts';
 
 export type { GradePatch, RegradeIssue } from './engine.ts';
 export type { ReportOptions, ReportRow, SetupRow, Viewer } from './report.ts';
@@ -29,13 +30,13 @@ export { adjustRawGrade, boundedGrade, rescaleKeepPercentage, round5, standardis
 export interface LoadOptions {
   /** Evaluation time (unix seconds) for lock times and hidden-until during regrade. Default 0. */
   now?: number;
-  /** The formula compiler for calculated items (defaults to the one registered with setDefaultFormulaCompiler). */
+  /** The formula compiler for calculated items (default: the formula module's compileGradebookFormula). */
   compileFormula?: FormulaCompiler;
 }
 
 let defaultCompiler: FormulaCompiler | undefined;
 
-/** Registers the formula language used when loadCourse is not given one (done once by the app/CLI). */
+/** Replaces the formula language used when loadCourse is not given one (tests, alternative builds). */
 export function setDefaultFormulaCompiler(c: FormulaCompiler | undefined): void {
   defaultCompiler = c;
 }
@@ -71,7 +72,7 @@ export class Gradebook {
   readonly history: HistoryEntry[] = [];
 
   constructor(json: CourseJson, opts: LoadOptions = {}) {
-    const compileFormula = opts.compileFormula ?? defaultCompiler;
+    const compileFormula = opts.compileFormula ?? defaultCompiler ?? compileGradebookFormula;
     this.opts = { now: opts.now ?? 0, ...(compileFormula ? { compileFormula } : {}) };
     this.engine = new GradeEngine(json, this.opts);
   }

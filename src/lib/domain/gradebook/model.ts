@@ -294,7 +294,7 @@ export function compileCourse(json: CourseJson, compileFormula: FormulaCompiler 
         const col = node.calculation!.indexOf(`[[${r}]]`);
         problems.push({
           at,
-          message: `unknown idnumber [[${r}]]${col >= 0 ? ` at position ${col + 1}` : ''}`,
+          message: `unknown idnumber [[${r}]]${col >= 0 ? ` at column ${col + 1}` : ''}`,
         });
         ok = false;
       } else if (q === node.index) {

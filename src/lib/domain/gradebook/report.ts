@@ -157,6 +157,10 @@ export function setupRows(e: GradeEngine, order: readonly number[] = reportOrder
     const n = nodes[q]!;
     const parentNatural = q !== root && cats[n.parentCat]!.aggregation === 'natural';
     const inWeights = parentNatural && cats[n.parentCat]!.weightChildren.includes(q);
-    return { item: n.id, setupWeightPct: inWeights ? Math.round(n.coef2 * 1e5) / 1e3 : null, grademax: n.max };
+    return {
+      item: n.id,
+      setupWeightPct: inWeights ? Math.round(n.coef2 * 1e5) / 1e3 : null,
+      grademax: n.max,
+    };
   });
 }
