@@ -73,7 +73,7 @@ export class Gradebook {
 
   constructor(json: CourseJson, opts: LoadOptions = {}) {
     const compileFormula = opts.compileFormula ?? defaultCompiler ?? compileGradebookFormula;
-    this.opts = { now: opts.now ?? 0, ...(compileFormula ? { compileFormula } : {}) };
+    this.opts = { now: opts.now ?? 0, compileFormula };
     this.engine = new GradeEngine(json, this.opts);
   }
 
