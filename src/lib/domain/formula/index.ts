@@ -18,4 +18,5 @@ export {
 } from './dependencies.ts';
 export { FUNCTION_NAMES } from './functions.ts';
 export { PRECEDENCE, MAX_DEPTH, type FormulaNode } from './parser.ts';
+export { printFormula } from './printer.ts';
 export { phpRound, phpMod, phpPow } from './php-math.ts';
