@@ -62,8 +62,13 @@ export type Command =
   /** Internal inverse of a grade write (undo, revert): fields whose live value is no longer `expect` are skipped. */
   | { type: 'restoreCell'; item: string; user: string; fields: CellRecord; expect?: Partial<Record<GradeField, string>> }
   /** Internal inverse of a row change: null fields = delete the row; `expect` holds the values it must still have. */
-  | { type: 'restoreRow'; coll: RowCollection; id: string; fields: Record<string, unknown> | null; expect?: Record<string, unknown> | null }
-  | { type: 'restoreSettings'; fields: Record<string, unknown>; expect?: Record<string, unknown> };
+  | { type: 'restoreRow'; coll: RowCollection; id: string; fields: Record<string, unknown> | null; expect?: Record<string, unknown> | null; mustExist?: boolean }
+  | { type: 'restoreSettings'; fields: Record<string, unknown>; expect?: Record<string, unknown> }
+  /**
+   * Internal: replays an offline write that a re-base did not fold in. Fields whose current value is still
+   * `old` take the write's value; the others keep every current value AND the write's value (a visible conflict).
+   */
+  | { type: 'rescueCell'; item: string; user: string; old: CellRecord; fields: CellRecord; from: string };
 
 export type CommandType = Command['type'];
 
@@ -72,7 +77,7 @@ export type CommandType = Command['type'];
  * Editing a grade, its feedback or exclusion and settling a conflict are guarded by grade:override, which stands
  * for Moodle's grade:edit here; setup by grade:manage; per-grade flags by grade:lock/unlock/hide.
  */
-export const COMMAND_CAPABILITY: Readonly<Record<Exclude<CommandType, 'bulk' | 'restoreCell' | 'restoreRow' | 'restoreSettings'>, Capability>> = {
+export const COMMAND_CAPABILITY: Readonly<Record<Exclude<CommandType, 'bulk' | 'restoreCell' | 'restoreRow' | 'restoreSettings' | 'rescueCell'>, Capability>> = {
   setGrade: 'grade:override',
   overrideGrade: 'grade:override',
   setFeedback: 'grade:override',
@@ -104,7 +109,7 @@ export function commandCapabilities(cmd: Command): Capability[] {
   const out = new Set<Capability>();
   const walk = (c: Command) => {
     if (c.type === 'bulk') c.commands.forEach(walk);
-    else if (c.type === 'restoreCell') for (const f of Object.keys(c.fields) as GradeField[]) out.add(FIELD_CAPABILITY[f]);
+    else if (c.type === 'restoreCell' || c.type === 'rescueCell') for (const f of Object.keys(c.fields) as GradeField[]) out.add(FIELD_CAPABILITY[f]);
     else if (c.type === 'restoreRow' || c.type === 'restoreSettings') out.add('grade:manage');
     else out.add(COMMAND_CAPABILITY[c.type]);
   };
@@ -222,7 +227,7 @@ class Planner {
     return mergeCell(toBaseCell(cells.get(item + SEP + user)), this.slots(item, user));
   }
 
-  writeCell(item: string, user: string, patch: CellRecord): { slot: GradeSlot; before: MergedCell } {
+  writeCell(item: string, user: string, patch: CellRecord, keepBoth: readonly GradeField[] = []): { slot: GradeSlot; before: MergedCell } {
     const { cells } = epochBase(this.e);
     const slots = this.slots(item, user);
     const baseCell = toBaseCell(cells.get(item + SEP + user));
@@ -232,6 +237,11 @@ class Planner {
       at: this.now,
       src: this.ctx.src ?? 'app',
     });
+    for (const f of keepBoth) {
+      // The write's own value joins the current candidates instead of replacing them.
+      const cands = before.live[f] ?? [];
+      slot.f[f] = [...cands.map((k): [unknown, string, number, string, number] => [k.value, k.dev, k.c, k.by, k.at]), [patch[f]]];
+    }
     const key = item + SEP + user;
     const prevOp = this.ops.findIndex((o) => o.t === 'slot' && o.item === item && o.user === user);
     const old: CellRecord = {};
@@ -651,6 +661,28 @@ function plan(pl: Planner, at: string, c: Command): void {
       return planRestoreCell(pl, at, c);
     case 'restoreRow':
       return planRestoreRow(pl, at, c);
+    case 'rescueCell': {
+      if (!pl.row('items', c.item) && !pl.row('categories', c.item) && c.item !== 'course') {
+        pl.skipped.push({ at: `${c.item}/${c.user}`, message: 'the item was deleted meanwhile; offline change dropped' });
+        return;
+      }
+      const state = pl.cell(c.item, c.user);
+      const keep: GradeField[] = [];
+      const patch: CellRecord = {};
+      for (const f of Object.keys(c.fields) as GradeField[]) {
+        const cur = state.live[f];
+        const now = canonical(cur?.[0]?.value ?? null);
+        const clean = !state.conflicts[f] && now === canonical(c.old[f] ?? null);
+        if (clean) (patch as Record<string, unknown>)[f] = c.fields[f];
+        else if (state.conflicts[f] || now !== canonical(c.fields[f] ?? null)) {
+          (patch as Record<string, unknown>)[f] = c.fields[f];
+          keep.push(f);
+        }
+      }
+      if (!Object.keys(patch).length) return;
+      pl.writeCell(c.item, c.user, patch, keep);
+      return;
+    }
     case 'restoreSettings': {
       const cur = pl.settings();
       const fields: Record<string, unknown> = {};
@@ -706,7 +738,7 @@ function planRestoreRow(pl: Planner, at: string, c: Extract<Command, { type: 're
     return;
   }
   if (!cur) {
-    if (c.expect) {
+    if (c.expect || c.mustExist) {
       pl.skipped.push({ at: label, message: 'deleted by someone else since; not restored' });
       return;
     }

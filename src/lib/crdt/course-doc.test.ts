@@ -51,6 +51,7 @@ describe('course document', () => {
     };
     json.grades.push({ user: 'u1', item: 'course', overridden: 77, feedback: 'well done', locked: true });
     json.grades[0] = { user: 'u0', item: 'i0', final: 42, hidden: 1800000000, excluded: true };
+    json.grades[1] = { user: 'u1', item: 'i0', raw: 0 };
     json.settings = { hideTotalsWithHiddenItems: 'exclude_hidden', letters: { '90': 'A', '0': 'F' } };
     const [, b] = pair(json);
     const out = docToCourseJson(b);

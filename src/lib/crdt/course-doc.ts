@@ -52,8 +52,8 @@ export interface BaseSnapshot {
   gu: string[];
   /** Grade columns: item (or category / `course`) ids. */
   gi: string[];
-  /** Per column, per user index: 0 = no grade, a number = raw only, else a packed cell. */
-  g: (0 | number | PackedCell)[][];
+  /** Per column, per user index: null = no grade, a number = raw only, else a packed cell. */
+  g: (null | number | PackedCell)[][];
 }
 
 /** A base cell: field values plus, for fields that were in conflict when folded, their candidate pairs. */
@@ -174,7 +174,7 @@ export function epochBase(e: Epoch): { base: BaseSnapshot; cells: Map<string, Pa
     const column = base.g[col] ?? [];
     for (let u = 0; u < column.length; u++) {
       const v = column[u];
-      if (v === 0 || v === undefined) continue;
+      if (v === null || v === undefined) continue;
       cells.set(item + SEP + base.gu[u]!, typeof v === 'number' ? { r: { grade: { raw: v } } } : v);
     }
   });
@@ -331,7 +331,7 @@ export function buildBase(
   const uIndex = new Map<string, number>();
   const gi: string[] = [];
   const iIndex = new Map<string, number>();
-  const g: (0 | number | PackedCell)[][] = [];
+  const g: (null | number | PackedCell)[][] = [];
   for (const [item, user, cell] of cells) {
     let ui = uIndex.get(user);
     if (ui === undefined) uIndex.set(user, (ui = gu.push(user) - 1));
@@ -341,11 +341,11 @@ export function buildBase(
       g.push([]);
     }
     const col = g[ii]!;
-    while (col.length < ui) col.push(0);
+    while (col.length < ui) col.push(null);
     const raw = cell.p ? null : isRawOnly(cell.r);
     col[ui] = raw !== null ? raw : cell.p ? cell : { r: cell.r };
   }
-  for (const col of g) while (col.length < gu.length) col.push(0);
+  for (const col of g) while (col.length < gu.length) col.push(null);
   const base: BaseSnapshot = {
     v: 1,
     settings: setup.settings,
@@ -575,7 +575,7 @@ export function assembleCourse(
     const column = base.g[col]!;
     for (let u = 0; u < column.length; u++) {
       const v = column[u];
-      if (v === 0 || v === undefined) continue;
+      if (v === null || v === undefined) continue;
       const user = base.gu[u]!;
       const key = item + SEP + user;
       const slots = bySlots.get(key);

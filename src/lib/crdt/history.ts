@@ -110,7 +110,7 @@ export function courseJsonAt(doc: Y.Doc, time: number, archives: readonly Histor
   const cells = new Map<string, PackedCell>();
   base.gi.forEach((item, col) =>
     base.g[col]!.forEach((v, u) => {
-      if (v !== 0) cells.set(item + SEP + base.gu[u]!, typeof v === 'number' ? { r: { grade: { raw: v } } } : v);
+      if (v !== null) cells.set(item + SEP + base.gu[u]!, typeof v === 'number' ? { r: { grade: { raw: v } } } : v);
     }),
   );
   return replay(base, cells, arch.entries, time);
