@@ -147,7 +147,16 @@ describe('parsing rule JSON', () => {
     expect(matchingCount(index, rule, { now: NOW, registry })).toBe(1); // user 2 (user 4 is deleted)
     expect(describeRule(rule, index, registry)).toEqual(['Users with an even id']);
     expect(defaultRegistry.get('id_parity')).toBeUndefined();
-    const b: ConditionType<null> = { ...evenId, type: 'always_broken', parse: () => null, broken: () => broken('', 'nope'), compile: () => () => true, toJson: () => ({}) } as ConditionType<null>;
+    const b: ConditionType<null> = {
+      type: 'always_broken',
+      label: 'Always broken',
+      events: [],
+      parse: () => null,
+      broken: () => broken('', 'nope'),
+      compile: () => () => true,
+      describe: () => 'Always broken',
+      toJson: () => ({}),
+    };
     const reg2 = defaultRegistry.extend().register(b);
     expect(ruleBrokenReason(index, parseRule(ruleJson([paris, { type: 'always_broken' }]), { registry: reg2 }), { now: NOW, registry: reg2 })).toBe(
       '$.conditions[1]: nope',
