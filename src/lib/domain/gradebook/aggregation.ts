@@ -78,20 +78,21 @@ export function aggregateValues(
     case 'mode': {
       // [AGG-5] values compared as PHP strings (14 significant digits); highest of the most frequent wins,
       // and the result is that string's value. Weight 1/top goes to children equal to it as a number.
+      // `weights` doubles as scratch for the string values until the end.
+      for (let i = 0; i < n; i++) weights[pos[i]!] = phpFloatString(vals[pos[i]!]!);
       let topCount = 0;
       let best = -Infinity;
       for (let i = 0; i < n; i++) {
-        weights[pos[i]!] = 0;
-        const k = phpFloatString(vals[pos[i]!]!);
+        const k = weights[pos[i]!]!;
         let c = 0;
-        for (let j = 0; j < n; j++) if (phpFloatString(vals[pos[j]!]!) === k) c++;
+        for (let j = 0; j < n; j++) if (weights[pos[j]!] === k) c++;
         if (c > topCount || (c === topCount && k > best)) {
           topCount = c;
           best = k;
         }
       }
       out.grade = best;
-      for (let i = 0; i < n; i++) if (vals[pos[i]!] === best) weights[pos[i]!] = 1 / topCount;
+      for (let i = 0; i < n; i++) weights[pos[i]!] = vals[pos[i]!] === best ? 1 / topCount : 0;
       return;
     }
     case 'weighted_mean': {
@@ -315,5 +316,14 @@ function naturalSum(
 
 /** PHP's (string) of a float: 14 significant digits (precision ini), read back as a number. */
 export function phpFloatString(v: number): number {
+  if (v === 0 || !Number.isFinite(v)) return v;
+  const e = 13 - Math.floor(Math.log10(Math.abs(v)));
+  if (e > 0 && e < 300) {
+    const f = 10 ** e;
+    const s = v * f;
+    const r = Math.round(s);
+    // Away from a half, rounding the scaled value is exact enough; near one, let the runtime decide.
+    if (Math.abs(Math.abs(s - r) - 0.5) > 1e-3) return r / f;
+  }
   return Number(v.toPrecision(14));
 }

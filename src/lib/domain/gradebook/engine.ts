@@ -50,6 +50,14 @@ export interface Derived {
   status: Uint8Array[];
 }
 
+function resetDerived(d: Derived): void {
+  for (const a of d.final) a.fill(NaN);
+  for (const a of d.gmin) a.fill(0);
+  for (const a of d.gmax) a.fill(0);
+  for (const a of d.weight) a.fill(0);
+  for (const a of d.status) a.fill(0);
+}
+
 export interface RegradeIssue {
   readonly item: string;
   readonly user: string;
@@ -75,6 +83,23 @@ export interface GradePatch {
   feedback?: string | null;
 }
 
+// Module-local copies of imported helpers and flags: the hot loops then read plain locals rather than
+// module-namespace bindings (which some transpilers turn into getter calls).
+const EXCLUDED = CELL_EXCLUDED;
+const STORED_FINAL = CELL_STORED_FINAL;
+const STATUS_NOVALUE = ST_NOVALUE;
+const STATUS_DROPPED = ST_DROPPED;
+const STATUS_USED = ST_USED;
+const STATUS_EXTRA = ST_EXTRA;
+const STATUS_UNKNOWN = ST_UNKNOWN;
+const rnd5 = round5;
+const stdise = standardise;
+const bounded = boundedGrade;
+const adjustRaw = adjustRawGrade;
+const aggregate = aggregateValues;
+const limitRules = applyLimitRules;
+const sortAscending = sortAsc;
+
 const MAX_ISSUES = 1000; // keeps a broken formula over many users from flooding memory
 
 export class GradeEngine {
@@ -83,6 +108,7 @@ export class GradeEngine {
   readonly userIndex: Map<string, number>;
   readonly cols: Columns[];
   derived: Derived;
+  private spare: Derived | null = null;
   now: number;
   issues: RegradeIssue[] = [];
   readonly hiddenTime = new Map<number, number>();
@@ -167,13 +193,13 @@ export class GradeEngine {
     let f = c.flags[u]! | CELL_ROW;
     if ('final' in g && g.final !== undefined && g.final !== null) {
       c.input[u] = g.final;
-      f |= CELL_STORED_FINAL;
+      f |= STORED_FINAL;
     } else if ('raw' in g && g.raw !== undefined) {
       c.input[u] = g.raw ?? NaN;
-      f &= ~CELL_STORED_FINAL;
+      f &= ~STORED_FINAL;
     } else if ('final' in g && g.final === null) {
       c.input[u] = NaN;
-      f &= ~CELL_STORED_FINAL;
+      f &= ~STORED_FINAL;
     }
     if (g.rawgrademin !== undefined)
       (c.rawMin ??= new Float64Array(this.users.length).fill(NaN))[u] = g.rawgrademin ?? NaN;
@@ -182,7 +208,7 @@ export class GradeEngine {
     if (g.overridden !== undefined) {
       (c.overridden ??= new Float64Array(this.users.length).fill(NaN))[u] = g.overridden ?? NaN;
     }
-    if (g.excluded !== undefined) f = g.excluded ? f | CELL_EXCLUDED : f & ~CELL_EXCLUDED;
+    if (g.excluded !== undefined) f = g.excluded ? f | EXCLUDED : f & ~EXCLUDED;
     if (g.hidden !== undefined) {
       f &= ~CELL_HIDDEN;
       this.hiddenTime.delete(key);
@@ -266,7 +292,7 @@ export class GradeEngine {
   }
 
   isExcluded(q: number, u: number): boolean {
-    return (this.cols[q]!.flags[u]! & CELL_EXCLUDED) !== 0;
+    return (this.cols[q]!.flags[u]! & EXCLUDED) !== 0;
   }
 
   isOverridden(q: number, u: number): boolean {
@@ -352,19 +378,28 @@ export class GradeEngine {
    */
   regradeAll(opts: JobOptions = {}): readonly RegradeIssue[] {
     this.preRegrade();
-    const d = this.emptyDerived();
+    // Double buffer: compute into the spare set of columns, swap when complete (no garbage per regrade).
+    const d = this.spare ?? this.emptyDerived();
+    this.spare = null;
+    resetDerived(d);
     const U = this.users.length;
     const order = this.course.order;
     this.issues = [];
-    for (let k = 0; k < order.length; k++) {
-      const q = order[k]!;
-      for (let u = 0; u < U; u++) this.computeNode(q, u, d);
-      if ((k & 15) === 15) {
-        throwIfCancelled(opts.cancel, 'regrade');
-        opts.onProgress?.(k + 1, order.length);
+    try {
+      for (let k = 0; k < order.length; k++) {
+        const q = order[k]!;
+        for (let u = 0; u < U; u++) this.computeNode(q, u, d);
+        if ((k & 15) === 15) {
+          throwIfCancelled(opts.cancel, 'regrade');
+          opts.onProgress?.(k + 1, order.length);
+        }
       }
+    } catch (e) {
+      this.spare = d;
+      throw e;
     }
     opts.onProgress?.(order.length, order.length);
+    this.spare = this.derived;
     this.derived = d;
     return this.issues;
   }
@@ -400,7 +435,7 @@ export class GradeEngine {
       return;
     }
     if (node.formula) {
-      if (fl & CELL_STORED_FINAL && this.isLocked(q, u)) {
+      if (fl & STORED_FINAL && this.isLocked(q, u)) {
         out[u] = c.input[u]!;
         return;
       }
@@ -408,13 +443,13 @@ export class GradeEngine {
       return;
     }
     const v = c.input[u]!;
-    if (fl & CELL_STORED_FINAL || Number.isNaN(v)) {
+    if (fl & STORED_FINAL || Number.isNaN(v)) {
       out[u] = v;
       return;
     }
     const rmin = c.rawMin && !Number.isNaN(c.rawMin[u]!) ? c.rawMin[u]! : node.min;
     const rmax = c.rawMax && !Number.isNaN(c.rawMax[u]!) ? c.rawMax[u]! : node.max;
-    out[u] = round5(adjustRawGrade(v, rmin, rmax, node));
+    out[u] = rnd5(adjustRaw(v, rmin, rmax, node));
   }
 
   /** [CALC-2] null inputs count as 0; all null gives null; errors give null; the result is bounded. */
@@ -440,7 +475,7 @@ export class GradeEngine {
       this.issue(node, u, 'the calculation has no result');
       return NaN;
     }
-    return round5(boundedGrade(r, node.min, node.max, node.isScale));
+    return rnd5(bounded(r, node.min, node.max, node.isScale));
   }
 
   private issue(node: GradeNode, u: number, message: string): void {
@@ -461,7 +496,7 @@ export class GradeEngine {
     const ch = cat.aggChildren;
     const m = ch.length;
     // Children's statuses are rewritten on every pass so an incremental regrade equals a full one.
-    this.markChildren(ch, u, d, ST_UNKNOWN);
+    this.markChildren(ch, u, d, STATUS_UNKNOWN);
     // [FLAG-3] Overridden, or locked with a stored value: never recomputed.
     if (c.overridden && !Number.isNaN(c.overridden[u]!)) {
       final[u] = c.overridden[u]!;
@@ -469,7 +504,7 @@ export class GradeEngine {
       gmax[u] = ownMax;
       return;
     }
-    if (fl & CELL_STORED_FINAL && this.isLocked(q, u)) {
+    if (fl & STORED_FINAL && this.isLocked(q, u)) {
       final[u] = c.input[u]!;
       gmin[u] = ownMin;
       gmax[u] = ownMax;
@@ -499,12 +534,12 @@ export class GradeEngine {
       const v = d.final[p]![u]!;
       const isNull = Number.isNaN(v);
       if (isNull && cat.aggregateOnlyGraded) {
-        d.status[p]![u] = ST_NOVALUE;
+        d.status[p]![u] = STATUS_NOVALUE;
         d.weight[p]![u] = 0;
         continue;
       }
-      if (this.cols[p]!.flags[u]! & CELL_EXCLUDED) {
-        d.status[p]![u] = ST_DROPPED;
+      if (this.cols[p]!.flags[u]! & EXCLUDED) {
+        d.status[p]![u] = STATUS_DROPPED;
         d.weight[p]![u] = 0;
         continue;
       }
@@ -516,7 +551,7 @@ export class GradeEngine {
         vals[k] = 0; // [AGG-0] empty counts as 0 when empty grades are not excluded
       else {
         anyValue = true;
-        vals[k] = natural ? standardise(v, 0, hi, 0, 1) : standardise(v, lo, hi, 0, 1);
+        vals[k] = natural ? stdise(v, 0, hi, 0, 1) : stdise(v, lo, hi, 0, 1);
       }
       pos[n++] = k;
     }
@@ -525,7 +560,7 @@ export class GradeEngine {
       const kept = this.sKept;
       const all = this.sAll;
       all.set(pos.subarray(0, before));
-      n = applyLimitRules(
+      n = limitRules(
         cat.dropLowest,
         cat.keepHighest,
         pos,
@@ -540,33 +575,33 @@ export class GradeEngine {
       for (let i = 0; i < before; i++) {
         const k = all[i]!;
         if (!kept[k]) {
-          d.status[ch[k]!]![u] = ST_DROPPED;
+          d.status[ch[k]!]![u] = STATUS_DROPPED;
           d.weight[ch[k]!]![u] = 0;
         }
       }
     }
-    sortAsc(pos, n, vals);
+    sortAscending(pos, n, vals);
     if (n === 0) {
       final[u] = NaN;
       return;
     }
     const w = this.sW;
     const out = this.sOut;
-    aggregateValues(cat.aggregation, n, pos, vals, cat.agg, uMin, uMax, node.min, node.max, w, out);
+    aggregate(cat.aggregation, n, pos, vals, cat.agg, uMin, uMax, node.min, node.max, w, out);
     const boundMin = out.grademin;
     const rangeMin = natural ? 0 : out.grademin;
     if (!anyValue || Number.isNaN(out.grade)) final[u] = NaN;
     else {
-      const g = standardise(out.grade, 0, 1, rangeMin, out.grademax);
-      final[u] = round5(boundedGrade(g, boundMin, out.grademax, false));
+      const g = stdise(out.grade, 0, 1, rangeMin, out.grademax);
+      final[u] = rnd5(bounded(g, boundMin, out.grademax, false));
     }
-    gmin[u] = round5(rangeMin);
-    gmax[u] = round5(out.grademax);
+    gmin[u] = rnd5(rangeMin);
+    gmax[u] = rnd5(out.grademax);
     for (let i = 0; i < n; i++) {
       const k = pos[i]!;
       const p = ch[k]!;
-      d.weight[p]![u] = round5(w[k]!);
-      d.status[p]![u] = cat.isExtra[k] ? ST_EXTRA : ST_USED;
+      d.weight[p]![u] = rnd5(w[k]!);
+      d.status[p]![u] = cat.isExtra[k] ? STATUS_EXTRA : STATUS_USED;
     }
   }
 
@@ -604,14 +639,14 @@ export class GradeEngine {
         const key = node.index * U + u;
         const g: CourseGrade = { user: this.users[u]!, item: node.id };
         const v = c.input[u]!;
-        if (f & CELL_STORED_FINAL) {
+        if (f & STORED_FINAL) {
           g.raw = null;
           g.final = v;
         } else g.raw = Number.isNaN(v) ? null : v;
         if (c.rawMin && !Number.isNaN(c.rawMin[u]!)) g.rawgrademin = c.rawMin[u]!;
         if (c.rawMax && !Number.isNaN(c.rawMax[u]!)) g.rawgrademax = c.rawMax[u]!;
         g.overridden = c.overridden && !Number.isNaN(c.overridden[u]!) ? c.overridden[u]! : null;
-        g.excluded = (f & CELL_EXCLUDED) !== 0;
+        g.excluded = (f & EXCLUDED) !== 0;
         g.hidden = f & CELL_HIDDEN ? true : (this.hiddenTime.get(key) ?? false);
         const lt = this.lockTime.get(key);
         if (f & CELL_LOCKED || lt !== undefined) g.locked = f & CELL_LOCKED ? true : lt!;

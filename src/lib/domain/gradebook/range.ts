@@ -5,10 +5,15 @@
 /** Moodle stores every grade number as DECIMAL(10,5) (lib/db/install.xml, grade_floatval): [RNG-6]. */
 export function round5(v: number): number {
   if (!Number.isFinite(v)) return v;
-  // Round half away from zero on the decimal value, as the database does on insert.
-  // toPrecision(15) removes binary noise first (as PHP's round does), so 1.000005 rounds up.
-  const s = Number((Math.abs(v) * 1e5).toPrecision(15));
-  const out = (Math.sign(v) * Math.round(s)) / 1e5;
+  const s = Math.abs(v) * 1e5;
+  const fl = Math.floor(s);
+  const frac = s - fl;
+  let r: number;
+  // Fast path away from a half; near a half, remove binary noise first (as PHP's round does), so
+  // 1.000005 rounds up. 1e-6 is far above double noise at these magnitudes and far below 0.5.
+  if (Math.abs(frac - 0.5) > 1e-6) r = frac < 0.5 ? fl : fl + 1;
+  else r = Math.round(Number(s.toPrecision(15)));
+  const out = (Math.sign(v) * r) / 1e5;
   return out === 0 ? 0 : out;
 }
 

@@ -22,14 +22,13 @@ class Checker {
   }
   /** Type checks one field; returns false (and records why) when present and wrong, or missing and required. */
   field(o: Obj, key: string, at: string, kind: FieldKind, required = false): boolean {
-    const p = jsonPath(at, key);
-    if (!(key in o) || o[key] === undefined) {
-      if (required) this.add(p, `is required (${describe(kind)})`);
+    const v = o[key];
+    if (v === undefined) {
+      if (required) this.add(jsonPath(at, key), `is required (${describe(kind)})`);
       return !required;
     }
-    const v = o[key];
     const ok = check(kind, v);
-    if (!ok) this.add(p, `must be ${describe(kind)}, got ${show(v)}`);
+    if (!ok) this.add(jsonPath(at, key), `must be ${describe(kind)}, got ${show(v)}`);
     return ok;
   }
 }
@@ -227,7 +226,7 @@ export function validateCourseJson(input: unknown): CourseJson {
 
   const cells = new Map<string, number>();
   grades.forEach((raw, i) => {
-    const at = jsonPath('$', 'grades', i);
+    const at = `$.grades[${i}]`;
     if (!isObj(raw)) return c.add(at, 'must be an object');
     const userOk = c.field(raw, 'user', at, 'nonEmptyString', true);
     if (c.field(raw, 'item', at, 'nonEmptyString', true)) {
