@@ -16,6 +16,8 @@ export function phpRound(value: number, places = 0): number {
   const p = Math.trunc(places);
   if (!Number.isFinite(value) || value === 0) return value;
   const neg = value < 0;
+  const fast = roundFast(Math.abs(value), p);
+  if (fast !== null) return neg ? -fast : fast;
   // toExponential() with no argument gives as many digits as needed to identify the double uniquely.
   const exp = Math.abs(value).toExponential();
   const ePos = exp.indexOf('e');
@@ -30,6 +32,30 @@ export function phpRound(value: number, places = 0): number {
   if (kept === 0n) return 0;
   const magnitude = Number(`${kept}e${e10 - keep + 1}`);
   return neg ? -magnitude : magnitude;
+}
+
+/** Largest power of ten that is an exact double: beyond it scaling by 10^p is itself inexact. */
+const MAX_EXACT_POW10 = 22;
+/** How close to a half the scaled fraction may come before we fall back to decimal digits. */
+const HALF_MARGIN = 1e-6;
+/** A few units in the last place of a double (2^-52 is about 2.2e-16). */
+const RELATIVE_ERROR = 1e-15;
+
+/**
+ * The common case without strings: scale by 10^p and round when the fraction is clearly not a
+ * half; the shortest decimal form then rounds the same way. Returns null when unsure.
+ */
+function roundFast(mag: number, p: number): number | null {
+  if (p > MAX_EXACT_POW10 || p < -MAX_EXACT_POW10) return null;
+  const f = 10 ** Math.abs(p);
+  const scaled = p >= 0 ? mag * f : mag / f;
+  if (scaled >= Number.MAX_SAFE_INTEGER / 2) return null;
+  const whole = Math.floor(scaled);
+  const frac = scaled - whole;
+  // Scaling and the double itself are off from the decimal by a few ulps of `scaled`.
+  if (Math.abs(frac - 0.5) < HALF_MARGIN + scaled * RELATIVE_ERROR) return null;
+  const r = frac > 0.5 ? whole + 1 : whole;
+  return p >= 0 ? r / f : r * f;
 }
 
 /** PHP's float-to-int conversion for an operand of `%`: truncation toward zero. */
