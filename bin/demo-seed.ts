@@ -9,7 +9,7 @@ export function demoSeed(site: DemoSite = buildDemoSite()): SeedData {
   const actor = { userId: 'system', deviceId: 'seed' };
   const docs = site.courses.map((c) => {
     const doc = new Y.Doc();
-    courseJsonToDoc(c.gradebook, doc, actor, { name: c.fullname });
+    courseJsonToDoc(c.gradebook, doc, actor, { courseId: c.id, src: 'seed', at: site.epoch });
     return { room: `course/${c.id}`, update: Y.encodeStateAsUpdate(doc) };
   });
   return {

@@ -1,0 +1,138 @@
+// One open course: its Yjs document kept in IndexedDB and synced with the server, the snapshot the
+// engine regrades, and what the grader grid shows. Writes go through CRDT commands only.
+import * as Y from 'yjs';
+import { applyCommand, type Command, type CommandResult } from '../crdt/commands';
+import { docToCourseJson, listConflicts, requireEpoch, type Actor } from '../crdt/course-doc';
+import type { CourseJson } from '../domain/interchange/course-types';
+import { database } from '../persistence/db';
+import { YStore } from '../persistence/y-store';
+import { RoomConnection } from '../sync/room-connection';
+import { buildGridModel, type GridModel } from './grid-model';
+import { session } from './session.svelte';
+import { syncStatus } from './sync-status.svelte';
+
+function deviceId(): string {
+  const key = 'markbook.deviceId';
+  let id = localStorage.getItem(key);
+  if (!id) {
+    id = crypto.randomUUID();
+    localStorage.setItem(key, id);
+  }
+  return id;
+}
+
+export class CourseWorkspace {
+  readonly room: string;
+  readonly doc = new Y.Doc();
+  model = $state.raw<GridModel | null>(null);
+  json = $state.raw<CourseJson | null>(null);
+  loaded = $state(false);
+  error = $state<string | null>(null);
+  conflicts = $state(0);
+  private store: YStore;
+  private conn: RoomConnection | null = null;
+  private scheduled = false;
+  private undoStack: Command[][] = [];
+  private redoStack: Command[][] = [];
+  canUndo = $state(false);
+  canRedo = $state(false);
+  readonly actor: Actor;
+
+  constructor(readonly courseId: string) {
+    this.room = `course/${courseId}`;
+    this.actor = { userId: session.user?.id ?? 'anonymous', deviceId: deviceId() };
+    this.store = new YStore(database(), this.room, this.doc);
+    this.doc.on('update', () => this.schedule());
+    void this.store.whenLoaded.then(() => {
+      this.refresh();
+      this.loaded = true;
+      this.connect();
+    });
+  }
+
+  private connect(): void {
+    this.conn = new RoomConnection({
+      serverUrl: session.syncUrl,
+      room: this.room,
+      doc: this.doc,
+      getToken: () => session.token(),
+      refreshToken: () => session.refresh(),
+      onState: (s, detail) => syncStatus.report(this.room, s, detail),
+    });
+  }
+
+  /** Coalesces bursts of remote updates into one regrade per frame. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.refresh();
+    });
+  }
+
+  private refresh(): void {
+    try {
+      requireEpoch(this.doc);
+    } catch {
+      return; // nothing synced yet
+    }
+    try {
+      const json = docToCourseJson(this.doc);
+      this.json = json;
+      this.model = buildGridModel(json, Math.floor(Date.now() / 1000));
+      this.conflicts = listConflicts(this.doc).length;
+      syncStatus.conflicts = this.conflicts;
+      this.error = null;
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** Applies a command as this device's actor; records its inverse for undo. */
+  run(cmd: Command, src = 'grid'): CommandResult {
+    const r = applyCommand(this.doc, cmd, { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) }, src });
+    if (r.ok && r.inverse) {
+      this.undoStack.push([r.inverse]);
+      this.redoStack = [];
+      this.syncUndoFlags();
+    }
+    return r;
+  }
+
+  undo(): void {
+    const step = this.undoStack.pop();
+    if (!step) return;
+    const redo: Command[] = [];
+    for (const c of step) {
+      const r = applyCommand(this.doc, c, { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) }, src: 'undo' });
+      if (r.ok && r.inverse) redo.push(r.inverse);
+    }
+    if (redo.length) this.redoStack.push(redo);
+    this.syncUndoFlags();
+  }
+
+  redo(): void {
+    const step = this.redoStack.pop();
+    if (!step) return;
+    const undo: Command[] = [];
+    for (const c of step) {
+      const r = applyCommand(this.doc, c, { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) }, src: 'redo' });
+      if (r.ok && r.inverse) undo.push(r.inverse);
+    }
+    if (undo.length) this.undoStack.push(undo);
+    this.syncUndoFlags();
+  }
+
+  private syncUndoFlags(): void {
+    this.canUndo = this.undoStack.length > 0;
+    this.canRedo = this.redoStack.length > 0;
+  }
+
+  destroy(): void {
+    this.conn?.destroy();
+    this.store.destroy();
+    syncStatus.forget(this.room);
+    this.doc.destroy();
+  }
+}

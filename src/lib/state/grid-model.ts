@@ -1,0 +1,90 @@
+// What the grader grid shows, derived from a course snapshot by the engine: columns in gradebook
+// order (items, then their category total; the course total last), rows of users, final grades.
+// Pure presentation model (no Svelte, no storage) so it can move into the regrade worker unchanged.
+import { compileGradebookFormula } from '../domain/formula/index';
+import { GradeEngine } from '../domain/gradebook/engine';
+import type { CourseJson } from '../domain/interchange/course-types';
+
+export interface GridColumn {
+  /** Node id: item id, category id, or `course` for the course total (the root category). */
+  id: string;
+  /** Engine node index. */
+  q: number;
+  name: string;
+  kind: 'item' | 'category';
+  isCourse: boolean;
+  depth: number;
+  min: number;
+  max: number;
+  scale: readonly string[] | null;
+  calculated: boolean;
+  hidden: boolean;
+  locked: boolean;
+  /** Category this column belongs to (for collapsing): the item's category, or the category itself for a total. */
+  category: string;
+}
+
+export interface GridRow {
+  id: string;
+  u: number;
+  name: string;
+  groups: string[];
+}
+
+export interface GridModel {
+  columns: GridColumn[];
+  rows: GridRow[];
+  engine: GradeEngine;
+  /** Final grade of a column for a row, or null for "-". */
+  final(col: GridColumn, row: GridRow): number | null;
+  overridden(col: GridColumn, row: GridRow): boolean;
+  excluded(col: GridColumn, row: GridRow): boolean;
+  lockedCell(col: GridColumn, row: GridRow): boolean;
+}
+
+export function buildGridModel(json: CourseJson, now: number): GridModel {
+  const engine = new GradeEngine(json, { now, compileFormula: compileGradebookFormula });
+  const { nodes, cats, root } = engine.course;
+  const names = new Map((json.users ?? []).map((u) => [u.id, u]));
+  const rows: GridRow[] = engine.users
+    .map((id, u) => ({ id, u, name: names.get(id)?.name ?? id, groups: names.get(id)?.groups ?? [] }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+
+  // Walk the tree depth-first: children in their stored order, each category's total after its children.
+  const columns: GridColumn[] = [];
+  const catByNode = new Map(cats.map((c) => [c.node, c]));
+  const visit = (q: number, depth: number): void => {
+    const n = nodes[q]!;
+    const cat = catByNode.get(q);
+    if (cat) for (const child of cat.allChildren) visit(child, depth + 1);
+    columns.push({
+      id: n.id,
+      q,
+      name: n.name,
+      kind: n.kind,
+      isCourse: q === root,
+      depth,
+      min: n.min,
+      max: n.max,
+      scale: n.scale,
+      calculated: n.calculation !== null,
+      hidden: engine.itemHidden(q),
+      locked: engine.itemLocked(q),
+      category: cat ? n.id : (nodes[cats[n.parentCat]?.node ?? q]?.id ?? ''),
+    });
+  };
+  visit(root, 0);
+
+  return {
+    columns,
+    rows,
+    engine,
+    final: (col, row) => {
+      const v = engine.derived.final[col.q]![row.u]!;
+      return Number.isNaN(v) ? null : v;
+    },
+    overridden: (col, row) => engine.isOverridden(col.q, row.u),
+    excluded: (col, row) => engine.isExcluded(col.q, row.u),
+    lockedCell: (col, row) => engine.isLocked(col.q, row.u),
+  };
+}
