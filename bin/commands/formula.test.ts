@@ -8,7 +8,11 @@ const bin = fileURLToPath(new URL('../markbook.js', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function markbook(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, 'formula', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin, 'formula', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -25,7 +25,9 @@ function parseVars(text: string | undefined, gradebook: boolean): Record<string,
       throw new UsageError(`--vars.${k}: must be a finite number, got ${JSON.stringify(v)}`);
     }
     if (!gradebook && !PLAIN_NAME.test(k)) {
-      throw new UsageError(`--vars.${k}: variable names are lower-case letters, digits and _, starting with a letter`);
+      throw new UsageError(
+        `--vars.${k}: variable names are lower-case letters, digits and _, starting with a letter`,
+      );
     }
     out[k] = v;
   }
@@ -43,7 +45,11 @@ export async function main(args: string[]): Promise<number> {
       if (key !== 'vars') throw new UsageError(`unknown option --${key}\n${USAGE}`);
     }
     if (p.positional.length !== 1) {
-      throw new UsageError(p.positional.length === 0 ? `missing the formula\n${USAGE}` : `expected one formula, got ${p.positional.length} arguments (quote the formula)\n${USAGE}`);
+      throw new UsageError(
+        p.positional.length === 0
+          ? `missing the formula\n${USAGE}`
+          : `expected one formula, got ${p.positional.length} arguments (quote the formula)\n${USAGE}`,
+      );
     }
     const source = p.positional[0]!;
     const gradebook = source.includes('[[');

@@ -55,21 +55,31 @@ export async function run(): Promise<void> {
   report(`evaluate 10 x ${STUDENTS} students (median)`, median, 10);
   report(`evaluate 10 x ${STUDENTS} students (p95)`, percentile(evalTimes, 95), 10);
   const perEvalNs = (median * 1e6) / (10 * STUDENTS);
-  console.log(`  per evaluation: ${perEvalNs.toFixed(0)} ns  (${Math.round(1e9 / perEvalNs).toLocaleString('en')} evaluations/s)`);
+  console.log(
+    `  per evaluation: ${perEvalNs.toFixed(0)} ns  (${Math.round(1e9 / perEvalNs).toLocaleString('en')} evaluations/s)`,
+  );
 
   // Compile + one regrade together: the cost of the calculated items in a cold full regrade.
-  const cold = await timeRuns(20, () => {
-    const fs = FORMULAS.map((f) => compileGradebookFormula(f));
-    for (const f of fs) for (let s = 0; s < STUDENTS; s++) f.evaluateRefs(students[s]!);
-  }, 3);
+  const cold = await timeRuns(
+    20,
+    () => {
+      const fs = FORMULAS.map((f) => compileGradebookFormula(f));
+      for (const f of fs) for (let s = 0; s < STUDENTS; s++) f.evaluateRefs(students[s]!);
+    },
+    3,
+  );
   report('compile + 10 x 2,000 evaluations (median)', percentile(cold, 50), 15);
 
   // Plain calculator with a record of variables (the `markbook formula` path).
   const plain = compileFormula('=a*2 + max(b, c) / 3 - round(d, 1)');
   const vars = { a: 1, b: 2, c: 3, d: 4.56 };
-  const plainTimes = await timeRuns(20, () => {
-    for (let i = 0; i < 20_000; i++) checksum += plain.evaluate(vars);
-  }, 3);
+  const plainTimes = await timeRuns(
+    20,
+    () => {
+      for (let i = 0; i < 20_000; i++) checksum += plain.evaluate(vars);
+    },
+    3,
+  );
   report('plain evaluate x 20,000 (median)', percentile(plainTimes, 50), 10);
 
   // Dependency planning for a big course: 1,000 items, 200 calculated, chains 5 deep.

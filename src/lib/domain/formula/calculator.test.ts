@@ -158,7 +158,13 @@ describe('[FRM-5] unary minus', () => {
 });
 
 describe('[FRM-6] no implicit multiplication', () => {
-  for (const [src, pos] of [['=2a', 2], ['=2 a', 3], ['=2(3)', 2], ['=(1)(2)', 4], ['=a b', 3]] as const) {
+  for (const [src, pos] of [
+    ['=2a', 2],
+    ['=2 a', 3],
+    ['=2(3)', 2],
+    ['=(1)(2)', 4],
+    ['=a b', 3],
+  ] as const) {
     it(`[FRM-6] ${src} is an error at column ${pos + 1}`, () => {
       expectError(src, 'syntax', pos, 'implicit multiplication');
     });
@@ -280,7 +286,9 @@ describe('[FRM-9] spreadsheet functions', () => {
   });
 
   it('[FRM-9] rand_int needs min < max, and rand_* need an rng', () => {
-    expect(() => compileFormula('=rand_int(3, 3)', { rng: seededRng(1) }).evaluate({})).toThrow(/needs min < max/);
+    expect(() => compileFormula('=rand_int(3, 3)', { rng: seededRng(1) }).evaluate({})).toThrow(
+      /needs min < max/,
+    );
     const e = fails('=1+rand_float()');
     expect(e.kind).toBe('domain');
     expect(e.message).toContain('random source');

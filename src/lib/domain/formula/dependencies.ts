@@ -133,11 +133,18 @@ export function orderByDependencies(input: DependencyInput): string[] {
   const plan = planDependencies(input);
   const b = plan.broken[0];
   if (b) {
-    throw new FormulaError('reference', `item '${b.item}' refers to unknown idnumber [[${b.idnumber}]]`, null, { name: b.idnumber, items: [b.item] });
+    throw new FormulaError(
+      'reference',
+      `item '${b.item}' refers to unknown idnumber [[${b.idnumber}]]`,
+      null,
+      { name: b.idnumber, items: [b.item] },
+    );
   }
   const c = plan.cycles[0];
   if (c) {
-    throw new FormulaError('cycle', `circular reference between calculated items: ${c.join(' -> ')}`, null, { items: c });
+    throw new FormulaError('cycle', `circular reference between calculated items: ${c.join(' -> ')}`, null, {
+      items: c,
+    });
   }
   return [...plan.order];
 }

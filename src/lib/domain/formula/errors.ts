@@ -27,7 +27,12 @@ export class FormulaError extends Error {
   readonly kind: FormulaErrorKind;
   readonly position: number | null;
   readonly detail: FormulaErrorDetail;
-  constructor(kind: FormulaErrorKind, message: string, position: number | null = null, detail: FormulaErrorDetail = {}) {
+  constructor(
+    kind: FormulaErrorKind,
+    message: string,
+    position: number | null = null,
+    detail: FormulaErrorDetail = {},
+  ) {
     super(position === null ? message : `${message} (at column ${position + 1})`);
     this.name = 'FormulaError';
     this.kind = kind;

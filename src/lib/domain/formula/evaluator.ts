@@ -208,17 +208,26 @@ function call(fn: string, name: string, args: readonly Thunk[], pos: number, rng
       return () => {
         const lo = a();
         const hi = b();
-        if (!rng) throw new FormulaError('domain', `${name}() needs a random source, and none was given`, pos, { name });
+        if (!rng)
+          throw new FormulaError('domain', `${name}() needs a random source, and none was given`, pos, {
+            name,
+          });
         // EvalMathFuncs::rand_int returns false (an error) unless min < max; the result is min + k
         // for a whole k with min + k <= max.
-        if (!(lo < hi)) throw new FormulaError('domain', `${name}(min, max) needs min < max (got ${lo}, ${hi})`, pos, { name });
+        if (!(lo < hi))
+          throw new FormulaError('domain', `${name}(min, max) needs min < max (got ${lo}, ${hi})`, pos, {
+            name,
+          });
         const steps = Math.floor(hi - lo) + 1;
         return lo + Math.min(steps - 1, Math.floor(rng.next() * steps));
       };
     }
     case 'rand_float':
       return () => {
-        if (!rng) throw new FormulaError('domain', `${name}() needs a random source, and none was given`, pos, { name });
+        if (!rng)
+          throw new FormulaError('domain', `${name}() needs a random source, and none was given`, pos, {
+            name,
+          });
         return Math.floor(rng.next() * RAND_FLOAT_STEPS) / RAND_FLOAT_STEPS;
       };
   }
@@ -231,7 +240,10 @@ function call(fn: string, name: string, args: readonly Thunk[], pos: number, rng
  */
 export function finish(v: number): number {
   if (!Number.isFinite(v)) {
-    throw new FormulaError('domain', `the result is not a finite number (${v}); check for square roots or logarithms of negative numbers and overflow`);
+    throw new FormulaError(
+      'domain',
+      `the result is not a finite number (${v}); check for square roots or logarithms of negative numbers and overflow`,
+    );
   }
   return v + 0;
 }

@@ -74,12 +74,26 @@ describe('[FRM-21] evaluateRefs follows grade_item::use_formula', () => {
 
   it('[FRM-21] a missing or null grade counts as 0', () => {
     expect(f.evaluateRefs(new Map([['a', 5]]))).toBe(5);
-    expect(f.evaluateRefs(new Map([['a', null], ['b', 4]]))).toBe(8);
+    expect(
+      f.evaluateRefs(
+        new Map([
+          ['a', null],
+          ['b', 4],
+        ]),
+      ),
+    ).toBe(8);
   });
 
   it('[FRM-21] when every input is missing or null the result is null', () => {
     expect(f.evaluateRefs(new Map())).toBeNull();
-    expect(f.evaluateRefs(new Map([['a', null], ['b', null]]))).toBeNull();
+    expect(
+      f.evaluateRefs(
+        new Map([
+          ['a', null],
+          ['b', null],
+        ]),
+      ),
+    ).toBeNull();
   });
 
   it('[FRM-21] a formula with no references gives null (Moodle: no inputs, all null)', () => {
@@ -88,7 +102,15 @@ describe('[FRM-21] evaluateRefs follows grade_item::use_formula', () => {
 
   it('[FRM-21] the raw result is returned, not clamped (75+25+50 = 150 whatever the max)', () => {
     const g = compileGradebookFormula('=[[a]]+[[b]]+[[c]]');
-    expect(g.evaluateRefs(new Map([['a', 75], ['b', 25], ['c', 50]]))).toBe(150);
+    expect(
+      g.evaluateRefs(
+        new Map([
+          ['a', 75],
+          ['b', 25],
+          ['c', 50],
+        ]),
+      ),
+    ).toBe(150);
   });
 
   it('[FRM-21] category total example: =[[gi1]]/2 with 75 gives 37.5', () => {
@@ -102,7 +124,14 @@ describe('[FRM-21] evaluateRefs follows grade_item::use_formula', () => {
 
   it('[FRM-21] values from one call do not leak into the next', () => {
     const g = compileGradebookFormula('=[[a]]+[[b]]');
-    expect(g.evaluateRefs(new Map([['a', 1], ['b', 2]]))).toBe(3);
+    expect(
+      g.evaluateRefs(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+      ),
+    ).toBe(3);
     expect(g.evaluateRefs(new Map([['a', 1]]))).toBe(1);
   });
 });
@@ -130,8 +159,13 @@ describe('[FRM-22] validateGradebookFormula', () => {
   });
 
   it('[FRM-22] with maxima, a division by zero at the maxima is caught on save', () => {
-    const grademax = new Map([['quiz1', 10], ['quiz2', 10]]);
-    expect(errorOf(() => validateGradebookFormula('=[[quiz1]]/([[quiz2]]-10)', known, { grademax })).kind).toBe('division_by_zero');
+    const grademax = new Map([
+      ['quiz1', 10],
+      ['quiz2', 10],
+    ]);
+    expect(
+      errorOf(() => validateGradebookFormula('=[[quiz1]]/([[quiz2]]-10)', known, { grademax })).kind,
+    ).toBe('division_by_zero');
     expect(() => validateGradebookFormula('=[[quiz1]]/[[quiz2]]', known, { grademax })).not.toThrow();
   });
 });
@@ -174,22 +208,36 @@ describe('[FRM-23][FRM-24] dependency order', () => {
   });
 
   it('[FRM-24] a self-reference is a cycle of one', () => {
-    const e = errorOf(() => orderByDependencies({ references: new Map([['calc1', ['c1']]]), itemByIdnumber }));
+    const e = errorOf(() =>
+      orderByDependencies({ references: new Map([['calc1', ['c1']]]), itemByIdnumber }),
+    );
     expect(e.detail.items).toEqual(['calc1', 'calc1']);
   });
 
   it('[FRM-24] an unknown idnumber is a reference error naming item and idnumber', () => {
-    const e = errorOf(() => orderByDependencies({ references: new Map([['calc1', ['nope']]]), itemByIdnumber }));
+    const e = errorOf(() =>
+      orderByDependencies({ references: new Map([['calc1', ['nope']]]), itemByIdnumber }),
+    );
     expect(e.kind).toBe('reference');
     expect(e.detail).toEqual({ name: 'nope', items: ['calc1'] });
   });
 
   it('[FRM-24] extra edges (a category total on its children) take part, and can close a cycle', () => {
     const dependsOn = new Map([['cat', ['i1', 'calc1']]]);
-    const order = orderByDependencies({ references: new Map([['calc1', ['q2']]]), itemByIdnumber, dependsOn });
+    const order = orderByDependencies({
+      references: new Map([['calc1', ['q2']]]),
+      itemByIdnumber,
+      dependsOn,
+    });
     expect(order.indexOf('cat')).toBeGreaterThan(order.indexOf('calc1'));
     const withCat = new Map([...itemByIdnumber, ['catid', 'cat']]);
-    const e = errorOf(() => orderByDependencies({ references: new Map([['calc1', ['catid']]]), itemByIdnumber: withCat, dependsOn }));
+    const e = errorOf(() =>
+      orderByDependencies({
+        references: new Map([['calc1', ['catid']]]),
+        itemByIdnumber: withCat,
+        dependsOn,
+      }),
+    );
     expect(e.detail.items).toEqual(['calc1', 'cat', 'calc1']);
   });
 
@@ -225,7 +273,9 @@ describe('[FRM-23][FRM-24] dependency order', () => {
 
 describe('[FRM-25] rewriteReferences', () => {
   it('[FRM-25] renames only the references asked for and leaves the rest of the text alone', () => {
-    const out = rewriteReferences('= [[a]]*2 +  max([[b]], [[a]])', (id) => (id === 'a' ? 'quiz 1' : undefined));
+    const out = rewriteReferences('= [[a]]*2 +  max([[b]], [[a]])', (id) =>
+      id === 'a' ? 'quiz 1' : undefined,
+    );
     expect(out).toBe('= [[quiz 1]]*2 +  max([[b]], [[quiz 1]])');
     expect(compileGradebookFormula(out).references).toEqual(['quiz 1', 'b']);
   });

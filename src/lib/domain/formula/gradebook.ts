@@ -54,7 +54,8 @@ export function compileGradebookFormula(calculation: string, options: CompileOpt
       const i = slot.get(leaf.idnumber)!;
       const { idnumber, pos } = leaf;
       return () => {
-        if (present[i] !== 1) throw new FormulaError('reference', `no value for [[${idnumber}]]`, pos, { name: idnumber });
+        if (present[i] !== 1)
+          throw new FormulaError('reference', `no value for [[${idnumber}]]`, pos, { name: idnumber });
         return values[i]!;
       };
     },
@@ -118,13 +119,23 @@ export function validateGradebookFormula(
   const positions = referencePositions(calculation);
   for (const id of f.references) {
     if (!knownIdnumbers.has(id)) {
-      throw new FormulaError('reference', `unknown grade item [[${id}]]: no item has that idnumber`, positions.get(id) ?? null, { name: id });
+      throw new FormulaError(
+        'reference',
+        `unknown grade item [[${id}]]: no item has that idnumber`,
+        positions.get(id) ?? null,
+        { name: id },
+      );
     }
     if (options.self !== undefined && id === options.self) {
-      throw new FormulaError('cycle', `a calculation may not refer to its own item [[${id}]]`, positions.get(id) ?? null, {
-        name: id,
-        items: [id, id],
-      });
+      throw new FormulaError(
+        'cycle',
+        `a calculation may not refer to its own item [[${id}]]`,
+        positions.get(id) ?? null,
+        {
+          name: id,
+          items: [id, id],
+        },
+      );
     }
   }
   const max = options.grademax;
@@ -160,14 +171,22 @@ function forEachReference(text: string, visit: (idnumber: string, start: number,
  * Moodle stores ##gi<id>## to survive renames, we store idnumbers and rewrite instead).
  * `rename` returns the new idnumber, or undefined to keep a reference as it is.
  */
-export function rewriteReferences(calculation: string, rename: (idnumber: string) => string | undefined): string {
+export function rewriteReferences(
+  calculation: string,
+  rename: (idnumber: string) => string | undefined,
+): string {
   let out = '';
   let last = 0;
   forEachReference(calculation, (id, start, end) => {
     const next = rename(id);
     if (next === undefined) return;
     if (next.length === 0 || next.includes(']]')) {
-      throw new FormulaError('reference', `cannot rename [[${id}]] to '${next}': an idnumber must be non-empty and not contain ']]'`, start, { name: id });
+      throw new FormulaError(
+        'reference',
+        `cannot rename [[${id}]] to '${next}': an idnumber must be non-empty and not contain ']]'`,
+        start,
+        { name: id },
+      );
     }
     out += calculation.slice(last, start) + `[[${next}]]`;
     last = end;

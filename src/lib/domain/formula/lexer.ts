@@ -25,7 +25,8 @@ const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 const isLetter = (c: string): boolean => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 const isNameChar = (c: string): boolean => isLetter(c) || isDigit(c) || c === '_';
 /** PHP's `\s` (without /u): space, tab, newline, vertical tab, form feed, carriage return. */
-const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+const isSpace = (c: string): boolean =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
 
 /**
  * [FRM-2] Characters Moodle's `nfx` accepts before scanning: letters, digits, `_`, whitespace and
@@ -57,7 +58,10 @@ export function lex(src: string, start: number, end: number, opts: LexOptions = 
       continue;
     }
     if (!isAllowed(c)) {
-      const shown = c === '[' || c === ']' ? `${c} (references [[idnumber]] are only allowed in gradebook calculations)` : c;
+      const shown =
+        c === '[' || c === ']'
+          ? `${c} (references [[idnumber]] are only allowed in gradebook calculations)`
+          : c;
       throw new FormulaError('syntax', `illegal character '${shown}'`, i);
     }
   }
@@ -72,7 +76,11 @@ export function lex(src: string, start: number, end: number, opts: LexOptions = 
     }
     if (isSpace(c)) {
       // EvalMath only steps over spaces between tokens; any other whitespace inside is an error.
-      throw new FormulaError('syntax', 'only spaces may separate the parts of a formula (found a tab or line break)', i);
+      throw new FormulaError(
+        'syntax',
+        'only spaces may separate the parts of a formula (found a tab or line break)',
+        i,
+      );
     }
     if (refs && c === '[' && src[i + 1] === '[') {
       const after = refEnd(src, i);
@@ -99,7 +107,8 @@ export function lex(src: string, start: number, end: number, opts: LexOptions = 
       continue;
     }
     if (c === '=') throw new FormulaError('syntax', "unexpected '=' (compare with '==')", i);
-    if (c === '_') throw new FormulaError('syntax', "illegal character '_' (a name must start with a letter)", i);
+    if (c === '_')
+      throw new FormulaError('syntax', "illegal character '_' (a name must start with a letter)", i);
     if (isLetter(c)) {
       let j = i + 1;
       while (j < end && isNameChar(src[j]!)) j++;
@@ -141,7 +150,11 @@ function lexNumber(src: string, i: number, end: number, out: Token[]): number {
     const digitsFrom = j;
     while (j < end && isDigit(src[j]!)) j++;
     if (j === digitsFrom) {
-      throw new FormulaError('syntax', `malformed number '${src.slice(start, j)}' (an exponent needs digits)`, start);
+      throw new FormulaError(
+        'syntax',
+        `malformed number '${src.slice(start, j)}' (an exponent needs digits)`,
+        start,
+      );
     }
     i = j;
   }

@@ -9,9 +9,21 @@ export type FormulaNode =
   | { readonly k: 'var'; readonly name: string; readonly pos: number }
   | { readonly k: 'ref'; readonly idnumber: string; readonly pos: number }
   | { readonly k: 'neg'; readonly arg: FormulaNode; readonly pos: number }
-  | { readonly k: 'bin'; readonly op: BinaryOp; readonly left: FormulaNode; readonly right: FormulaNode; readonly pos: number }
+  | {
+      readonly k: 'bin';
+      readonly op: BinaryOp;
+      readonly left: FormulaNode;
+      readonly right: FormulaNode;
+      readonly pos: number;
+    }
   /** `fn` is the canonical function (synonyms resolved), `name` the name as written (lower-cased). */
-  | { readonly k: 'call'; readonly fn: string; readonly name: string; readonly args: readonly FormulaNode[]; readonly pos: number };
+  | {
+      readonly k: 'call';
+      readonly fn: string;
+      readonly name: string;
+      readonly args: readonly FormulaNode[];
+      readonly pos: number;
+    };
 
 /**
  * [FRM-4] Binary precedence, from EvalMath::nfx `$ops_p` (higher binds tighter):
@@ -44,7 +56,7 @@ const UNARY_OPERAND_MIN_PRECEDENCE = 2;
  */
 export const MAX_DEPTH = 500;
 
-export interface ParseOptions extends LexOptions {}
+export type ParseOptions = LexOptions;
 
 /** Parses `src[start, end)` (positions stay relative to `src`). */
 export function parse(src: string, start: number, end: number, opts: ParseOptions = {}): FormulaNode {
@@ -77,7 +89,8 @@ class Parser {
   private node<N extends FormulaNode>(n: N, ...children: FormulaNode[]): N {
     let d = 0;
     for (const c of children) d = Math.max(d, depth(c));
-    if (d + 1 > MAX_DEPTH) throw new FormulaError('syntax', `formula is nested too deeply (more than ${MAX_DEPTH} levels)`, n.pos);
+    if (d + 1 > MAX_DEPTH)
+      throw new FormulaError('syntax', `formula is nested too deeply (more than ${MAX_DEPTH} levels)`, n.pos);
     if (d > 0) depthOf.set(n, d + 1);
     return n;
   }
@@ -88,7 +101,8 @@ class Parser {
     const tree = this.parseBinary(0, 0);
     const t = this.peek();
     if (t.t === ')') throw new FormulaError('syntax', "unexpected closing bracket ')'", t.pos);
-    if (t.t === ',') throw new FormulaError('syntax', 'unexpected comma (commas only separate function arguments)', t.pos);
+    if (t.t === ',')
+      throw new FormulaError('syntax', 'unexpected comma (commas only separate function arguments)', t.pos);
     return tree;
   }
 
@@ -109,9 +123,17 @@ class Parser {
         // [FRM-6] Moodle's calculator runs with implicit multiplication switched off.
         const prev = this.tokens[this.i - 1];
         if (t.t === '(' && prev?.t === 'name' && FUNCTIONS.has(prev.name)) {
-          throw new FormulaError('syntax', `no space may come between the function name '${prev.name}' and '('`, t.pos);
+          throw new FormulaError(
+            'syntax',
+            `no space may come between the function name '${prev.name}' and '('`,
+            t.pos,
+          );
         }
-        throw new FormulaError('syntax', 'implicit multiplication is not allowed: put an operator such as * between the two terms', t.pos);
+        throw new FormulaError(
+          'syntax',
+          'implicit multiplication is not allowed: put an operator such as * between the two terms',
+          t.pos,
+        );
       }
       return left;
     }
@@ -128,7 +150,8 @@ class Parser {
         return t.call ? this.parseCall(t.name, t.pos, nesting) : { k: 'var', name: t.name, pos: t.pos };
       case 'op': {
         if (t.op === '-') {
-          if (this.peek().t === 'end') throw new FormulaError('syntax', "operator '-' lacks an operand", t.pos);
+          if (this.peek().t === 'end')
+            throw new FormulaError('syntax', "operator '-' lacks an operand", t.pos);
           const arg = this.parseBinary(UNARY_OPERAND_MIN_PRECEDENCE, nesting);
           return this.node({ k: 'neg', arg, pos: t.pos }, arg);
         }
@@ -147,14 +170,16 @@ class Parser {
         throw new FormulaError('syntax', 'unexpected comma', t.pos);
       case 'end': {
         const prev = this.previous();
-        if (prev?.t === 'op') throw new FormulaError('syntax', `operator '${prev.op}' lacks an operand`, prev.pos);
+        if (prev?.t === 'op')
+          throw new FormulaError('syntax', `operator '${prev.op}' lacks an operand`, prev.pos);
         throw new FormulaError('syntax', "expecting a closing bracket ')'", t.pos);
       }
     }
   }
 
   private guardNesting(nesting: number, pos: number): void {
-    if (nesting + 1 > MAX_DEPTH) throw new FormulaError('syntax', `formula is nested too deeply (more than ${MAX_DEPTH} levels)`, pos);
+    if (nesting + 1 > MAX_DEPTH)
+      throw new FormulaError('syntax', `formula is nested too deeply (more than ${MAX_DEPTH} levels)`, pos);
   }
 
   private expectClose(openPos: number): void {
@@ -163,8 +188,13 @@ class Parser {
       this.next();
       return;
     }
-    if (t.t === ',') throw new FormulaError('syntax', 'unexpected comma (commas only separate function arguments)', t.pos);
-    throw new FormulaError('syntax', `expecting a closing bracket ')' for the '(' at column ${openPos + 1}`, t.pos);
+    if (t.t === ',')
+      throw new FormulaError('syntax', 'unexpected comma (commas only separate function arguments)', t.pos);
+    throw new FormulaError(
+      'syntax',
+      `expecting a closing bracket ')' for the '(' at column ${openPos + 1}`,
+      t.pos,
+    );
   }
 
   /** [FRM-7] `name(` calls a known function; argument counts are checked as EvalMath does. */

@@ -12,7 +12,8 @@ const PHP_INT_LIMIT = 2 ** 63;
  * `places` may be negative (`round(123.456, -1) = 120`); PHP truncates a fractional `places` to an int.
  */
 export function phpRound(value: number, places = 0): number {
-  if (!Number.isFinite(places)) throw new FormulaError('domain', 'round(): the number of decimals must be finite');
+  if (!Number.isFinite(places))
+    throw new FormulaError('domain', 'round(): the number of decimals must be finite');
   const p = Math.trunc(places);
   if (!Number.isFinite(value) || value === 0) return value;
   const neg = value < 0;

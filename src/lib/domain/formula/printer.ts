@@ -33,7 +33,8 @@ export function printFormula(n: FormulaNode): string {
       const rightAssoc = n.op === '^';
       const leftNeedsBrackets =
         n.left.k === 'neg' ? p >= 2 : rank(n.left) < p || (rightAssoc && rank(n.left) === p);
-      const rightNeedsBrackets = n.right.k === 'neg' || rank(n.right) < p || (!rightAssoc && rank(n.right) === p);
+      const rightNeedsBrackets =
+        n.right.k === 'neg' || rank(n.right) < p || (!rightAssoc && rank(n.right) === p);
       const l = printFormula(n.left);
       const r = printFormula(n.right);
       return `${leftNeedsBrackets ? `(${l})` : l} ${n.op} ${rightNeedsBrackets ? `(${r})` : r}`;

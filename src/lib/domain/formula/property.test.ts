@@ -2,14 +2,35 @@
 // shunting-yard algorithm, print/parse round trips, precedence laws and PHP round() invariants.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileFormula, FormulaError, parseFormula, phpMod, phpRound, printFormula, type FormulaNode } from './index.ts';
+import {
+  compileFormula,
+  FormulaError,
+  parseFormula,
+  phpMod,
+  phpRound,
+  printFormula,
+  type FormulaNode,
+} from './index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Oracle: EvalMath::nfx (infix -> postfix) and ::pfx (postfix evaluation), re-stated from the
 // description in lib/evalmath/evalmath.class.php for operators, brackets and unary minus.
 // ---------------------------------------------------------------------------------------------
 const OPS = ['+', '-', '*', '/', '%', '^', '<', '>', '<=', '>=', '=='] as const;
-const PREC: Record<string, number> = { '+': 0, '-': 0, '*': 1, '/': 1, '%': 1, '_': 1, '^': 2, '<': 3, '>': 3, '<=': 3, '>=': 3, '==': 3 };
+const PREC: Record<string, number> = {
+  '+': 0,
+  '-': 0,
+  '*': 1,
+  '/': 1,
+  '%': 1,
+  _: 1,
+  '^': 2,
+  '<': 3,
+  '>': 3,
+  '<=': 3,
+  '>=': 3,
+  '==': 3,
+};
 const RIGHT: Record<string, boolean> = { '^': true };
 
 function toPostfix(tokens: readonly string[]): string[] {
@@ -52,7 +73,8 @@ function toPostfix(tokens: readonly string[]): string[] {
 }
 
 function oracleMod(a: number, b: number): number {
-  if (!Number.isFinite(a) || !Number.isFinite(b) || Math.abs(a) >= 2 ** 63 || Math.abs(b) >= 2 ** 63) throw new Error('range');
+  if (!Number.isFinite(a) || !Number.isFinite(b) || Math.abs(a) >= 2 ** 63 || Math.abs(b) >= 2 ** 63)
+    throw new Error('range');
   const x = Math.trunc(a);
   const y = Math.trunc(b);
   if (y === 0) throw new Error('modulo by zero');
@@ -68,20 +90,40 @@ function runPostfix(post: readonly string[]): number {
       const b = st.pop()!;
       const a = st.pop()!;
       switch (t) {
-        case '+': st.push(a + b); break;
-        case '-': st.push(a - b); break;
-        case '*': st.push(a * b); break;
+        case '+':
+          st.push(a + b);
+          break;
+        case '-':
+          st.push(a - b);
+          break;
+        case '*':
+          st.push(a * b);
+          break;
         case '/':
           if (b === 0) throw new Error('division by zero');
           st.push(a / b);
           break;
-        case '%': st.push(oracleMod(a, b)); break;
-        case '^': st.push(a === 1 ? 1 : Math.pow(a, b)); break;
-        case '<': st.push(a < b ? 1 : 0); break;
-        case '>': st.push(a > b ? 1 : 0); break;
-        case '<=': st.push(a <= b ? 1 : 0); break;
-        case '>=': st.push(a >= b ? 1 : 0); break;
-        case '==': st.push(a === b ? 1 : 0); break;
+        case '%':
+          st.push(oracleMod(a, b));
+          break;
+        case '^':
+          st.push(a === 1 ? 1 : Math.pow(a, b));
+          break;
+        case '<':
+          st.push(a < b ? 1 : 0);
+          break;
+        case '>':
+          st.push(a > b ? 1 : 0);
+          break;
+        case '<=':
+          st.push(a <= b ? 1 : 0);
+          break;
+        case '>=':
+          st.push(a >= b ? 1 : 0);
+          break;
+        case '==':
+          st.push(a === b ? 1 : 0);
+          break;
       }
     } else st.push(Number(t));
   }
@@ -145,12 +187,18 @@ describe('[FRM-4][FRM-5] parser agrees with EvalMath shunting-yard', () => {
 type Shape = number | string | { [k: string]: Shape | Shape[] };
 function shape(n: FormulaNode): Shape {
   switch (n.k) {
-    case 'num': return { num: n.value };
-    case 'var': return { var: n.name };
-    case 'ref': return { ref: n.idnumber };
-    case 'neg': return { neg: shape(n.arg) };
-    case 'bin': return { op: n.op, l: shape(n.left), r: shape(n.right) };
-    case 'call': return { fn: n.name, args: n.args.map(shape) };
+    case 'num':
+      return { num: n.value };
+    case 'var':
+      return { var: n.name };
+    case 'ref':
+      return { ref: n.idnumber };
+    case 'neg':
+      return { neg: shape(n.arg) };
+    case 'bin':
+      return { op: n.op, l: shape(n.left), r: shape(n.right) };
+    case 'call':
+      return { fn: n.name, args: n.args.map(shape) };
   }
 }
 
@@ -158,14 +206,29 @@ const pos = 0;
 const treeArb = fc.letrec<{ node: FormulaNode }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.double({ min: 0, max: 1e30, noNaN: true, noDefaultInfinity: true }))
+    fc
+      .oneof(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.double({ min: 0, max: 1e30, noNaN: true, noDefaultInfinity: true }),
+      )
       .map((value): FormulaNode => ({ k: 'num', value: value + 0, pos })),
     fc.constantFrom('a', 'b', 'gi12').map((name): FormulaNode => ({ k: 'var', name, pos })),
     tie('node').map((arg): FormulaNode => ({ k: 'neg', arg, pos })),
-    fc.tuple(fc.constantFrom(...OPS), tie('node'), tie('node')).map(([op, left, right]): FormulaNode => ({ k: 'bin', op, left, right, pos })),
-    fc.tuple(fc.constantFrom('sum', 'max', 'and'), fc.array(tie('node'), { minLength: 1, maxLength: 3 }))
-      .map(([name, args]): FormulaNode => ({ k: 'call', fn: name === 'and' ? 'cond_and' : name, name, args, pos })),
-    fc.tuple(tie('node'), tie('node'), tie('node')).map((args): FormulaNode => ({ k: 'call', fn: 'ifthenelse', name: 'if', args, pos })),
+    fc
+      .tuple(fc.constantFrom(...OPS), tie('node'), tie('node'))
+      .map(([op, left, right]): FormulaNode => ({ k: 'bin', op, left, right, pos })),
+    fc
+      .tuple(fc.constantFrom('sum', 'max', 'and'), fc.array(tie('node'), { minLength: 1, maxLength: 3 }))
+      .map(([name, args]): FormulaNode => ({
+        k: 'call',
+        fn: name === 'and' ? 'cond_and' : name,
+        name,
+        args,
+        pos,
+      })),
+    fc
+      .tuple(tie('node'), tie('node'), tie('node'))
+      .map((args): FormulaNode => ({ k: 'call', fn: 'ifthenelse', name: 'if', args, pos })),
   ),
 })).node;
 
@@ -266,20 +329,25 @@ describe('[FRM-12] phpRound', () => {
   it('[FRM-12] matches exact decimal rounding (half away from zero) of the number as written', () => {
     // x = n / 10^d written in decimal; the expected value is computed on the integer n with BigInt.
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 15n - 1n), max: 10n ** 15n - 1n }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: -3, max: 6 }), (n, d, p) => {
-        const x = Number(`${n}e-${d}`);
-        const shift = d - p; // digits to drop
-        let expected: number;
-        if (shift <= 0) expected = x;
-        else {
-          const unit = 10n ** BigInt(shift);
-          const mag = n < 0n ? -n : n;
-          let q = mag / unit;
-          if ((mag % unit) * 2n >= unit) q += 1n;
-          expected = Number(`${n < 0n ? -q : q}e${-p}`) + 0;
-        }
-        expect(phpRound(x, p) + 0).toBe(expected);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 15n - 1n), max: 10n ** 15n - 1n }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: -3, max: 6 }),
+        (n, d, p) => {
+          const x = Number(`${n}e-${d}`);
+          const shift = d - p; // digits to drop
+          let expected: number;
+          if (shift <= 0) expected = x;
+          else {
+            const unit = 10n ** BigInt(shift);
+            const mag = n < 0n ? -n : n;
+            let q = mag / unit;
+            if ((mag % unit) * 2n >= unit) q += 1n;
+            expected = Number(`${n < 0n ? -q : q}e${-p}`) + 0;
+          }
+          expect(phpRound(x, p) + 0).toBe(expected);
+        },
+      ),
       { numRuns: 5000, seed: 9 },
     );
   });
@@ -316,12 +384,17 @@ describe('[FRM-11] phpMod', () => {
   it('[FRM-11] a = trunc(a/b)*b + mod(a,b) on truncated integers, with the sign of the dividend', () => {
     const int = fc.integer({ min: -1_000_000, max: 1_000_000 });
     fc.assert(
-      fc.property(int, int.filter((b) => b !== 0), fc.double({ min: 0, max: 0.999, noNaN: true }), (a, b, frac) => {
-        const m = phpMod(a + Math.sign(a) * frac, b);
-        expect(Math.trunc(a / b) * b + m).toBe(a);
-        expect(m === 0 || Math.sign(m) === Math.sign(a)).toBe(true);
-        expect(Math.abs(m)).toBeLessThan(Math.abs(b));
-      }),
+      fc.property(
+        int,
+        int.filter((b) => b !== 0),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (a, b, frac) => {
+          const m = phpMod(a + Math.sign(a) * frac, b);
+          expect(Math.trunc(a / b) * b + m).toBe(a);
+          expect(m === 0 || Math.sign(m) === Math.sign(a)).toBe(true);
+          expect(Math.abs(m)).toBeLessThan(Math.abs(b));
+        },
+      ),
       { seed: 12 },
     );
   });
