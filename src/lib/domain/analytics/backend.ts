@@ -23,6 +23,11 @@ export interface TrainSpec {
   readonly seed?: number;
   /** Unix seconds, recorded in the model. */
   readonly trainedAt: number;
+  /**
+   * A model trained earlier on other samples: backends that can continue training (the neural network) start
+   * from it, as Moodle's Python backend does; the LR backend refits on the new samples only.
+   */
+  readonly previous?: TrainedModelJson;
 }
 
 /** Output of predict: per row, probability of each class (binary/multiclass) or the value (linear). */

@@ -95,6 +95,8 @@ export interface BuildOptions extends JobOptions {
    * 'relative' (the sample's value minus that mean: its standing within its course; not in Moodle) or 'none'.
    */
   readonly averages?: AverageColumns;
+  /** Not in Moodle: one extra 0/1 column per indicator marking a null value (Moodle fills nulls with 0 silently). */
+  readonly missingFlags?: boolean;
 }
 
 export type AverageColumns = 'moodle' | 'relative' | 'none';
@@ -199,6 +201,8 @@ export function buildDataset(o: BuildOptions): Dataset {
   for (const ind of indicators) featureNames.push(ind.id);
   const suffix = averages === 'relative' ? '/relative' : '/mean';
   for (const j of avgCols) featureNames.push(`${indicators[j]!.id}${suffix}`);
+  const flagBase = featureNames.length;
+  if (o.missingFlags) for (const ind of indicators) featureNames.push(`${ind.id}/missing`);
   const nFeatures = featureNames.length;
   const rows = pendings.reduce((n, p) => n + p.rows.length, 0);
   const x = new Float64Array(rows * nFeatures);
@@ -239,6 +243,7 @@ export function buildDataset(o: BuildOptions): Dataset {
           x[base + rangeCols + nInd + k] = Number.isNaN(v) || Number.isNaN(m[k]!) ? NaN : v - m[k]!;
         });
       } else x.set(m, base + rangeCols + nInd);
+      if (o.missingFlags) for (let j = 0; j < nInd; j++) x[base + flagBase + j] = Number.isNaN(row.values[j]!) ? 1 : 0;
       y[i] = row.label;
       sampleIds[i] = row.sample.id;
       analysableIds[i] = p.a.id;

@@ -24,6 +24,8 @@ export interface MoodleEvaluation {
   readonly scores: readonly number[];
   readonly status: number;
   readonly messages: readonly string[];
+  /** Binary targets: model and baseline metrics at threshold 0.5, averaged over the iterations. */
+  readonly metrics?: { readonly model: MetricSet; readonly majority: MetricSet; readonly rule: MetricSet | null };
 }
 
 export interface MetricSet extends BinaryMetrics {}
@@ -132,6 +134,8 @@ export async function moodleEvaluate(o: EvaluateOptions, d: Dataset): Promise<Mo
   const n = d.rows;
   const iterations = o.iterations ?? MOODLE_EVALUATION_ITERATIONS;
   const scores: number[] = [];
+  const perIt: { model: MetricSet; majority: MetricSet; rule: MetricSet | null }[] = [];
+  const pos = positive(target);
   for (let it = 0; it < iterations; it++) {
     throwIfCancelled(o.cancel, 'evaluation');
     // Fisher-Yates shuffle, then the first 20 % are the test part (not stratified, not grouped — like php-ml RandomSplit).
@@ -151,6 +155,16 @@ export async function moodleEvaluate(o: EvaluateOptions, d: Dataset): Promise<Mo
     if (checkClasses(train.y, train.rows, target.classes, 1)) continue;
     const { testScores } = await fitPredict(o, train, test);
     scores.push(weightedF1(test.y, argmax(testScores, target.classes), target.classes));
+    if (target.type === 'binary') {
+      const yTest = binaryY(test, pos);
+      const rate = mean([...binaryY(train, pos)]);
+      const rs = o.ruleIndicator ? ruleScores(test, o.ruleIndicator) : null;
+      perIt.push({
+        model: binaryMetrics(yTest, column(testScores, target.classes.indexOf(pos)), 0.5),
+        majority: binaryMetrics(yTest, new Float64Array(test.rows).fill(rate), rate >= 0.5 ? 0 : 2),
+        rule: rs ? binaryMetrics(yTest, rs, 0.5) : null,
+      });
+    }
   }
   if (scores.length === 0) return { score: 0, deviation: 1, scores, status: STATUS.NOT_ENOUGH_DATA, messages: ['no iteration could be trained'] };
   const score = mean(scores);
@@ -165,7 +179,28 @@ export async function moodleEvaluate(o: EvaluateOptions, d: Dataset): Promise<Mo
     messages.push(`score ${score.toFixed(3)} is below ${MOODLE_MIN_SCORE}`);
   }
   if (status === STATUS.OK) messages.push('This is a good model for using to obtain predictions (by Moodle\'s gates; see the honest protocol).');
-  return { score, deviation, scores, status, messages };
+  if (perIt.length === 0) return { score, deviation, scores, status, messages };
+  const rules = perIt.map((p) => p.rule).filter((r): r is MetricSet => r !== null);
+  return {
+    score,
+    deviation,
+    scores,
+    status,
+    messages,
+    metrics: {
+      model: averageMetrics(perIt.map((p) => p.model)),
+      majority: averageMetrics(perIt.map((p) => p.majority)),
+      rule: rules.length === perIt.length ? averageMetrics(rules) : null,
+    },
+  };
+}
+
+/** Field-wise mean of metric sets (NaN fields stay NaN). */
+function averageMetrics(ms: readonly MetricSet[]): MetricSet {
+  const keys = Object.keys(ms[0]!) as (keyof MetricSet)[];
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = mean(ms.map((m) => m[k]));
+  return out as unknown as MetricSet;
 }
 
 /** Median of the distinct analysable start times: courses starting at or after it are "later". */
