@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   compileFormula,
+  compileGradebookFormula,
   FormulaError,
   parseFormula,
   phpMod,
@@ -396,6 +397,77 @@ describe('[FRM-11] phpMod', () => {
         },
       ),
       { seed: 12 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Robustness: any text either compiles or fails with a FormulaError pointing inside the text.
+// ---------------------------------------------------------------------------------------------
+describe('[FRM-17] any input fails cleanly', () => {
+  const pieces = [
+    '=',
+    '1',
+    '2.5',
+    'e',
+    'a',
+    'sum(',
+    'if(',
+    'pi()',
+    '(',
+    ')',
+    ',',
+    '+',
+    '-',
+    '*',
+    '/',
+    '^',
+    '%',
+    '<',
+    '<=',
+    '==',
+    '>',
+    ' ',
+    '\t',
+    '_',
+    '[[',
+    ']]',
+    'x1',
+    '.',
+    '$',
+  ];
+  const text = fc.array(fc.constantFrom(...pieces), { maxLength: 25 }).map((p) => p.join(''));
+
+  it('[FRM-17] calculator: a number, or a FormulaError whose position is inside the text', () => {
+    fc.assert(
+      fc.property(text, (src) => {
+        try {
+          const v = compileFormula(src).evaluate({ a: 2, e: 3, x1: 0 });
+          expect(Number.isFinite(v)).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(FormulaError);
+          const p = (e as FormulaError).position;
+          if (p !== null) expect(p >= 0 && p <= src.length).toBe(true);
+        }
+      }),
+      { numRuns: 3000, seed: 31 },
+    );
+  });
+
+  it('[FRM-20] gradebook: a number or null, or a FormulaError whose position is inside the text', () => {
+    fc.assert(
+      fc.property(text, (src) => {
+        try {
+          const f = compileGradebookFormula(src);
+          const v = f.evaluateRefs(new Map(f.references.map((r, i) => [r, i % 2 === 0 ? i + 1 : null])));
+          expect(v === null || Number.isFinite(v)).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(FormulaError);
+          const p = (e as FormulaError).position;
+          if (p !== null) expect(p >= 0 && p <= src.length).toBe(true);
+        }
+      }),
+      { numRuns: 3000, seed: 32 },
     );
   });
 });
