@@ -8,6 +8,7 @@ import type { EvalContext, UserTest } from './conditions/types.ts';
 import { defaultRegistry, type ConditionRegistry } from './registry.ts';
 import { conditionsOf, parseRule, type ConditionNode, type Rule, type RuleNode } from './rule.ts';
 import { SiteIndex } from './site-index.ts';
+import { numericIdKey } from './ids.ts';
 
 export interface EvalOptions {
   /** Evaluation time, unix seconds. */
@@ -112,20 +113,23 @@ export function matchingPositions(index: SiteIndex, rule: Rule, opts: EvalOption
   return out;
 }
 
-/** Id order used everywhere ids are printed: numeric ids by value, then other ids by code unit. */
-export function compareIds(a: string, b: string): number {
-  const na = /^\d+$/.test(a);
-  const nb = /^\d+$/.test(b);
-  if (na && nb) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-  if (na !== nb) return na ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+export { compareIds, numericIdKey } from './ids.ts';
+
+/** Positions mapped to ids in compareIds order, using the index's precomputed id ranks. */
+export function sortedIds(index: SiteIndex, positions: readonly number[]): string[] {
+  const { rank, byRank } = index.idOrder(numericIdKey);
+  // A counting pass over ranks instead of a comparison sort: O(users), no comparator calls.
+  const marked = new Uint8Array(byRank.length);
+  for (let i = 0; i < positions.length; i++) marked[rank[positions[i]!]!] = 1;
+  const out: string[] = [];
+  const users = index.users;
+  for (let r = 0; r < marked.length; r++) if (marked[r] === 1) out.push(users[byRank[r]!]!.id);
+  return out;
 }
 
 /** Sorted ids of the users the rule selects. */
 export function matchingUserIds(index: SiteIndex, rule: Rule, opts: EvalOptions): string[] {
-  return matchingPositions(index, rule, opts)
-    .map((p) => index.users[p]!.id)
-    .sort(compareIds);
+  return sortedIds(index, matchingPositions(index, rule, opts));
 }
 
 /** How many users match (the count shown before enabling, COH-L3). */

@@ -5,7 +5,7 @@
 import { CancelledError, type JobOptions } from '../shared/cancel.ts';
 import { RULE_COMPONENT, type SiteDocument } from '../interchange/site-json.ts';
 import type { EvalContext } from './conditions/types.ts';
-import { compareIds, compileRule, makeContext, ruleProcessingProblem, type EvalOptions } from './evaluate.ts';
+import { compileRule, numericIdKey, makeContext, ruleProcessingProblem, sortedIds, type EvalOptions } from './evaluate.ts';
 import { defaultRegistry } from './registry.ts';
 import { conditionsOf, type Rule } from './rule.ts';
 import type { SiteIndex } from './site-index.ts';
@@ -18,6 +18,10 @@ export interface MembershipChange {
   removed: string[];
   /** Bulk rules are written in chunks without per-change membership events (plugin bulk mode). */
   bulk: boolean;
+  /** When and why, for the change log (one record per change, expanded by `logEntries`). */
+  time: number;
+  reasonAdded: string;
+  reasonRemoved: string;
 }
 
 /** One recorded membership change: who, which cohort, by which rule, why and when. */
@@ -44,7 +48,6 @@ export interface ProcessOptions extends EvalOptions, JobOptions {
 export interface ProcessResult {
   /** One entry per processed rule, in processing order (dependencies first). */
   changes: MembershipChange[];
-  log: MembershipLogEntry[];
   /** The rules with broken flags updated (a newly broken rule is also disabled). */
   rules: Rule[];
   /** Rules not processed and why (broken, cycle, failure). Their cohorts were left untouched. */
@@ -109,8 +112,12 @@ export async function processRules(index: SiteIndex, rules: readonly Rule[], opt
     if (opts.cancel?.cancelled) throw new CancelledError('cohort processing');
   };
 
+  // Id ranks are built once per index, as a step of its own between two yields.
+  if (toRun.length) {
+    index.idOrder(numericIdKey);
+    await pause(chunk);
+  }
   const changes: MembershipChange[] = [];
-  const log: MembershipLogEntry[] = [];
   for (const rule of toRun) {
     const cohortId = rule.cohortId!;
     let matched: Set<number>;
@@ -143,23 +150,21 @@ export async function processRules(index: SiteIndex, rules: readonly Rule[], opt
       if (!matched.has(p)) removed.push(p);
       if (++k % chunk === 0) await pause(chunk);
     }
-    const ids = (ps: number[]): string[] => ps.map((p) => index.users[p]!.id).sort(compareIds);
-    const addedIds = ids(added);
-    const removedIds = ids(removed);
-    await pause(added.length + removed.length);
-    const base = { time: opts.now, ruleId: rule.id, cohortId };
-    const addReason = `${trigger}: now matches rule "${rule.name || rule.id}"`;
-    const removeReason = `${trigger}: no longer matches rule "${rule.name || rule.id}"`;
-    for (let i = 0; i < addedIds.length; i++) {
-      log.push({ ...base, userId: addedIds[i]!, action: 'added', reason: addReason });
-      if ((i + 1) % chunk === 0) await pause(chunk);
-    }
-    for (let i = 0; i < removedIds.length; i++) {
-      log.push({ ...base, userId: removedIds[i]!, action: 'removed', reason: removeReason });
-      if ((i + 1) % chunk === 0) await pause(chunk);
-    }
+    const addedIds = sortedIds(index, added);
+    await pause(added.length);
+    const removedIds = sortedIds(index, removed);
+    await pause(removed.length);
     overlay.set(cohortId, matched);
-    changes.push({ cohortId, ruleId: rule.id, added: addedIds, removed: removedIds, bulk: rule.bulk });
+    changes.push({
+      cohortId,
+      ruleId: rule.id,
+      added: addedIds,
+      removed: removedIds,
+      bulk: rule.bulk,
+      time: opts.now,
+      reasonAdded: `${trigger}: now matches rule "${rule.name || rule.id}"`,
+      reasonRemoved: `${trigger}: no longer matches rule "${rule.name || rule.id}"`,
+    });
   }
   opts.onProgress?.(total, total);
 
@@ -167,7 +172,7 @@ export async function processRules(index: SiteIndex, rules: readonly Rule[], opt
     const reason = newlyBroken.get(r.id);
     return reason ? { ...r, broken: true, brokenReason: reason, enabled: false } : r;
   });
-  return { changes, log, rules: outRules, broken: brokenList, skipped, cycles, order: toRun.map((r) => r.id) };
+  return { changes, rules: outRules, broken: brokenList, skipped, cycles, order: toRun.map((r) => r.id) };
 }
 
 /**
@@ -258,6 +263,19 @@ export function applyChanges(site: SiteDocument, changes: readonly MembershipCha
       };
     }),
   };
+}
+
+/**
+ * The change log as one record per membership change: rule, cohort, user, action, reason, time.
+ * Kept compact inside MembershipChange (a 50,000-member change is one object, not 50,000).
+ */
+export function* logEntries(changes: readonly MembershipChange[]): Generator<MembershipLogEntry> {
+  for (const c of changes) {
+    for (const userId of c.added)
+      yield { time: c.time, ruleId: c.ruleId, cohortId: c.cohortId, userId, action: 'added', reason: c.reasonAdded };
+    for (const userId of c.removed)
+      yield { time: c.time, ruleId: c.ruleId, cohortId: c.cohortId, userId, action: 'removed', reason: c.reasonRemoved };
+  }
 }
 
 /** Chunks of a change for adapters that write bulk changes in slices (plugin: 10,000 per write). */

@@ -56,6 +56,19 @@ describe('combining conditions', () => {
     expect(matchIds(site, { operator: 'OR', not: true, cohortId: null, conditions: [paris, physics] })).toEqual([]);
   });
 
+  it('[COH-E4] matched ids are listed numerically first, then as text, whatever the site order', () => {
+    const s = makeSite({ users: ['b', '10', '9', 'B', '010', 'a1', '2'].map((id) => u(id)) });
+    expect(matchOne(s, { type: 'user_profile', field: 'username', operator: 'starts_with', value: 'user-' })).toEqual([
+      '2',
+      '9',
+      '10',
+      '010',
+      'B',
+      'a1',
+      'b',
+    ]);
+  });
+
   it('[COH-E3] a rule with no conditions matches nobody (plugin: rule_test count 0)', () => {
     expect(matchIds(site, ruleJson([], 'AND'))).toEqual([]);
     expect(matchIds(site, ruleJson([], 'OR'))).toEqual([]);

@@ -10,6 +10,7 @@ import type {
   SiteUser,
 } from '../interchange/site-json.ts';
 import { foldText } from './text.ts';
+import { numericIdKey } from './ids.ts';
 
 /** Moodle's standard roles: a role named in a condition is "missing" unless it is one of these or assigned somewhere. */
 export const STANDARD_ROLES = ['manager', 'coursecreator', 'editingteacher', 'teacher', 'student', 'guest', 'user', 'frontpage'];
@@ -56,6 +57,7 @@ export class SiteIndex {
   readonly cohortFields = new Map<string, SiteDocument['cohortCustomFields'][number]>();
   readonly knownRoles = new Set<string>(STANDARD_ROLES);
   readonly knownMethods = new Set<string>(STANDARD_ENROL_METHODS);
+  private order: { rank: Int32Array; byRank: Int32Array } | undefined;
   /** Case- and accent-folded standard fields, computed on first use per field. */
   private readonly folded = new Map<string, string[]>();
 
@@ -91,6 +93,8 @@ export class SiteIndex {
     }
     for (const f of site.profileFields) this.profileFields.set(f.shortname, f);
     for (const f of site.cohortCustomFields) this.cohortFields.set(f.shortname, f);
+    // Id order is part of the snapshot's indexes so that no processing chunk pays for a 100k sort.
+    this.idOrder(numericIdKey);
   }
 
   /** The course's enrolments by user position; created empty when missing so compiled tests stay live. */
@@ -110,6 +114,31 @@ export class SiteIndex {
     let m = this.quizGrades.get(quizId);
     if (!m) this.quizGrades.set(quizId, (m = new Map()));
     return m;
+  }
+
+  /**
+   * Each user's rank in id order and the inverse, computed once (so big id lists sort as numbers).
+   * `numericKey` gives a number for ids that sort numerically (before all others), else NaN.
+   */
+  idOrder(numericKey: (id: string) => number): { rank: Int32Array; byRank: Int32Array } {
+    if (!this.order) {
+      const n = this.users.length;
+      const ids = this.users.map((u) => u.id);
+      const keys = new Float64Array(n);
+      const nums: number[] = [];
+      const texts: number[] = [];
+      for (let i = 0; i < n; i++) {
+        keys[i] = numericKey(ids[i]!);
+        (Number.isNaN(keys[i]) ? texts : nums).push(i);
+      }
+      nums.sort((a, b) => keys[a]! - keys[b]!);
+      texts.sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+      const byRank = Int32Array.from([...nums, ...texts]);
+      const rank = new Int32Array(n);
+      for (let r = 0; r < n; r++) rank[byRank[r]!] = r;
+      this.order = { rank, byRank };
+    }
+    return this.order;
   }
 
   get userCount(): number {
@@ -153,6 +182,7 @@ export class SiteIndex {
       p = this.users.length;
       this.users.push(u);
       this.userPos.set(u.id, p);
+      this.order = undefined;
     } else this.users[p] = u;
     for (const [field, col] of this.folded) col[p] = foldText(String(u[field as keyof SiteUser] ?? ''));
     return p;
