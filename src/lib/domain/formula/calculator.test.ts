@@ -190,6 +190,13 @@ describe('[FRM-7] calls', () => {
     expect(e.message).toContain("unknown function 'foo()'");
   });
 
+  it('[FRM-26] an unknown function suggests the closest real one', () => {
+    expect(fails('=averge(1,2)').message).toContain('did you mean average()?');
+    expect(fails('=avg(1,2)').message).toContain('did you mean average()?');
+    expect(fails('=constructor(1)').message).not.toContain('did you mean');
+    expect(fails('=zzzz(1)').message).not.toContain('did you mean');
+  });
+
   it('[FRM-7] function names are case-insensitive and not reserved as variables', () => {
     expect(calc('=SUM(1,2)+Max(3,4)')).toBe(7);
     expect(calc('=sum+1', { sum: 4 })).toBe(5);

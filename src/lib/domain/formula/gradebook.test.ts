@@ -152,6 +152,15 @@ describe('[FRM-22] validateGradebookFormula', () => {
     expect(e.message).toContain('[[quiz3]]');
   });
 
+  it('[FRM-26] an unknown idnumber suggests a close known one', () => {
+    expect(errorOf(() => validateGradebookFormula('=[[qiuz1]]', known)).message).toContain(
+      'did you mean [[quiz1]]?',
+    );
+    expect(errorOf(() => validateGradebookFormula('=[[homework]]', known)).message).not.toContain(
+      'did you mean',
+    );
+  });
+
   it('[FRM-22] referring to the item itself is a cycle error', () => {
     const e = errorOf(() => validateGradebookFormula('=[[total]]+1', known, { self: 'total' }));
     expect(e.kind).toBe('cycle');

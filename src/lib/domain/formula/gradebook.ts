@@ -4,6 +4,12 @@ import { collectLeaves, trimSpan, type CompiledFormula, type CompileOptions } fr
 import { FormulaError } from './errors.ts';
 import { buildEvaluator, finish } from './evaluator.ts';
 import { parse } from './parser.ts';
+import { closest } from './suggest.ts';
+
+function didYouMean(id: string, known: Iterable<string>): string {
+  const c = closest(id, known);
+  return c === undefined ? '' : ` (did you mean [[${c}]]?)`;
+}
 
 export interface GradebookFormula extends CompiledFormula {
   /** idnumbers referenced via [[...]], in first-appearance order, unique */
@@ -121,7 +127,7 @@ export function validateGradebookFormula(
     if (!knownIdnumbers.has(id)) {
       throw new FormulaError(
         'reference',
-        `unknown grade item [[${id}]]: no item has that idnumber`,
+        `unknown grade item [[${id}]]: no item has that idnumber${didYouMean(id, knownIdnumbers)}`,
         positions.get(id) ?? null,
         { name: id },
       );

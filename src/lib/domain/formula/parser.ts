@@ -3,6 +3,15 @@
 import { FormulaError } from './errors.ts';
 import { arityAccepts, describeArity, FUNCTIONS } from './functions.ts';
 import { lex, type BinaryOp, type LexOptions, type Token } from './lexer.ts';
+import { closest } from './suggest.ts';
+
+/** Spreadsheet names teachers try that Moodle spells differently (FRM-26). */
+const FUNCTION_HINTS: ReadonlyMap<string, string> = new Map([
+  ['avg', 'average'],
+  ['mean', 'average'],
+  ['pow', 'power'],
+  ['ifs', 'if'],
+]);
 
 export type FormulaNode =
   | { readonly k: 'num'; readonly value: number; readonly pos: number }
@@ -200,7 +209,11 @@ class Parser {
   /** [FRM-7] `name(` calls a known function; argument counts are checked as EvalMath does. */
   private parseCall(name: string, pos: number, nesting: number): FormulaNode {
     const spec = FUNCTIONS.get(name);
-    if (!spec) throw new FormulaError('unknown_function', `unknown function '${name}()'`, pos, { name });
+    if (!spec) {
+      const hint = FUNCTION_HINTS.get(name) ?? closest(name, FUNCTIONS.keys());
+      const more = hint === undefined ? '' : ` (did you mean ${hint}()?)`;
+      throw new FormulaError('unknown_function', `unknown function '${name}()'${more}`, pos, { name });
+    }
     const open = this.next(); // the '(' that made this a call
     this.guardNesting(nesting, open.pos);
     const args: FormulaNode[] = [];
