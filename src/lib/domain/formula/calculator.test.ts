@@ -383,6 +383,9 @@ describe('[FRM-17][FRM-18] syntax errors', () => {
     expect(fails(deep).message).toContain('nested too deeply');
     const chain = '=' + Array.from({ length: MAX_DEPTH + 5 }, () => '1').join('+');
     expect(fails(chain).message).toContain('nested too deeply');
+    expect(fails('=' + '-'.repeat(100_000) + '1').message).toContain('nested too deeply');
+    expect(fails('=' + '2^'.repeat(100_000) + '1').message).toContain('nested too deeply');
+    expect(calc('=' + '-'.repeat(200) + '1')).toBe(1);
     const ok = '=' + '('.repeat(100) + '1' + ')'.repeat(100);
     expect(calc(ok)).toBe(1);
   });

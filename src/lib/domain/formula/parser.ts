@@ -78,8 +78,12 @@ function depth(n: FormulaNode): number {
   return depthOf.get(n) ?? 1;
 }
 
+/** Parser frames allowed at once: each bracket or operator level takes one or two. */
+const MAX_RECURSION = 2 * MAX_DEPTH;
+
 class Parser {
   private i = 0;
+  private level = 0;
   constructor(
     private readonly tokens: readonly Token[],
     private readonly start: number,
@@ -117,6 +121,20 @@ class Parser {
 
   /** Precedence climbing; reproduces the shunting-yard output of EvalMath::nfx exactly (FRM-4, FRM-5). */
   private parseBinary(minPrec: number, nesting: number): FormulaNode {
+    // Unary minus and `^` chains recurse without adding brackets; bound the recursion itself too.
+    if (++this.level > MAX_RECURSION) {
+      throw new FormulaError(
+        'syntax',
+        `formula is nested too deeply (more than ${MAX_DEPTH} levels)`,
+        this.peek().pos,
+      );
+    }
+    const tree = this.parseBinaryLoop(minPrec, nesting);
+    this.level--;
+    return tree;
+  }
+
+  private parseBinaryLoop(minPrec: number, nesting: number): FormulaNode {
     let left = this.parseOperand(nesting);
     for (;;) {
       const t = this.peek();
