@@ -1,5 +1,5 @@
 // Dependency order for calculated items: which item to compute first, and which cannot be computed.
-// Pure graph code over ids; mirrors the regrade loop of lib/gradelib.php grade_regrade_final_grades (FRM-23..25).
+// Pure graph code over ids; mirrors the regrade loop of lib/gradelib.php grade_regrade_final_grades (FRM-23, FRM-24).
 import { FormulaError } from './errors.ts';
 
 export interface DependencyInput {

@@ -1,5 +1,5 @@
 // FormulaError: every way a formula can fail, with the character position at fault.
-// Pure: no I/O; messages name the position, variable, function, idnumber or cycle (FRM-20).
+// Pure: no I/O; messages name the position, variable, function, idnumber or cycle (FRM-17).
 
 export type FormulaErrorKind =
   | 'syntax'
