@@ -5,7 +5,16 @@ import { parseCourseJson, serialiseCourseJson, validateCourseJson } from './cour
 import { ValidationError } from '../shared/errors.ts';
 import { generateCourse } from '../../../../test/fixtures/courses/generate.ts';
 
-const valid = () => ({
+type Row = Record<string, unknown>;
+interface Loose {
+  categories: Row[];
+  items: Row[];
+  grades: Row[];
+  settings: Row;
+  [k: string]: unknown;
+}
+
+const valid = (): Loose => ({
   categories: [
     { id: 'root', parent: null, name: 'Course', aggregation: 'natural' },
     { id: 'k', parent: 'root', name: 'Quizzes', aggregation: 'mean', idnumber: 'quiztotal' },
@@ -48,10 +57,10 @@ describe('course JSON', () => {
     expect(doc.items).toHaveLength(2);
   });
   it('[JSON-1] wrong types are reported at their JSON path, all at once', () => {
-    const doc = valid() as any;
-    doc.items[0].grademax = 'ten';
-    doc.grades[0].raw = Infinity;
-    doc.categories[1].aggregation = 'average';
+    const doc = valid();
+    doc.items[0]!.grademax = 'ten';
+    doc.grades[0]!.raw = Infinity;
+    doc.categories[1]!.aggregation = 'average';
     const ps = problemsOf(doc);
     expect(ps.map((p) => p.at)).toEqual([
       '$.categories[1].aggregation',
@@ -62,9 +71,9 @@ describe('course JSON', () => {
     expect(ps[1]!.message).toBe('must be a finite number, got "ten"');
   });
   it('[JSON-2] references: unknown category, unknown grade item, duplicate ids and idnumbers', () => {
-    const doc = valid() as any;
-    doc.items[0].category = 'nowhere';
-    doc.items[1].idnumber = 'quiztotal';
+    const doc = valid();
+    doc.items[0]!.category = 'nowhere';
+    doc.items[1]!.idnumber = 'quiztotal';
     doc.grades.push({ user: 'u1', item: 'ghost', raw: 1 });
     doc.grades.push({ user: 'u1', item: 'q1', raw: 2 });
     const ps = problemsOf(doc);
@@ -78,24 +87,24 @@ describe('course JSON', () => {
     );
   });
   it('[JSON-2] exactly one course category, parents that exist, no cycles', () => {
-    const doc = valid() as any;
+    const doc = valid();
     doc.categories.push(
       { id: 'x', parent: 'y', name: 'x', aggregation: 'mean' },
       { id: 'y', parent: 'x', name: 'y', aggregation: 'mean' },
     );
     expect(problemsOf(doc).map((p) => p.message)).toContain('categories form a cycle through "y"');
-    const two = valid() as any;
-    two.categories[1].parent = null;
+    const two = valid();
+    two.categories[1]!.parent = null;
     expect(problemsOf(two)).toContainEqual({
       at: '$.categories',
       message: 'must have exactly one course category (parent null), found 2',
     });
   });
   it('[JSON-2] raw must be null with a stored final; totals take no raw grade; max not below min', () => {
-    const doc = valid() as any;
-    doc.grades[0].final = 6;
+    const doc = valid();
+    doc.grades[0]!.final = 6;
     doc.grades.push({ user: 'u2', item: 'k', raw: 5 });
-    doc.items[0].grademin = 20;
+    doc.items[0]!.grademin = 20;
     const ats = problemsOf(doc).map((p) => p.at);
     expect(ats).toEqual(['$.items[0].grademax', '$.grades[0].raw', '$.grades[2].raw']);
   });
@@ -105,7 +114,7 @@ describe('course JSON', () => {
     expect(problemsOf({}).map((p) => p.at)).toEqual(['$.categories', '$.items', '$.grades', '$.settings']);
   });
   it('[JSON-1] settings: enumerations and letter boundaries', () => {
-    const doc = valid() as any;
+    const doc = valid();
     doc.settings.minmaxtouse = 'both';
     doc.settings.letters = { '120': 'A+', abc: 'B' };
     expect(problemsOf(doc).map((p) => p.at)).toEqual([
