@@ -24,6 +24,7 @@ describe('[FRM-20] compileGradebookFormula', () => {
   it('[FRM-20] references are listed in first-appearance order, unique, and bound by idnumber', () => {
     const f = compileGradebookFormula('=[[quiz1]]*2 + sum([[a]],[[b]]) - [[quiz1]]');
     expect(f.references).toEqual(['quiz1', 'a', 'b']);
+    expect(f.referenceAt).toEqual([1, 19, 25]);
     expect(f.variables).toEqual([]);
     expect(f.evaluate({ quiz1: 10, a: 1, b: 2 })).toBe(20 + 3 - 10);
   });

@@ -14,6 +14,8 @@ function didYouMean(id: string, known: Iterable<string>): string {
 export interface GradebookFormula extends CompiledFormula {
   /** idnumbers referenced via [[...]], in first-appearance order, unique */
   readonly references: readonly string[];
+  /** Parallel to `references`: the 0-based offset of each one's first `[[` in the calculation text. */
+  readonly referenceAt: readonly number[];
   /**
    * [FRM-21] Moodle's grade_item::use_formula: a referenced idnumber that is missing from the map
    * or null ("no grade") counts as 0, the spreadsheet way; but when EVERY referenced value is
@@ -72,6 +74,7 @@ export function compileGradebookFormula(calculation: string, options: CompileOpt
     source: calculation,
     variables: [],
     references,
+    referenceAt: refs.map((r) => r.pos),
     evaluate(vars: Readonly<Record<string, number>>): number {
       for (let i = 0; i < n; i++) {
         const id = references[i]!;
@@ -122,26 +125,22 @@ export function validateGradebookFormula(
   options: ValidateOptions = {},
 ): GradebookFormula {
   const f = compileGradebookFormula(calculation, options);
-  const positions = referencePositions(calculation);
-  for (const id of f.references) {
+  for (let k = 0; k < f.references.length; k++) {
+    const id = f.references[k]!;
+    const at = f.referenceAt[k]!;
     if (!knownIdnumbers.has(id)) {
       throw new FormulaError(
         'reference',
         `unknown grade item [[${id}]]: no item has that idnumber${didYouMean(id, knownIdnumbers)}`,
-        positions.get(id) ?? null,
+        at,
         { name: id },
       );
     }
     if (options.self !== undefined && id === options.self) {
-      throw new FormulaError(
-        'cycle',
-        `a calculation may not refer to its own item [[${id}]]`,
-        positions.get(id) ?? null,
-        {
-          name: id,
-          items: [id, id],
-        },
-      );
+      throw new FormulaError('cycle', `a calculation may not refer to its own item [[${id}]]`, at, {
+        name: id,
+        items: [id, id],
+      });
     }
   }
   const max = options.grademax;
@@ -151,15 +150,6 @@ export function validateGradebookFormula(
     f.evaluate(vars);
   }
   return f;
-}
-
-/** First position of each `[[idnumber]]` in the text. */
-function referencePositions(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  forEachReference(text, (id, start) => {
-    if (!out.has(id)) out.set(id, start);
-  });
-  return out;
 }
 
 function forEachReference(text: string, visit: (idnumber: string, start: number, end: number) => void): void {
