@@ -268,6 +268,19 @@ describe('[FRM-23][FRM-24] dependency order', () => {
     expect(plan.broken).toEqual([{ item: 'calc5', idnumber: 'missing' }]);
   });
 
+  it('[FRM-23] mirrors gradelib_test test_grade_regrade_final_grades: after the referenced item is deleted, the calculated category and the course total stay blocked', () => {
+    // The category "cat" is calculated from [[q1]]; item i1 (q1) has been deleted from the course.
+    const plan = planDependencies({
+      references: new Map([['cat', ['q1']]]),
+      itemByIdnumber: new Map([['q2', 'i2']]),
+      dependsOn: new Map([['course', ['cat', 'i2']]]),
+    });
+    expect(plan.order).toEqual(['i2']);
+    expect([...plan.blocked].sort()).toEqual(['cat', 'course']);
+    expect(plan.broken).toEqual([{ item: 'cat', idnumber: 'q1' }]);
+    expect(plan.cycles).toEqual([]);
+  });
+
   it('[FRM-23] ties keep the input order', () => {
     const plan = planDependencies({
       references: new Map([
