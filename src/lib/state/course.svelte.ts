@@ -21,6 +21,13 @@ function deviceId(): string {
   return id;
 }
 
+/** A stable, readable colour per person for presence outlines. */
+function colorFor(id: string): string {
+  let h = 0;
+  for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `hsl(${h % 360} 70% 38%)`;
+}
+
 export class CourseWorkspace {
   readonly room: string;
   readonly doc = new Y.Doc();
@@ -35,6 +42,10 @@ export class CourseWorkspace {
   private undoStack: Command[][] = [];
   private redoStack: Command[][] = [];
   canUndo = $state(false);
+  /** Other people in this course now: which cell each is on (key `item\0user`), and whether they are typing. */
+  presence = $state.raw<ReadonlyMap<string, { name: string; color: string; editing: boolean }[]>>(new Map());
+  /** How many other people have the course open. */
+  others = $state(0);
   canRedo = $state(false);
   readonly actor: Actor;
 
@@ -59,6 +70,37 @@ export class CourseWorkspace {
       refreshToken: () => session.refresh(),
       onState: (s, detail) => syncStatus.report(this.room, s, detail),
     });
+    if (!navigator.onLine) this.conn.pause();
+    window.addEventListener('offline', this.onOffline);
+    window.addEventListener('online', this.onOnline);
+    const aw = this.conn.provider.awareness;
+    const me = session.user;
+    aw.setLocalStateField('user', { id: me?.id ?? '?', name: me?.displayName ?? 'Someone', color: colorFor(me?.id ?? '?') });
+    aw.on('change', () => {
+      const map = new Map<string, { name: string; color: string; editing: boolean }[]>();
+      let others = 0;
+      for (const [client, st] of aw.getStates()) {
+        if (client === aw.clientID) continue;
+        const s = st as { user?: { name: string; color: string }; cell?: { item: string; user: string; editing?: boolean } | null };
+        if (!s.user) continue;
+        others++;
+        if (!s.cell) continue;
+        const key = `${s.cell.item}\u0000${s.cell.user}`;
+        const list = map.get(key) ?? [];
+        list.push({ name: s.user.name, color: s.user.color, editing: s.cell.editing ?? false });
+        map.set(key, list);
+      }
+      this.presence = map;
+      this.others = others;
+    });
+  }
+
+  private readonly onOffline = (): void => this.conn?.pause();
+  private readonly onOnline = (): void => this.conn?.resume();
+
+  /** Tells the others which cell this person is on (null: none) and whether they are typing in it. */
+  focus(cell: { item: string; user: string; editing?: boolean } | null): void {
+    this.conn?.provider.awareness.setLocalStateField('cell', cell);
   }
 
   /** Coalesces bursts of remote updates into one regrade per frame. */
@@ -83,6 +125,7 @@ export class CourseWorkspace {
       this.model = buildGridModel(json, Math.floor(Date.now() / 1000));
       this.conflicts = listConflicts(this.doc).length;
       syncStatus.conflicts = this.conflicts;
+      syncStatus.conflictsHref = `/course?id=${encodeURIComponent(this.courseId)}#conflicts`;
       this.error = null;
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
@@ -130,6 +173,8 @@ export class CourseWorkspace {
   }
 
   destroy(): void {
+    window.removeEventListener('offline', this.onOffline);
+    window.removeEventListener('online', this.onOnline);
     this.conn?.destroy();
     this.store.destroy();
     syncStatus.forget(this.room);

@@ -8,6 +8,8 @@ export type OverallSync = 'offline' | 'connecting' | 'syncing' | 'synced' | 'den
 export class SyncStatus {
   rooms = $state<Record<string, ConnectionState>>({});
   conflicts = $state(0);
+  /** Where the conflicts are listed (the open course's panel). */
+  conflictsHref = $state('/');
   detail = $state<string | null>(null);
 
   overall = $derived.by((): OverallSync => {

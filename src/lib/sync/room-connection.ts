@@ -31,6 +31,7 @@ export class RoomConnection {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  private paused = false;
 
   constructor(private readonly opts: RoomConnectionOptions) {
     const token = opts.getToken();
@@ -62,7 +63,7 @@ export class RoomConnection {
   }
 
   private connect(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     const token = this.opts.getToken();
     this.provider.params = token ? { token } : {};
     this.set('connecting');
@@ -70,7 +71,7 @@ export class RoomConnection {
   }
 
   private async onClosed(code: number, reason: string): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     if (code === CLOSE_UNAUTHORIZED && this.opts.refreshToken) {
       const ok = await this.opts.refreshToken().catch(() => false);
       if (ok) return this.scheduleReconnect();
@@ -82,12 +83,29 @@ export class RoomConnection {
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.timer) return;
+    if (this.stopped || this.paused || this.timer) return;
     const delay = jitteredDelay(this.attempt++, this.opts.random ?? Math.random);
     this.timer = setTimeout(() => {
       this.timer = null;
       this.connect();
     }, delay);
+  }
+
+  /** The device went offline: close the socket and stop retrying until resume(). Local edits keep being stored. */
+  pause(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.paused = true;
+    this.provider.disconnect();
+    this.set('offline', 'this device is offline');
+  }
+
+  /** The device is back online: reconnect after a short jitter so a classroom does not arrive at once. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.attempt = 0;
+    this.scheduleReconnect();
   }
 
   /** Try now (e.g. the browser says it is back online). */
