@@ -109,7 +109,10 @@ export class GradeEngine {
   readonly cols: Columns[];
   derived: Derived;
   private spare: Derived | null = null;
-  now: number;
+  private nowValue = 0;
+  /** Item-level hidden/locked per node at `now` (with ancestors), computed lazily: 0 unknown, 1 no, 2 yes. */
+  private hiddenAtNow: Uint8Array = new Uint8Array(0);
+  private lockedAtNow: Uint8Array = new Uint8Array(0);
   issues: RegradeIssue[] = [];
   readonly hiddenTime = new Map<number, number>();
   readonly lockTime = new Map<number, number>();
@@ -128,8 +131,8 @@ export class GradeEngine {
 
   constructor(json: CourseJson, opts: EngineOptions = {}) {
     this.json = json;
-    this.now = opts.now ?? 0;
     this.course = compileCourse(json, opts.compileFormula);
+    this.now = opts.now ?? 0;
     const users: string[] = [];
     const userIndex = new Map<string, number>();
     const addUser = (u: string): void => {
@@ -232,14 +235,25 @@ export class GradeEngine {
 
   // ---- flags -------------------------------------------------------------------------------------------
 
+  /** Evaluation time (unix seconds) for lock times and hidden-until; setting it clears the flag caches. */
+  get now(): number {
+    return this.nowValue;
+  }
+
+  set now(t: number) {
+    this.nowValue = t;
+    this.hiddenAtNow = new Uint8Array(this.course.nodes.length);
+    this.lockedAtNow = new Uint8Array(this.course.nodes.length);
+  }
+
   /** [FLAG-1] Item hidden (or hidden until a later time), or any ancestor category hidden (Moodle cascades). */
   itemHidden(q: number): boolean {
-    let n: GradeNode | undefined = this.course.nodes[q];
-    while (n) {
-      if (isHiddenAt(n.hidden, this.now)) return true;
-      n = n.parentCat >= 0 ? this.course.nodes[this.course.cats[n.parentCat]!.node] : undefined;
-    }
-    return false;
+    const c = this.hiddenAtNow[q]!;
+    if (c !== 0) return c === 2;
+    const n = this.course.nodes[q]!;
+    const h = isHiddenAt(n.hidden, this.now) || (n.parentCat >= 0 && this.itemHidden(this.course.cats[n.parentCat]!.node));
+    this.hiddenAtNow[q] = h ? 2 : 1;
+    return h;
   }
 
   /** Grade-level hidden flag (not counting the item's). */
@@ -271,12 +285,12 @@ export class GradeEngine {
 
   /** [FLAG-2] Item locked (or lock time passed), or any ancestor category locked (locking cascades). */
   itemLocked(q: number): boolean {
-    let n: GradeNode | undefined = this.course.nodes[q];
-    while (n) {
-      if (isLockedAt(n.locked, this.now)) return true;
-      n = n.parentCat >= 0 ? this.course.nodes[this.course.cats[n.parentCat]!.node] : undefined;
-    }
-    return false;
+    const c = this.lockedAtNow[q]!;
+    if (c !== 0) return c === 2;
+    const n = this.course.nodes[q]!;
+    const l = isLockedAt(n.locked, this.now) || (n.parentCat >= 0 && this.itemLocked(this.course.cats[n.parentCat]!.node));
+    this.lockedAtNow[q] = l ? 2 : 1;
+    return l;
   }
 
   /** grade_grade::is_locked: the grade's own flag or its item's. */

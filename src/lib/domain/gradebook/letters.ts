@@ -48,7 +48,18 @@ export function gradeLetter(
   let p = standardise(value, min, max, 0, 100);
   if (p > 100) p = 100;
   if (p < 0) p = 0;
-  const bounds = [...letters.keys()].sort((a, b) => b - a);
-  for (const b of bounds) if (p >= standardise(b, 0, 100, 0, 100)) return letters.get(b)!;
+  for (const b of sortedBounds(letters)) if (p >= standardise(b, 0, 100, 0, 100)) return letters.get(b)!;
   return null;
+}
+
+const boundsCache = new WeakMap<LetterTable, number[]>();
+
+/** Boundaries highest first, sorted once per table. */
+function sortedBounds(letters: LetterTable): number[] {
+  let b = boundsCache.get(letters);
+  if (!b) {
+    b = [...letters.keys()].sort((x, y) => y - x);
+    boundsCache.set(letters, b);
+  }
+  return b;
 }

@@ -71,9 +71,9 @@ export function userRows(
   const { nodes, cats, root } = e.course;
   const student = opts.viewer === 'student';
   const hiding: HidingAffected | null = student && mode !== 'include_hidden' ? hidingAffected(e, u) : null;
-  const cells = new Map<number, Cell>();
+  const cells: (Cell | undefined)[] = new Array(nodes.length);
   const cellOf = (q: number): Cell => {
-    let c = cells.get(q);
+    let c = cells[q];
     if (c) return c;
     const d = e.derived;
     const st = d.status[q]![u]!;
@@ -106,7 +106,7 @@ export function userRows(
         if (mode === 'exclude_hidden' && hiding.alteredWeight.has(q)) c.weight = hiding.alteredWeight.get(q)!;
       }
     }
-    cells.set(q, c);
+    cells[q] = c;
     return c;
   };
   const rows: ReportRow[] = [];
