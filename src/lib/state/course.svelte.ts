@@ -43,6 +43,7 @@ export class CourseWorkspace {
   private redoStack: Command[][] = [];
   canUndo = $state(false);
   /** Other people in this course now: which cell each is on (key `item\0user`), and whether they are typing. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- published whole in a $state.raw, never mutated after
   presence = $state.raw<ReadonlyMap<string, { name: string; color: string; editing: boolean }[]>>(new Map());
   /** How many other people have the course open. */
   others = $state(0);
@@ -77,6 +78,7 @@ export class CourseWorkspace {
     const me = session.user;
     aw.setLocalStateField('user', { id: me?.id ?? '?', name: me?.displayName ?? 'Someone', color: colorFor(me?.id ?? '?') });
     aw.on('change', () => {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- built here, then published whole
       const map = new Map<string, { name: string; color: string; editing: boolean }[]>();
       let others = 0;
       for (const [client, st] of aw.getStates()) {
