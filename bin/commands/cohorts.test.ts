@@ -11,7 +11,10 @@ const fx = (f: string) => join(root, 'test/fixtures/site', f);
 const NOW = '1767225600'; // 2026-01-01
 
 function markbook(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin/markbook.js'), 'cohorts', ...args], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'bin/markbook.js'), 'cohorts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -32,24 +35,46 @@ describe('markbook cohorts', () => {
   });
 
   it('[COH-CLI1] match honours --now for "in the last" periods', () => {
-    const rule = tmpJson({ operator: 'AND', cohortId: null, conditions: [{ type: 'user_last_login', operator: 'in_last', period: { value: 2, unit: 'days' } }] });
+    const rule = tmpJson({
+      operator: 'AND',
+      cohortId: null,
+      conditions: [{ type: 'user_last_login', operator: 'in_last', period: { value: 2, unit: 'days' } }],
+    });
     // lastaccess: u1 2026-01-01, u2 2025-12-31, u6 2025-12-30 02:13 (u5 is deleted).
-    expect(JSON.parse(markbook('match', fx('site.json'), rule, '--now', NOW).out)).toEqual(['u1', 'u2', 'u6']);
+    expect(JSON.parse(markbook('match', fx('site.json'), rule, '--now', NOW).out)).toEqual([
+      'u1',
+      'u2',
+      'u6',
+    ]);
     // A day later the window starts exactly at u2's last access: the start is inclusive.
-    expect(JSON.parse(markbook('match', fx('site.json'), rule, '--now', String(Number(NOW) + 86400)).out)).toEqual(['u1', 'u2']);
-    expect(JSON.parse(markbook('match', fx('site.json'), rule, '--now', String(Number(NOW) + 86401)).out)).toEqual(['u1']);
+    expect(
+      JSON.parse(markbook('match', fx('site.json'), rule, '--now', String(Number(NOW) + 86400)).out),
+    ).toEqual(['u1', 'u2']);
+    expect(
+      JSON.parse(markbook('match', fx('site.json'), rule, '--now', String(Number(NOW) + 86401)).out),
+    ).toEqual(['u1']);
   });
 
   it('[COH-CLI1] a broken rule exits non-zero naming the field at fault', () => {
-    const rule = tmpJson({ operator: 'OR', cohortId: null, conditions: [{ type: 'course_completed', operator: 'any', courseId: 'hist201' }] });
+    const rule = tmpJson({
+      operator: 'OR',
+      cohortId: null,
+      conditions: [{ type: 'course_completed', operator: 'any', courseId: 'hist201' }],
+    });
     const r = markbook('match', fx('site.json'), rule, '--now', NOW);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(/rule is broken: \$\.conditions\[0\]\.courseId: completion is disabled in course "hist201"/);
+    expect(r.err).toMatch(
+      /rule is broken: \$\.conditions\[0\]\.courseId: completion is disabled in course "hist201"/,
+    );
   });
 
   it('[COH-CLI1] a malformed rule or site exits non-zero naming the JSON path', () => {
-    const rule = tmpJson({ operator: 'AND', cohortId: null, conditions: [{ type: 'user_profile', field: 'city', operator: 'near', value: 'x' }] });
+    const rule = tmpJson({
+      operator: 'AND',
+      cohortId: null,
+      conditions: [{ type: 'user_profile', field: 'city', operator: 'near', value: 'x' }],
+    });
     const r = markbook('match', fx('site.json'), rule);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/\$\.conditions\[0\]\.operator: unknown value "near"/);
@@ -76,17 +101,35 @@ describe('markbook cohorts', () => {
 
   it('[COH-CLI2] process skips disabled rules, reports broken ones on stderr and leaves their cohorts alone', () => {
     const rules = tmpJson([
-      { id: 'off', operator: 'AND', cohortId: 'c-staff', conditions: [{ type: 'auth_method', operator: 'equals', value: 'oauth2' }] },
-      { id: 'bad', enabled: true, operator: 'AND', cohortId: 'c-phys', conditions: [{ type: 'quiz_result', quizId: 'nope', minGrade: 0, maxGrade: 1 }] },
+      {
+        id: 'off',
+        operator: 'AND',
+        cohortId: 'c-staff',
+        conditions: [{ type: 'auth_method', operator: 'equals', value: 'oauth2' }],
+      },
+      {
+        id: 'bad',
+        enabled: true,
+        operator: 'AND',
+        cohortId: 'c-phys',
+        conditions: [{ type: 'quiz_result', quizId: 'nope', minGrade: 0, maxGrade: 1 }],
+      },
     ]);
     const r = markbook('process', fx('site.json'), rules, '--now', NOW);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([]);
-    expect(r.err).toMatch(/rule "bad" is broken and was not processed: \$\.conditions\[0\]\.quizId: quiz "nope" does not exist/);
+    expect(r.err).toMatch(
+      /rule "bad" is broken and was not processed: \$\.conditions\[0\]\.quizId: quiz "nope" does not exist/,
+    );
   });
 
   it('[COH-CLI2] two rules for one cohort are rejected with the path of the second', () => {
-    const rule = { enabled: true, operator: 'AND', cohortId: 'c-phys', conditions: [{ type: 'auth_method', operator: 'equals', value: 'manual' }] };
+    const rule = {
+      enabled: true,
+      operator: 'AND',
+      cohortId: 'c-phys',
+      conditions: [{ type: 'auth_method', operator: 'equals', value: 'manual' }],
+    };
     const r = markbook('process', fx('site.json'), tmpJson([rule, rule]), '--now', NOW);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/\$\[1\]\.cohortId: cohort "c-phys" is already managed by rule "rule-1"/);
@@ -97,6 +140,8 @@ describe('markbook cohorts', () => {
     expect(r.code).toBe(0);
     const ex = JSON.parse(r.out);
     expect(ex.matches).toBe(false);
-    expect(ex.failing).toEqual([{ at: '$.conditions[1]', description: 'Users with Suspended account is equal to "No"' }]);
+    expect(ex.failing).toEqual([
+      { at: '$.conditions[1]', description: 'Users with Suspended account is equal to "No"' },
+    ]);
   });
 });

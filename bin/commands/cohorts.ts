@@ -4,7 +4,12 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ValidationError } from '../../src/lib/domain/shared/errors.ts';
 import { parseSiteJson, siteToJson } from '../../src/lib/domain/interchange/site-json.ts';
-import { explainUser, matchingUserIds, ruleBrokenReason, RuleBrokenError } from '../../src/lib/domain/cohorts/evaluate.ts';
+import {
+  explainUser,
+  matchingUserIds,
+  ruleBrokenReason,
+  RuleBrokenError,
+} from '../../src/lib/domain/cohorts/evaluate.ts';
 import { parseRule, parseRules } from '../../src/lib/domain/cohorts/rule.ts';
 import { applyChanges, processRules } from '../../src/lib/domain/cohorts/process.ts';
 import { SiteIndex } from '../../src/lib/domain/cohorts/site-index.ts';
@@ -25,7 +30,9 @@ function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ValidationError([{ at: '$', message: `${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}` }]);
+    throw new ValidationError([
+      { at: '$', message: `${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}` },
+    ]);
   }
 }
 
@@ -86,8 +93,13 @@ export async function main(argv: string[]): Promise<number> {
         const rules = parseRules(readJson(rulesFile, 'rules file'));
         const index = new SiteIndex(site);
         const result = await processRules(index, rules, { now, trigger: 'markbook cohorts process' });
-        for (const b of result.broken) process.stderr.write(`${rulesFile}: rule "${b.ruleId}" is broken and was not processed: ${b.reason}\n`);
-        for (const s of result.skipped) if (s.reason !== 'disabled') process.stderr.write(`${rulesFile}: rule "${s.ruleId}" skipped: ${s.reason}\n`);
+        for (const b of result.broken)
+          process.stderr.write(
+            `${rulesFile}: rule "${b.ruleId}" is broken and was not processed: ${b.reason}\n`,
+          );
+        for (const s of result.skipped)
+          if (s.reason !== 'disabled')
+            process.stderr.write(`${rulesFile}: rule "${s.ruleId}" skipped: ${s.reason}\n`);
         printJson(result.changes.map((c) => ({ cohortId: c.cohortId, added: c.added, removed: c.removed })));
         if (out) {
           // Write beside the target then rename, so a crash never leaves half a site file.

@@ -26,8 +26,17 @@ export function syntheticSite(n: number, seed = 42): Record<string, unknown[]> {
   const cities = ['Paris', 'Leeds', 'Rome', 'Berlin', 'Lagos', 'Lima', 'Osaka', 'Perth', 'Quito', 'Oslo'];
   const depts = ['Physics', 'History', 'Maths', 'Biology', 'Art', ''];
   const tags = ['chess', 'music', 'rowing', 'drama', 'coding', 'film'];
-  const categories = Array.from({ length: CATEGORIES }, (_, i) => ({ id: `cat${i}`, name: `Category ${i}`, parentId: i < 3 ? null : `cat${i % 3}` }));
-  const courses = Array.from({ length: COURSES }, (_, i) => ({ id: `c${i}`, fullname: `Course ${i}`, categoryId: `cat${i % CATEGORIES}`, enableCompletion: 1 }));
+  const categories = Array.from({ length: CATEGORIES }, (_, i) => ({
+    id: `cat${i}`,
+    name: `Category ${i}`,
+    parentId: i < 3 ? null : `cat${i % 3}`,
+  }));
+  const courses = Array.from({ length: COURSES }, (_, i) => ({
+    id: `c${i}`,
+    fullname: `Course ${i}`,
+    categoryId: `cat${i % CATEGORIES}`,
+    enableCompletion: 1,
+  }));
   const users: Record<string, unknown>[] = [];
   const enrolments: Record<string, unknown>[] = [];
   const roles: Record<string, unknown>[] = [];
@@ -52,17 +61,38 @@ export function syntheticSite(n: number, seed = 42): Record<string, unknown[]> {
       lastaccess: access,
       suspended: rng.next() < 0.03 ? 1 : 0,
       deleted: rng.next() < 0.02 ? 1 : 0,
-      profile: rng.next() < 0.7 ? { house: pick(rng, ['Red', 'Blue', 'Green']), start: NOW - Math.floor(rng.next() * 100 * DAY) } : {},
+      profile:
+        rng.next() < 0.7
+          ? { house: pick(rng, ['Red', 'Blue', 'Green']), start: NOW - Math.floor(rng.next() * 100 * DAY) }
+          : {},
       interests: rng.next() < 0.5 ? [pick(rng, tags), pick(rng, tags)] : [],
     });
     for (let k = 0; k < 3; k++) {
       const courseId = `c${Math.floor(rng.next() * COURSES)}`;
-      if (enrolments.length && enrolments.at(-1)!['courseId'] === courseId && enrolments.at(-1)!['userId'] === id) continue;
-      enrolments.push({ userId: id, courseId, method: rng.next() < 0.7 ? 'manual' : 'self', active: rng.next() < 0.95 ? 1 : 0, instanceEnabled: 1 });
-      roles.push({ userId: id, role: rng.next() < 0.95 ? 'student' : 'teacher', contextLevel: 'course', contextId: courseId });
-      if (rng.next() < 0.4) completions.push({ userId: id, courseId, timecompleted: NOW - Math.floor(rng.next() * 300 * DAY) });
+      if (
+        enrolments.length &&
+        enrolments.at(-1)!['courseId'] === courseId &&
+        enrolments.at(-1)!['userId'] === id
+      )
+        continue;
+      enrolments.push({
+        userId: id,
+        courseId,
+        method: rng.next() < 0.7 ? 'manual' : 'self',
+        active: rng.next() < 0.95 ? 1 : 0,
+        instanceEnabled: 1,
+      });
+      roles.push({
+        userId: id,
+        role: rng.next() < 0.95 ? 'student' : 'teacher',
+        contextLevel: 'course',
+        contextId: courseId,
+      });
+      if (rng.next() < 0.4)
+        completions.push({ userId: id, courseId, timecompleted: NOW - Math.floor(rng.next() * 300 * DAY) });
     }
-    if (rng.next() < 0.5) quizGrades.push({ quizId: 'q1', userId: id, grade: Math.round(rng.next() * 100) / 10 });
+    if (rng.next() < 0.5)
+      quizGrades.push({ quizId: 'q1', userId: id, grade: Math.round(rng.next() * 100) / 10 });
   }
   const cohorts = Array.from({ length: 20 }, (_, i) => ({
     id: `co${i}`,
@@ -95,17 +125,36 @@ export function syntheticSite(n: number, seed = 42): Record<string, unknown[]> {
 const ONE_OF_EACH: Record<string, unknown>[] = [
   { type: 'user_profile', field: 'city', operator: 'contains', value: 'ar' },
   { type: 'auth_method', operator: 'equals', value: 'oauth2' },
-  { type: 'user_custom_profile', field: 'house', operator: 'not_equals', value: 'Red', includeMissingData: true },
+  {
+    type: 'user_custom_profile',
+    field: 'house',
+    operator: 'not_equals',
+    value: 'Red',
+    includeMissingData: true,
+  },
   { type: 'cohort_membership', operator: 'not_member_of', cohorts: ['co1', 'co2', 'co3'] },
   { type: 'cohort_field', membership: 'member_of', field: 'custom:year', operator: 'equals', value: '2021' },
   { type: 'user_last_login', operator: 'in_last', period: { value: 3, unit: 'months' } },
   { type: 'user_created', operator: 'before', time: NOW - 365 * DAY },
   { type: 'user_enrolment', operator: 'enrolled', courseId: 'c3', role: 'student', method: 'manual' },
-  { type: 'user_role', operator: 'has_role', role: 'teacher', contextLevel: 'category', categoryId: 'cat1', includeChildren: true },
+  {
+    type: 'user_role',
+    operator: 'has_role',
+    role: 'teacher',
+    contextLevel: 'category',
+    categoryId: 'cat1',
+    includeChildren: true,
+  },
   { type: 'course_completed', operator: 'after', courseId: 'c5', time: NOW - 100 * DAY },
   { type: 'course_not_completed', courseId: 'c7' },
   { type: 'user_profile_interests', operator: 'contains', tags: ['chess', 'film'] },
-  { type: 'course_completion', courseIds: ['c1', 'c2', 'c3'], completion: 'completed', selection: 'any', period: 'any' },
+  {
+    type: 'course_completion',
+    courseIds: ['c1', 'c2', 'c3'],
+    completion: 'completed',
+    selection: 'any',
+    period: 'any',
+  },
   { type: 'quiz_result', quizId: 'q1', minGrade: 5, maxGrade: 8 },
 ];
 
@@ -113,7 +162,9 @@ export async function run(): Promise<void> {
   const heap0 = heapMB();
   let t0 = performance.now();
   const raw = syntheticSite(N);
-  console.log(`generated ${N} users, ${raw['enrolments']!.length} enrolments, ${raw['roles']!.length} role assignments, ${raw['completions']!.length} completions in ${fmt(performance.now() - t0)}`);
+  console.log(
+    `generated ${N} users, ${raw['enrolments']!.length} enrolments, ${raw['roles']!.length} role assignments, ${raw['completions']!.length} completions in ${fmt(performance.now() - t0)}`,
+  );
 
   t0 = performance.now();
   const site: SiteDocument = parseSiteJson(raw);
@@ -149,15 +200,23 @@ export async function run(): Promise<void> {
     fiveCount = matchingPositions(index, five, { now: NOW }).length;
   });
   report(`five-condition rule (${fiveCount} match), median`, percentile(fiveRuns, 50), 100);
-  const orFive = parseRule({ operator: 'OR', cohortId: null, conditions: [ONE_OF_EACH[0], ONE_OF_EACH[5], ONE_OF_EACH[7], ONE_OF_EACH[11], ONE_OF_EACH[3]] });
+  const orFive = parseRule({
+    operator: 'OR',
+    cohortId: null,
+    conditions: [ONE_OF_EACH[0], ONE_OF_EACH[5], ONE_OF_EACH[7], ONE_OF_EACH[11], ONE_OF_EACH[3]],
+  });
   const orRuns = await timeRuns(5, () => matchingPositions(index, orFive, { now: NOW }));
   report('five-condition OR rule, median', percentile(orRuns, 50), 100);
 
   console.log('\n-- realtime: one event, every listening rule re-checked for that user --');
   const rules = parseRules(
-    ONE_OF_EACH.map((c, i) => ({ id: `r${i}`, enabled: true, operator: 'AND', cohortId: `co${i + 4}`, conditions: [c] })).filter(
-      (r) => !JSON.stringify(r.conditions).includes(`"co${r.cohortId.slice(2)}"`),
-    ),
+    ONE_OF_EACH.map((c, i) => ({
+      id: `r${i}`,
+      enabled: true,
+      operator: 'AND',
+      cohortId: `co${i + 4}`,
+      conditions: [c],
+    })).filter((r) => !JSON.stringify(r.conditions).includes(`"co${r.cohortId.slice(2)}"`)),
   );
   const engine = new CohortEngine(new SiteIndex(site), rules);
   const times: number[] = [];
@@ -169,8 +228,14 @@ export async function run(): Promise<void> {
       i % 3 === 0
         ? ({ type: 'user_updated', user: { ...user, city: pick(rng, ['Paris', 'Rome', 'Oslo']) } } as const)
         : i % 3 === 1
-          ? ({ type: 'user_enrolment_created', enrolment: { userId: user.id, courseId: 'c3', method: 'manual', active: 1, instanceEnabled: 1 } } as const)
-          : ({ type: 'role_assigned', assignment: { userId: user.id, role: 'teacher', contextLevel: 'course', contextId: 'c4' } } as const);
+          ? ({
+              type: 'user_enrolment_created',
+              enrolment: { userId: user.id, courseId: 'c3', method: 'manual', active: 1, instanceEnabled: 1 },
+            } as const)
+          : ({
+              type: 'role_assigned',
+              assignment: { userId: user.id, role: 'teacher', contextLevel: 'course', contextId: 'c4' },
+            } as const);
     const s = performance.now();
     engine.handleEvent(event, NOW);
     times.push(performance.now() - s);
@@ -182,9 +247,31 @@ export async function run(): Promise<void> {
   console.log('\n-- processing a 50,000-member change in chunks (yield between chunks) --');
   // Half the users match; the cohort starts with the other half, so 50,000 changes (plus/minus).
   const change = parseRules([
-    { id: 'big', enabled: true, operator: 'AND', cohortId: 'big', conditions: [{ type: 'user_profile', field: 'idnumber', operator: 'is_not_empty', value: '' }] },
+    {
+      id: 'big',
+      enabled: true,
+      operator: 'AND',
+      cohortId: 'big',
+      conditions: [{ type: 'user_profile', field: 'idnumber', operator: 'is_not_empty', value: '' }],
+    },
   ]);
-  const bigSite: SiteDocument = { ...site, cohorts: [...site.cohorts, { id: 'big', name: 'Big', idnumber: '', contextid: 'system', visible: 1, component: '', theme: '', customFields: {}, members: [] }] };
+  const bigSite: SiteDocument = {
+    ...site,
+    cohorts: [
+      ...site.cohorts,
+      {
+        id: 'big',
+        name: 'Big',
+        idnumber: '',
+        contextid: 'system',
+        visible: 1,
+        component: '',
+        theme: '',
+        customFields: {},
+        members: [],
+      },
+    ],
+  };
   const bigIndex = new SiteIndex(bigSite);
   for (const chunkSize of [5000, 10_000]) {
     let longest = 0;
@@ -212,8 +299,18 @@ export async function run(): Promise<void> {
   let k = 0;
   t0 = performance.now();
   try {
-    await processRules(bigIndex, change, { now: NOW, chunkSize: 5000, cancel: src.token, yieldControl: async () => { if (++k === 5) src.cancel(); } });
+    await processRules(bigIndex, change, {
+      now: NOW,
+      chunkSize: 5000,
+      cancel: src.token,
+      yieldControl: async () => {
+        if (++k === 5) src.cancel();
+      },
+    });
   } catch (e) {
-    report(`cancel after 5 chunks -> ${(e as Error).name}, members untouched: ${bigIndex.cohortMembers.get('big')!.size === 0}`, performance.now() - t0);
+    report(
+      `cancel after 5 chunks -> ${(e as Error).name}, members untouched: ${bigIndex.cohortMembers.get('big')!.size === 0}`,
+      performance.now() - t0,
+    );
   }
 }

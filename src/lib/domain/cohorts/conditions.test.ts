@@ -9,8 +9,16 @@ import { makeSite, matchOne, u } from './test-helpers.ts';
 const NOW = 1_767_225_600; // 2026-01-01T00:00:00Z
 const DAY = 86_400;
 
-function brokenOf(site: ReturnType<typeof makeSite>, condition: Record<string, unknown>, cohortId: string | null = null): string | null {
-  return ruleBrokenReason(new SiteIndex(site), parseRule({ operator: 'AND', cohortId, conditions: [condition] }), { now: NOW });
+function brokenOf(
+  site: ReturnType<typeof makeSite>,
+  condition: Record<string, unknown>,
+  cohortId: string | null = null,
+): string | null {
+  return ruleBrokenReason(
+    new SiteIndex(site),
+    parseRule({ operator: 'AND', cohortId, conditions: [condition] }),
+    { now: NOW },
+  );
 }
 
 describe('user_profile', () => {
@@ -23,7 +31,12 @@ describe('user_profile', () => {
       u('5', { username: 'Émile', firstname: 'Émile', city: '' }),
     ],
   });
-  const cond = (operator: string, value: unknown, field = 'username') => ({ type: 'user_profile', field, operator, value });
+  const cond = (operator: string, value: unknown, field = 'username') => ({
+    type: 'user_profile',
+    field,
+    operator,
+    value,
+  });
 
   it('[COH-C1] equals, starts with, ends with and not equals on usernames (plugin: user_profile_test get_sql)', () => {
     expect(matchOne(site, cond('equals', 'test user 1'))).toEqual(['3']);
@@ -60,17 +73,19 @@ describe('user_profile', () => {
   });
 
   it('[COH-R2] auth and suspended only take equals / not equals; unknown fields are rejected', () => {
-    expect(() => parseRule({ operator: 'AND', cohortId: null, conditions: [cond('contains', 'man', 'auth')] })).toThrow(
-      /\$\.conditions\[0\]\.operator/,
-    );
-    expect(() => parseRule({ operator: 'AND', cohortId: null, conditions: [cond('equals', 'x', 'timecreated')] })).toThrow(
-      /\$\.conditions\[0\]\.field/,
-    );
+    expect(() =>
+      parseRule({ operator: 'AND', cohortId: null, conditions: [cond('contains', 'man', 'auth')] }),
+    ).toThrow(/\$\.conditions\[0\]\.operator/);
+    expect(() =>
+      parseRule({ operator: 'AND', cohortId: null, conditions: [cond('equals', 'x', 'timecreated')] }),
+    ).toThrow(/\$\.conditions\[0\]\.field/);
   });
 });
 
 describe('auth_method', () => {
-  const site = makeSite({ users: [u('1', { auth: 'manual' }), u('2', { auth: 'oauth2' }), u('3', { auth: 'OAuth2' })] });
+  const site = makeSite({
+    users: [u('1', { auth: 'manual' }), u('2', { auth: 'oauth2' }), u('3', { auth: 'OAuth2' })],
+  });
   it('[COH-C2] equals and not equals over the auth plugin name', () => {
     expect(matchOne(site, { type: 'auth_method', operator: 'equals', value: 'oauth2' })).toEqual(['2', '3']);
     expect(matchOne(site, { type: 'auth_method', operator: 'not_equals', value: 'oauth2' })).toEqual(['1']);
@@ -87,8 +102,24 @@ describe('user_custom_profile', () => {
       { shortname: 'langs', datatype: 'autocomplete', param1: '' },
     ] as unknown[],
     users: [
-      u('1', { profile: { house: 'Red', level: 'One', agreed: '1', start: NOW - 10 * DAY, langs: 'Option 1, Option 2' } }),
-      u('2', { profile: { house: 'Blue', level: 'two', agreed: 0, start: String(NOW + 10 * DAY), langs: ['Option 10'] } }),
+      u('1', {
+        profile: {
+          house: 'Red',
+          level: 'One',
+          agreed: '1',
+          start: NOW - 10 * DAY,
+          langs: 'Option 1, Option 2',
+        },
+      }),
+      u('2', {
+        profile: {
+          house: 'Blue',
+          level: 'two',
+          agreed: 0,
+          start: String(NOW + 10 * DAY),
+          langs: ['Option 10'],
+        },
+      }),
       u('3', { profile: { house: '', start: 0 } }),
       u('4'),
     ],
@@ -148,7 +179,9 @@ describe('user_custom_profile', () => {
   });
 
   it('[COH-F6] a deleted field or a wrong operator for the type makes the condition broken (plugin: test_is_broken)', () => {
-    expect(brokenOf(site, c('gone', 'equals', 'x'))).toMatch(/\$\.conditions\[0\]\.field: .*"gone" does not exist/);
+    expect(brokenOf(site, c('gone', 'equals', 'x'))).toMatch(
+      /\$\.conditions\[0\]\.field: .*"gone" does not exist/,
+    );
     expect(brokenOf(site, c('level', 'contains', 'x'))).toMatch(/\$\.conditions\[0\]\.operator/);
     expect(brokenOf(site, c('house', 'equals', ''))).toMatch(/value/);
     expect(brokenOf(site, c('house', 'is_not_empty', ''))).toBeNull();
@@ -166,15 +199,23 @@ describe('cohort_membership', () => {
     ],
   });
   it('[COH-C4] member of = any of the cohorts; not member of = none of them (plugin: cohort_membership_test)', () => {
-    expect(matchOne(site, { type: 'cohort_membership', operator: 'member_of', cohorts: ['A', 'B'] })).toEqual(['1', '2', '3']);
-    expect(matchOne(site, { type: 'cohort_membership', operator: 'not_member_of', cohorts: ['A', 'B'] })).toEqual(['4']);
+    expect(matchOne(site, { type: 'cohort_membership', operator: 'member_of', cohorts: ['A', 'B'] })).toEqual(
+      ['1', '2', '3'],
+    );
+    expect(
+      matchOne(site, { type: 'cohort_membership', operator: 'not_member_of', cohorts: ['A', 'B'] }),
+    ).toEqual(['4']);
   });
   it("[COH-C4] the rule's own cohort, a missing cohort or another component's cohort make it broken", () => {
-    expect(brokenOf(site, { type: 'cohort_membership', operator: 'member_of', cohorts: ['A', 'own'] }, 'own')).toMatch(
-      /cohorts\[1\].*own cohort/,
+    expect(
+      brokenOf(site, { type: 'cohort_membership', operator: 'member_of', cohorts: ['A', 'own'] }, 'own'),
+    ).toMatch(/cohorts\[1\].*own cohort/);
+    expect(brokenOf(site, { type: 'cohort_membership', operator: 'member_of', cohorts: ['nope'] })).toMatch(
+      /"nope" does not exist/,
     );
-    expect(brokenOf(site, { type: 'cohort_membership', operator: 'member_of', cohorts: ['nope'] })).toMatch(/"nope" does not exist/);
-    expect(brokenOf(site, { type: 'cohort_membership', operator: 'member_of', cohorts: ['other'] })).toMatch(/owned by auth_ldap/);
+    expect(brokenOf(site, { type: 'cohort_membership', operator: 'member_of', cohorts: ['other'] })).toMatch(
+      /owned by auth_ldap/,
+    );
   });
 });
 
@@ -192,7 +233,13 @@ describe('cohort_field', () => {
       { id: 'own', name: 'Own', members: ['3'], customFields: {} },
     ],
   });
-  const c = (membership: string, field: string, operator: string, value: unknown, includeMissingData = false) => ({
+  const c = (
+    membership: string,
+    field: string,
+    operator: string,
+    value: unknown,
+    includeMissingData = false,
+  ) => ({
     type: 'cohort_field',
     membership,
     field,
@@ -211,8 +258,15 @@ describe('cohort_field', () => {
     expect(matchOne(site, c('member_of', 'custom:start', 'in_the_future', null))).toEqual([]);
   });
   it("[COH-C5] the rule's own cohort is never one of the matched cohorts, even under include-missing", () => {
-    expect(matchOne(site, c('member_of', 'custom:start', 'is_before', NOW, true), NOW, 'own')).toEqual(['1', '2']);
-    expect(matchOne(site, c('member_of', 'custom:start', 'is_before', NOW, true), NOW, null)).toEqual(['1', '2', '3']);
+    expect(matchOne(site, c('member_of', 'custom:start', 'is_before', NOW, true), NOW, 'own')).toEqual([
+      '1',
+      '2',
+    ]);
+    expect(matchOne(site, c('member_of', 'custom:start', 'is_before', NOW, true), NOW, null)).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
   });
   it('[COH-C5] visible is a checkbox', () => {
     expect(matchOne(site, c('member_of', 'visible', 'equals', 0))).toEqual(['2']);
@@ -220,7 +274,9 @@ describe('cohort_field', () => {
   it('[COH-C5] an unknown or unsupported (textarea) custom field is broken; an unknown standard field is rejected', () => {
     expect(brokenOf(site, c('member_of', 'custom:gone', 'equals', 'x'))).toMatch(/conditions\[0\]\.field/);
     expect(brokenOf(site, c('member_of', 'custom:notes', 'equals', 'x'))).toMatch(/unsupported type/);
-    expect(() => parseRule({ operator: 'AND', cohortId: null, conditions: [c('member_of', 'colour', 'equals', 'x')] })).toThrow(/field/);
+    expect(() =>
+      parseRule({ operator: 'AND', cohortId: null, conditions: [c('member_of', 'colour', 'equals', 'x')] }),
+    ).toThrow(/field/);
   });
 });
 
@@ -243,33 +299,67 @@ describe('user_last_login and user_created', () => {
     expect(matchOne(site, { type: 'user_last_login', operator: 'after', time: threshold })).toEqual(['new']);
   });
   it('[COH-C6] in the last N units, inclusive of the start; months and years are calendar steps', () => {
-    expect(matchOne(site, { type: 'user_last_login', operator: 'in_last', period: { value: 10, unit: 'days' } })).toEqual(['at', 'new']);
-    expect(matchOne(site, { type: 'user_last_login', operator: 'in_last', period: { value: 1, unit: 'weeks' } })).toEqual(['new']);
-    expect(matchOne(site, { type: 'user_last_login', operator: 'in_last', period: { value: 24, unit: 'hours' } })).toEqual(['new']);
-    expect(matchOne(site, { type: 'user_last_login', operator: 'in_last', period: { value: 1, unit: 'years' } })).toEqual(['at', 'new']);
+    expect(
+      matchOne(site, { type: 'user_last_login', operator: 'in_last', period: { value: 10, unit: 'days' } }),
+    ).toEqual(['at', 'new']);
+    expect(
+      matchOne(site, { type: 'user_last_login', operator: 'in_last', period: { value: 1, unit: 'weeks' } }),
+    ).toEqual(['new']);
+    expect(
+      matchOne(site, { type: 'user_last_login', operator: 'in_last', period: { value: 24, unit: 'hours' } }),
+    ).toEqual(['new']);
+    expect(
+      matchOne(site, { type: 'user_last_login', operator: 'in_last', period: { value: 1, unit: 'years' } }),
+    ).toEqual(['at', 'new']);
     // 31 March minus one month is 3 March (2026 is not a leap year), as PHP strtotime does it.
     const mar31 = Date.UTC(2026, 2, 31) / 1000;
-    const s = makeSite({ users: [u('a', { lastaccess: Date.UTC(2026, 2, 2) / 1000 }), u('b', { lastaccess: Date.UTC(2026, 2, 3) / 1000 })] });
-    expect(matchOne(s, { type: 'user_last_login', operator: 'in_last', period: { value: 1, unit: 'months' } }, mar31)).toEqual(['b']);
+    const s = makeSite({
+      users: [
+        u('a', { lastaccess: Date.UTC(2026, 2, 2) / 1000 }),
+        u('b', { lastaccess: Date.UTC(2026, 2, 3) / 1000 }),
+      ],
+    });
+    expect(
+      matchOne(
+        s,
+        { type: 'user_last_login', operator: 'in_last', period: { value: 1, unit: 'months' } },
+        mar31,
+      ),
+    ).toEqual(['b']);
   });
   it('[COH-C6] in the last 0 units, or before without a time, is broken', () => {
-    expect(brokenOf(site, { type: 'user_last_login', operator: 'in_last', period: { value: 0, unit: 'days' } })).toMatch(/period/);
+    expect(
+      brokenOf(site, { type: 'user_last_login', operator: 'in_last', period: { value: 0, unit: 'days' } }),
+    ).toMatch(/period/);
     expect(brokenOf(site, { type: 'user_last_login', operator: 'before' })).toMatch(/time/);
   });
   it('[COH-C7] accounts created at time 0 never match (plugin: user_created test, guest and admin)', () => {
-    expect(matchOne(site, { type: 'user_created', operator: 'before', time: NOW })).toEqual(['at', 'new', 'old']);
-    expect(matchOne(site, { type: 'user_created', operator: 'in_last', period: { value: 2, unit: 'days' } })).toEqual(['new']);
+    expect(matchOne(site, { type: 'user_created', operator: 'before', time: NOW })).toEqual([
+      'at',
+      'new',
+      'old',
+    ]);
+    expect(
+      matchOne(site, { type: 'user_created', operator: 'in_last', period: { value: 2, unit: 'days' } }),
+    ).toEqual(['new']);
     expect(matchOne(site, { type: 'user_created', operator: 'after', time: threshold })).toEqual(['new']);
-    expect(() => parseRule({ operator: 'AND', cohortId: null, conditions: [{ type: 'user_created', operator: 'ever' }] })).toThrow(
-      /conditions\[0\]\.operator/,
-    );
+    expect(() =>
+      parseRule({
+        operator: 'AND',
+        cohortId: null,
+        conditions: [{ type: 'user_created', operator: 'ever' }],
+      }),
+    ).toThrow(/conditions\[0\]\.operator/);
   });
 });
 
 describe('user_enrolment', () => {
   const site = makeSite({
     users: [u('s1'), u('s2'), u('t1'), u('x'), u('off')],
-    courses: [{ id: 'c1', fullname: 'Course 1' }, { id: 'c2', fullname: 'Course 2' }],
+    courses: [
+      { id: 'c1', fullname: 'Course 1' },
+      { id: 'c2', fullname: 'Course 2' },
+    ],
     enrolments: [
       { userId: 's1', courseId: 'c1', method: 'manual' },
       { userId: 's2', courseId: 'c1', method: 'self' },
@@ -331,7 +421,12 @@ describe('user_role', () => {
       { userId: 'subteacher', role: 'teacher', contextLevel: 'category', contextId: 'sub' },
     ],
   });
-  const c = (role: string, contextLevel: string, extra: Record<string, unknown> = {}, operator = 'has_role') => ({
+  const c = (
+    role: string,
+    contextLevel: string,
+    extra: Record<string, unknown> = {},
+    operator = 'has_role',
+  ) => ({
     type: 'user_role',
     operator,
     role,
@@ -352,10 +447,15 @@ describe('user_role', () => {
       'courseteacher',
       'subteacher',
     ]);
-    expect(matchOne(site, c('manager', 'category', { categoryId: 'cat', includeChildren: true }))).toEqual([]);
+    expect(matchOne(site, c('manager', 'category', { categoryId: 'cat', includeChildren: true }))).toEqual(
+      [],
+    );
   });
   it('[COH-C9] course level counts the course, its ancestor categories and system', () => {
-    expect(matchOne(site, c('teacher', 'course', { courseId: 'course1' }))).toEqual(['catteacher', 'courseteacher']);
+    expect(matchOne(site, c('teacher', 'course', { courseId: 'course1' }))).toEqual([
+      'catteacher',
+      'courseteacher',
+    ]);
     expect(matchOne(site, c('teacher', 'course', { courseId: 'course2' }))).toEqual(['catteacher']);
     expect(matchOne(site, c('manager', 'course', { courseId: 'course2' }))).toEqual(['manager']);
   });
@@ -392,8 +492,12 @@ describe('course completion conditions', () => {
   });
   it('[COH-C10] course completed: any, strictly before, strictly after', () => {
     expect(matchOne(site, { type: 'course_completed', operator: 'any', courseId: 'c1' })).toEqual(['a', 'b']);
-    expect(matchOne(site, { type: 'course_completed', operator: 'before', courseId: 'c1', time: 2000 })).toEqual(['a']);
-    expect(matchOne(site, { type: 'course_completed', operator: 'after', courseId: 'c1', time: 1000 })).toEqual(['b']);
+    expect(
+      matchOne(site, { type: 'course_completed', operator: 'before', courseId: 'c1', time: 2000 }),
+    ).toEqual(['a']);
+    expect(
+      matchOne(site, { type: 'course_completed', operator: 'after', courseId: 'c1', time: 1000 }),
+    ).toEqual(['b']);
   });
   it('[COH-C10] under OR, users without any completion are not dropped (the plugin INNER JOIN bug is not copied)', () => {
     const rule = {
@@ -406,14 +510,20 @@ describe('course completion conditions', () => {
     };
     expect(matchOne(site, rule.conditions[0]!)).toEqual(['a']);
     expect(matchOne(site, rule.conditions[1]!)).toEqual(['never']);
-    expect(new Set([...matchOne(site, rule.conditions[0]!), ...matchOne(site, rule.conditions[1]!)])).toEqual(new Set(['a', 'never']));
+    expect(new Set([...matchOne(site, rule.conditions[0]!), ...matchOne(site, rule.conditions[1]!)])).toEqual(
+      new Set(['a', 'never']),
+    );
   });
   it('[COH-C11] course not completed: no record or no completion time; never enrolled counts (plugin: course_not_completed_test)', () => {
     expect(matchOne(site, { type: 'course_not_completed', courseId: 'c1' })).toEqual(['c', 'never']);
   });
   it('[COH-C10] [COH-C11] a missing course or one without completion is broken', () => {
-    expect(brokenOf(site, { type: 'course_not_completed', courseId: 'off' })).toMatch(/completion is disabled/);
-    expect(brokenOf(site, { type: 'course_completed', operator: 'any', courseId: 'gone' })).toMatch(/does not exist/);
+    expect(brokenOf(site, { type: 'course_not_completed', courseId: 'off' })).toMatch(
+      /completion is disabled/,
+    );
+    expect(brokenOf(site, { type: 'course_completed', operator: 'any', courseId: 'gone' })).toMatch(
+      /does not exist/,
+    );
   });
   it('[COH-C12] course_completion: completed any/all, not completed any/all, with a period (plugin: course_completion_test)', () => {
     const cc = (completion: string, selection: string, period = 'any', time?: number) => ({
@@ -434,14 +544,24 @@ describe('course completion conditions', () => {
 });
 
 describe('user_profile_interests', () => {
-  const site = makeSite({ users: [u('1', { interests: ['Chess', 'Music'] }), u('2', { interests: ['music'] }), u('3')] });
+  const site = makeSite({
+    users: [u('1', { interests: ['Chess', 'Music'] }), u('2', { interests: ['music'] }), u('3')],
+  });
   it('[COH-C13] contains = any of the tags (case-insensitive); does not contain = none of them', () => {
-    expect(matchOne(site, { type: 'user_profile_interests', operator: 'contains', tags: ['Music', 'Go'] })).toEqual(['1', '2']);
-    expect(matchOne(site, { type: 'user_profile_interests', operator: 'not_contains', tags: ['chess'] })).toEqual(['2', '3']);
+    expect(
+      matchOne(site, { type: 'user_profile_interests', operator: 'contains', tags: ['Music', 'Go'] }),
+    ).toEqual(['1', '2']);
+    expect(
+      matchOne(site, { type: 'user_profile_interests', operator: 'not_contains', tags: ['chess'] }),
+    ).toEqual(['2', '3']);
   });
   it('[COH-C13] no tags is broken; an unused tag is not', () => {
-    expect(brokenOf(site, { type: 'user_profile_interests', operator: 'contains', tags: [] })).toMatch(/tags/);
-    expect(brokenOf(site, { type: 'user_profile_interests', operator: 'contains', tags: ['unused'] })).toBeNull();
+    expect(brokenOf(site, { type: 'user_profile_interests', operator: 'contains', tags: [] })).toMatch(
+      /tags/,
+    );
+    expect(
+      brokenOf(site, { type: 'user_profile_interests', operator: 'contains', tags: ['unused'] }),
+    ).toBeNull();
   });
 });
 
@@ -457,13 +577,26 @@ describe('quiz_result', () => {
     ],
   });
   it('[COH-C14] an inclusive grade range; users without a grade never match (plugin: quiz_result_test)', () => {
-    expect(matchOne(site, { type: 'quiz_result', quizId: 'q', minGrade: 4, maxGrade: 7 })).toEqual(['1', '2']);
-    expect(matchOne(site, { type: 'quiz_result', quizId: 'q', minGrade: 0, maxGrade: 10 })).toEqual(['1', '2', '3']);
+    expect(matchOne(site, { type: 'quiz_result', quizId: 'q', minGrade: 4, maxGrade: 7 })).toEqual([
+      '1',
+      '2',
+    ]);
+    expect(matchOne(site, { type: 'quiz_result', quizId: 'q', minGrade: 0, maxGrade: 10 })).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
   });
   it('[COH-C14] broken: missing quiz, negative or inverted range, maximum above the quiz maximum', () => {
     expect(brokenOf(site, { type: 'quiz_result', quizId: 'zz', minGrade: 0, maxGrade: 1 })).toMatch(/quizId/);
-    expect(brokenOf(site, { type: 'quiz_result', quizId: 'q', minGrade: -1, maxGrade: 1 })).toMatch(/minGrade/);
-    expect(brokenOf(site, { type: 'quiz_result', quizId: 'q', minGrade: 5, maxGrade: 4 })).toMatch(/maxGrade/);
-    expect(brokenOf(site, { type: 'quiz_result', quizId: 'q', minGrade: 0, maxGrade: 11 })).toMatch(/maximum grade 10/);
+    expect(brokenOf(site, { type: 'quiz_result', quizId: 'q', minGrade: -1, maxGrade: 1 })).toMatch(
+      /minGrade/,
+    );
+    expect(brokenOf(site, { type: 'quiz_result', quizId: 'q', minGrade: 5, maxGrade: 4 })).toMatch(
+      /maxGrade/,
+    );
+    expect(brokenOf(site, { type: 'quiz_result', quizId: 'q', minGrade: 0, maxGrade: 11 })).toMatch(
+      /maximum grade 10/,
+    );
   });
 });

@@ -2,7 +2,14 @@
 // site events (global and per-rule switches), cascades through dependent rules, and full processing
 // (COH-P1..P8). Pure: `now` is passed in; the engine only changes its own index and rule list.
 
-import type { RoleAssignment, SiteCompletion, SiteDocument, SiteEnrolment, SiteQuizGrade, SiteUser } from '../interchange/site-json.ts';
+import type {
+  RoleAssignment,
+  SiteCompletion,
+  SiteDocument,
+  SiteEnrolment,
+  SiteQuizGrade,
+  SiteUser,
+} from '../interchange/site-json.ts';
 import type { SiteEventType } from './conditions/types.ts';
 import { compileRule, RuleBrokenError } from './evaluate.ts';
 import { processRules, type MembershipLogEntry, type ProcessOptions, type ProcessResult } from './process.ts';
@@ -63,7 +70,12 @@ export class CohortEngine {
   settings: EngineSettings;
   readonly registry: ConditionRegistry;
 
-  constructor(site: SiteDocument | SiteIndex, rules: readonly Rule[], settings: Partial<EngineSettings> = {}, registry = defaultRegistry) {
+  constructor(
+    site: SiteDocument | SiteIndex,
+    rules: readonly Rule[],
+    settings: Partial<EngineSettings> = {},
+    registry = defaultRegistry,
+  ) {
     this.index = site instanceof SiteIndex ? site : new SiteIndex(site);
     this.settings = { realtime: settings.realtime ?? true };
     this.registry = registry;
@@ -80,7 +92,8 @@ export class CohortEngine {
     this.listeners = new Map();
     for (const r of this.rulesList) {
       const events = new Set<SiteEventType>();
-      for (const { node } of conditionsOf(r)) for (const ev of this.registry.get(node.type)?.events ?? []) events.add(ev);
+      for (const { node } of conditionsOf(r))
+        for (const ev of this.registry.get(node.type)?.events ?? []) events.add(ev);
       for (const ev of events) this.listeners.set(ev, [...(this.listeners.get(ev) ?? []), r]);
     }
   }
@@ -153,19 +166,28 @@ export class CohortEngine {
     let budget = (this.rulesList.length + 1) * 2;
     while (queue.length && budget-- > 0) {
       const type = queue.shift()!;
-      const rules = deleted && (type === 'user_deleted' || type === 'user_updated') ? this.rulesList : this.rulesFor(type);
+      const rules =
+        deleted && (type === 'user_deleted' || type === 'user_updated')
+          ? this.rulesList
+          : this.rulesFor(type);
       for (const rule of rules) {
         if (!rule.enabled || rule.broken || !rule.realtime || rule.cohortId === null) continue;
         const members = this.index.cohortMembers.get(rule.cohortId);
         if (!members) {
-          result.broken.push({ ruleId: rule.id, reason: `$.cohortId: cohort "${rule.cohortId}" does not exist` });
+          result.broken.push({
+            ruleId: rule.id,
+            reason: `$.cohortId: cohort "${rule.cohortId}" does not exist`,
+          });
           continue;
         }
         let match: boolean;
         try {
           match = compileRule(this.index, rule, { now, registry: this.registry })(p);
         } catch (e) {
-          result.broken.push({ ruleId: rule.id, reason: e instanceof RuleBrokenError ? e.reason : String(e) });
+          result.broken.push({
+            ruleId: rule.id,
+            reason: e instanceof RuleBrokenError ? e.reason : String(e),
+          });
           continue;
         }
         result.checked++;

@@ -24,7 +24,9 @@ export function makeContext(index: SiteIndex, rule: Pick<Rule, 'cohortId'>, opts
     index,
     now: opts.now,
     ruleCohortId: rule.cohortId,
-    members: overlay ? (id) => overlay.get(id) ?? index.cohortMembers.get(id) : (id) => index.cohortMembers.get(id),
+    members: overlay
+      ? (id) => overlay.get(id) ?? index.cohortMembers.get(id)
+      : (id) => index.cohortMembers.get(id),
   };
 }
 
@@ -34,7 +36,8 @@ export function ruleBrokenReason(index: SiteIndex, rule: Rule, opts: EvalOptions
   const ctx = makeContext(index, rule, opts);
   for (const { node, at } of conditionsOf(rule)) {
     const t = reg.get(node.type);
-    if (!t || node.config === undefined) return `${jsonPath(at, 'type')}: condition type "${node.type}" is not available`;
+    if (!t || node.config === undefined)
+      return `${jsonPath(at, 'type')}: condition type "${node.type}" is not available`;
     const b = t.broken(node.config, ctx);
     if (b) return `${b.at === '' ? at : jsonPath(at, ...b.at.split('.').flatMap(splitIndex))}: ${b.message}`;
   }
@@ -155,19 +158,30 @@ export interface Preview {
   summary: string[];
 }
 
-export function previewRule(index: SiteIndex, ruleJson: unknown, opts: EvalOptions & { sampleSize?: number }): Preview {
+export function previewRule(
+  index: SiteIndex,
+  ruleJson: unknown,
+  opts: EvalOptions & { sampleSize?: number },
+): Preview {
   let rule: Rule;
   try {
     rule = parseRule(ruleJson, opts.registry ? { registry: opts.registry } : {});
   } catch (e) {
-    if (e instanceof ValidationError) return { problems: [...e.problems], broken: null, count: 0, sample: [], summary: [] };
+    if (e instanceof ValidationError)
+      return { problems: [...e.problems], broken: null, count: 0, sample: [], summary: [] };
     throw e;
   }
   const summary = describeRule(rule, index, opts.registry);
   const broken = ruleBrokenReason(index, rule, opts);
   if (broken) return { problems: [], broken, count: 0, sample: [], summary };
   const ids = matchingUserIds(index, rule, opts);
-  return { problems: [], broken: null, count: ids.length, sample: ids.slice(0, opts.sampleSize ?? 20), summary };
+  return {
+    problems: [],
+    broken: null,
+    count: ids.length,
+    sample: ids.slice(0, opts.sampleSize ?? 20),
+    summary,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,13 +193,20 @@ function describeNode(n: RuleNode, index: SiteIndex | undefined, reg: ConditionR
     return t && n.config !== undefined ? t.describe(n.config, index) : `Unknown condition type "${n.type}"`;
   }
   const inner = n.children.map((c) => describeNode(c, index, reg));
-  const body = inner.length === 0 ? 'nobody' : inner.length === 1 ? inner[0]! : `(${inner.join(` ${n.operator} `)})`;
+  const body =
+    inner.length === 0 ? 'nobody' : inner.length === 1 ? inner[0]! : `(${inner.join(` ${n.operator} `)})`;
   return n.not ? `NOT ${body}` : body;
 }
 
 /** One line per top-level condition, joined by the rule's operator (COH-D1). */
-export function describeRule(rule: Rule, index?: SiteIndex, registry: ConditionRegistry = defaultRegistry): string[] {
-  const lines = rule.root.children.map((c, i) => (i === 0 ? '' : `${rule.root.operator} `) + describeNode(c, index, registry));
+export function describeRule(
+  rule: Rule,
+  index?: SiteIndex,
+  registry: ConditionRegistry = defaultRegistry,
+): string[] {
+  const lines = rule.root.children.map(
+    (c, i) => (i === 0 ? '' : `${rule.root.operator} `) + describeNode(c, index, registry),
+  );
   if (lines.length === 0) return ['No conditions: matches nobody'];
   return rule.root.not ? ['NOT (', ...lines.map((l) => `  ${l}`), ')'] : lines;
 }
@@ -217,11 +238,20 @@ export interface Explanation {
 export function explainUser(index: SiteIndex, rule: Rule, userId: string, opts: EvalOptions): Explanation {
   const reg = opts.registry ?? defaultRegistry;
   const p = index.userPos.get(userId);
-  if (p === undefined) throw new ValidationError([{ at: 'userId', message: `user "${userId}" does not exist` }]);
+  if (p === undefined)
+    throw new ValidationError([{ at: 'userId', message: `user "${userId}" does not exist` }]);
   const broken = ruleBrokenReason(index, rule, opts);
   const deleted = index.users[p]!.deleted === 1;
   if (broken)
-    return { userId, matches: false, reason: `The rule is broken: ${broken}`, deleted, tree: null, failing: [], broken };
+    return {
+      userId,
+      matches: false,
+      reason: `The rule is broken: ${broken}`,
+      deleted,
+      tree: null,
+      failing: [],
+      broken,
+    };
   const ctx = makeContext(index, rule, opts);
   const walk = (n: RuleNode, at: string): ExplainNode => {
     if (n.kind === 'condition') {

@@ -7,13 +7,19 @@ import { matchingCount, ruleProcessingProblem, type EvalOptions } from './evalua
 import { parseRule, ruleToSpecJson, type Rule } from './rule.ts';
 import type { SiteIndex } from './site-index.ts';
 
-function cohortProblem(rules: readonly Rule[], index: SiteIndex | undefined, cohortId: string | null, selfId: string | null): string | null {
+function cohortProblem(
+  rules: readonly Rule[],
+  index: SiteIndex | undefined,
+  cohortId: string | null,
+  selfId: string | null,
+): string | null {
   if (cohortId === null) return null;
   const other = rules.find((r) => r.cohortId === cohortId && r.id !== selfId);
   if (other) return `cohort "${cohortId}" is already managed by rule "${other.id}"; one rule per cohort`;
   const co = index?.cohorts.get(cohortId);
   if (index && !co) return `cohort "${cohortId}" does not exist`;
-  if (co && co.component !== '' && co.component !== RULE_COMPONENT) return `cohort "${cohortId}" is owned by ${co.component}`;
+  if (co && co.component !== '' && co.component !== RULE_COMPONENT)
+    return `cohort "${cohortId}" is owned by ${co.component}`;
   return null;
 }
 
@@ -23,7 +29,8 @@ function cohortProblem(rules: readonly Rule[], index: SiteIndex | undefined, coh
  */
 export function createRule(rules: readonly Rule[], input: unknown, index?: SiteIndex): Rule {
   const rule = parseRule(input);
-  if (rules.some((r) => r.id === rule.id)) throw new ValidationError([{ at: '$.id', message: `rule id "${rule.id}" is taken` }]);
+  if (rules.some((r) => r.id === rule.id))
+    throw new ValidationError([{ at: '$.id', message: `rule id "${rule.id}" is taken` }]);
   const p = cohortProblem(rules, index, rule.cohortId, null);
   if (p) throw new ValidationError([{ at: '$.cohortId', message: p }]);
   return { ...rule, enabled: false, broken: false, brokenReason: null };
@@ -33,7 +40,12 @@ export function createRule(rules: readonly Rule[], input: unknown, index?: SiteI
  * Applies an edit (any field of the rule JSON). Every save disables the rule until someone reviews
  * the count and enables it again, and clears the broken flag (a re-save is the only way to clear it).
  */
-export function updateRule(rules: readonly Rule[], ruleId: string, patch: Record<string, unknown>, index?: SiteIndex): Rule {
+export function updateRule(
+  rules: readonly Rule[],
+  ruleId: string,
+  patch: Record<string, unknown>,
+  index?: SiteIndex,
+): Rule {
   const current = rules.find((r) => r.id === ruleId);
   if (!current) throw new ValidationError([{ at: 'ruleId', message: `rule "${ruleId}" does not exist` }]);
   const base: Record<string, unknown> = {
@@ -55,8 +67,7 @@ export function updateRule(rules: readonly Rule[], ruleId: string, patch: Record
 }
 
 export type EnableOutcome =
-  | { ok: true; rule: Rule; count: number }
-  | { ok: false; rule: Rule; reason: string };
+  { ok: true; rule: Rule; count: number } | { ok: false; rule: Rule; reason: string };
 
 /**
  * Enables a rule if it can be processed; a broken rule is flagged and stays disabled (the plugin's
@@ -64,7 +75,8 @@ export type EnableOutcome =
  */
 export function enableRule(rule: Rule, index: SiteIndex, opts: EvalOptions): EnableOutcome {
   const reason = ruleProcessingProblem(index, rule, opts);
-  if (reason) return { ok: false, rule: { ...rule, enabled: false, broken: true, brokenReason: reason }, reason };
+  if (reason)
+    return { ok: false, rule: { ...rule, enabled: false, broken: true, brokenReason: reason }, reason };
   return { ok: true, rule: { ...rule, enabled: true }, count: matchingCount(index, rule, opts) };
 }
 
@@ -85,9 +97,14 @@ export function setRuleBulk(rule: Rule, on: boolean): Rule {
  * Deletes rules all-or-nothing: every id must exist. The released cohorts keep their members (the
  * plugin's default; "release members" is not offered) and lose the engine as owner.
  */
-export function deleteRules(rules: readonly Rule[], ids: readonly string[]): { rules: Rule[]; releasedCohorts: string[] } {
+export function deleteRules(
+  rules: readonly Rule[],
+  ids: readonly string[],
+): { rules: Rule[]; releasedCohorts: string[] } {
   const problems = ids
-    .map((id, i) => (rules.some((r) => r.id === id) ? null : { at: `$[${i}]`, message: `rule "${id}" does not exist` }))
+    .map((id, i) =>
+      rules.some((r) => r.id === id) ? null : { at: `$[${i}]`, message: `rule "${id}" does not exist` },
+    )
     .filter((p): p is { at: string; message: string } => p !== null);
   if (problems.length) throw new ValidationError(problems);
   const gone = new Set(ids);

@@ -15,12 +15,22 @@ const NOW = 1_767_225_600;
 function rules(list: Record<string, unknown>[]): Rule[] {
   return parseRules(list.map((r) => ({ enabled: true, operator: 'AND', ...r })));
 }
-const city = (value: string, operator = 'equals') => ({ type: 'user_profile', field: 'city', operator, value });
+const city = (value: string, operator = 'equals') => ({
+  type: 'user_profile',
+  field: 'city',
+  operator,
+  value,
+});
 const memberOf = (...cohorts: string[]) => ({ type: 'cohort_membership', operator: 'member_of', cohorts });
 
 function baseSite(): SiteDocument {
   return makeSite({
-    users: [u('1', { city: 'Paris' }), u('2', { city: 'Paris' }), u('3', { city: 'Leeds' }), u('4', { city: 'Rome' })],
+    users: [
+      u('1', { city: 'Paris' }),
+      u('2', { city: 'Paris' }),
+      u('3', { city: 'Leeds' }),
+      u('4', { city: 'Rome' }),
+    ],
     cohorts: [
       { id: 'paris', name: 'Paris', members: ['3', '4'] },
       { id: 'pp', name: 'Paris and Rome', members: [] },
@@ -32,30 +42,75 @@ function baseSite(): SiteDocument {
 describe('processing', () => {
   it('[COH-P1] adds users who match and removes every member who does not (plugin: cohort_manager_test process_rule)', async () => {
     const site = baseSite();
-    const res = await processRules(new SiteIndex(site), rules([{ id: 'r', cohortId: 'paris', conditions: [city('Paris')] }]), { now: NOW });
-    expect(res.changes).toMatchObject([{ cohortId: 'paris', ruleId: 'r', added: ['1', '2'], removed: ['3', '4'], bulk: false }]);
+    const res = await processRules(
+      new SiteIndex(site),
+      rules([{ id: 'r', cohortId: 'paris', conditions: [city('Paris')] }]),
+      { now: NOW },
+    );
+    expect(res.changes).toMatchObject([
+      { cohortId: 'paris', ruleId: 'r', added: ['1', '2'], removed: ['3', '4'], bulk: false },
+    ]);
     const after = applyChanges(site, res.changes);
-    expect(after.cohorts.find((c) => c.id === 'paris')).toMatchObject({ members: ['1', '2'], component: 'tool_dynamic_cohorts' });
+    expect(after.cohorts.find((c) => c.id === 'paris')).toMatchObject({
+      members: ['1', '2'],
+      component: 'tool_dynamic_cohorts',
+    });
     expect(site.cohorts[0]!.members).toEqual(['3', '4']); // the input document is not changed
   });
 
   it('[COH-P7] every change is logged with rule, cohort, user, action, reason and time', async () => {
-    const res = await processRules(new SiteIndex(baseSite()), rules([{ id: 'r', name: 'Parisians', cohortId: 'paris', conditions: [city('Paris')] }]), {
-      now: NOW,
-      trigger: 'process now',
-    });
+    const res = await processRules(
+      new SiteIndex(baseSite()),
+      rules([{ id: 'r', name: 'Parisians', cohortId: 'paris', conditions: [city('Paris')] }]),
+      {
+        now: NOW,
+        trigger: 'process now',
+      },
+    );
     expect([...logEntries(res.changes)]).toEqual([
-      { time: NOW, ruleId: 'r', cohortId: 'paris', userId: '1', action: 'added', reason: 'process now: now matches rule "Parisians"' },
-      { time: NOW, ruleId: 'r', cohortId: 'paris', userId: '2', action: 'added', reason: 'process now: now matches rule "Parisians"' },
-      { time: NOW, ruleId: 'r', cohortId: 'paris', userId: '3', action: 'removed', reason: 'process now: no longer matches rule "Parisians"' },
-      { time: NOW, ruleId: 'r', cohortId: 'paris', userId: '4', action: 'removed', reason: 'process now: no longer matches rule "Parisians"' },
+      {
+        time: NOW,
+        ruleId: 'r',
+        cohortId: 'paris',
+        userId: '1',
+        action: 'added',
+        reason: 'process now: now matches rule "Parisians"',
+      },
+      {
+        time: NOW,
+        ruleId: 'r',
+        cohortId: 'paris',
+        userId: '2',
+        action: 'added',
+        reason: 'process now: now matches rule "Parisians"',
+      },
+      {
+        time: NOW,
+        ruleId: 'r',
+        cohortId: 'paris',
+        userId: '3',
+        action: 'removed',
+        reason: 'process now: no longer matches rule "Parisians"',
+      },
+      {
+        time: NOW,
+        ruleId: 'r',
+        cohortId: 'paris',
+        userId: '4',
+        action: 'removed',
+        reason: 'process now: no longer matches rule "Parisians"',
+      },
     ]);
   });
 
   it('[COH-P2] a broken rule, or one whose cohort is gone, is flagged, disabled and leaves its cohort untouched', async () => {
     const site = baseSite();
     const rs = rules([
-      { id: 'b', cohortId: 'paris', conditions: [{ type: 'user_enrolment', operator: 'enrolled', courseId: 'gone' }] },
+      {
+        id: 'b',
+        cohortId: 'paris',
+        conditions: [{ type: 'user_enrolment', operator: 'enrolled', courseId: 'gone' }],
+      },
       { id: 'g', cohortId: 'nocohort', conditions: [city('Paris')] },
       { id: 'e', cohortId: 'x', conditions: [] },
     ]);
@@ -82,7 +137,10 @@ describe('processing', () => {
       describe: () => 'Explodes',
       toJson: () => ({}),
     });
-    const rs = parseRules([{ id: 'r', enabled: true, operator: 'OR', cohortId: 'x', conditions: [{ type: 'explodes' }] }], { registry });
+    const rs = parseRules(
+      [{ id: 'r', enabled: true, operator: 'OR', cohortId: 'x', conditions: [{ type: 'explodes' }] }],
+      { registry },
+    );
     const res = await processRules(new SiteIndex(baseSite()), rs, { now: NOW, registry });
     expect(res.changes).toEqual([]);
     expect(res.broken).toEqual([{ ruleId: 'r', reason: 'matching failed: database went away' }]);
@@ -91,14 +149,22 @@ describe('processing', () => {
   it('[COH-P1] disabled and already-broken rules are skipped', async () => {
     const rs = parseRules([
       { id: 'off', operator: 'AND', cohortId: 'paris', conditions: [city('Paris')] },
-      { id: 'br', enabled: true, broken: true, brokenReason: 'old', operator: 'AND', cohortId: 'x', conditions: [city('Paris')] },
+      {
+        id: 'br',
+        enabled: true,
+        broken: true,
+        brokenReason: 'old',
+        operator: 'AND',
+        cohortId: 'x',
+        conditions: [city('Paris')],
+      },
     ]);
     const res = await processRules(new SiteIndex(baseSite()), rs, { now: NOW });
     expect(res.changes).toEqual([]);
     expect(res.skipped.map((s) => s.ruleId)).toEqual(['off', 'br']);
   });
 
-  it('[COH-P3] rules that read other rules\' cohorts run after them, in one pass', async () => {
+  it("[COH-P3] rules that read other rules' cohorts run after them, in one pass", async () => {
     // Listed dependent-first on purpose: pp reads paris, which its own rule is about to change.
     const rs = rules([
       { id: 'dep', cohortId: 'pp', operator: 'OR', conditions: [memberOf('paris'), city('Rome')] },
@@ -189,7 +255,11 @@ describe('processing', () => {
   });
 
   it('[COH-P6] bulk rules are marked for chunked writing; chunks cover the change exactly', async () => {
-    const res = await processRules(new SiteIndex(baseSite()), rules([{ id: 'r', bulk: true, cohortId: 'paris', conditions: [city('Paris')] }]), { now: NOW });
+    const res = await processRules(
+      new SiteIndex(baseSite()),
+      rules([{ id: 'r', bulk: true, cohortId: 'paris', conditions: [city('Paris')] }]),
+      { now: NOW },
+    );
     const ch = res.changes[0]!;
     expect(ch.bulk).toBe(true);
     const parts = [...changeChunks(ch, 1)];
@@ -215,7 +285,11 @@ describe('realtime', () => {
       rules([
         { id: 'r-paris', cohortId: 'paris', conditions: [city('Paris')] },
         { id: 'r-chain', cohortId: 'chain', conditions: [memberOf('paris')] },
-        { id: 'r-enrol', cohortId: 'enrolled', conditions: [{ type: 'user_enrolment', operator: 'enrolled', courseId: 'c1' }] },
+        {
+          id: 'r-enrol',
+          cohortId: 'enrolled',
+          conditions: [{ type: 'user_enrolment', operator: 'enrolled', courseId: 'c1' }],
+        },
         ...extra,
       ]),
       settings,
@@ -236,7 +310,13 @@ describe('realtime', () => {
 
   it('[COH-P5] enrolment events reach enrolment rules; deleting a user removes them from every managed cohort', () => {
     const e = engine();
-    const r1 = e.handleEvent({ type: 'user_enrolment_created', enrolment: { userId: '1', courseId: 'c1', method: 'manual', active: 1, instanceEnabled: 1 } }, NOW);
+    const r1 = e.handleEvent(
+      {
+        type: 'user_enrolment_created',
+        enrolment: { userId: '1', courseId: 'c1', method: 'manual', active: 1, instanceEnabled: 1 },
+      },
+      NOW,
+    );
     // The membership event of that change also re-checks user 1 for r-chain (user 1 is in "paris"),
     // as the plugin's observer does for any cohort-member event.
     expect(r1.changes.map((c) => [c.cohortId, c.action])).toEqual([
@@ -251,13 +331,17 @@ describe('realtime', () => {
     ]);
   });
 
-  it('[COH-P6] the global switch off, or a rule\'s own switch off, stops realtime changes (the data still updates)', () => {
+  it("[COH-P6] the global switch off, or a rule's own switch off, stops realtime changes (the data still updates)", () => {
     const off = engine({ realtime: false });
-    expect(off.handleEvent({ type: 'user_updated', user: { ...off.index.users[1]!, city: 'Paris' } }, NOW).changes).toEqual([]);
+    expect(
+      off.handleEvent({ type: 'user_updated', user: { ...off.index.users[1]!, city: 'Paris' } }, NOW).changes,
+    ).toEqual([]);
     expect(off.index.users[1]!.city).toBe('Paris');
     const e = engine();
     e.setRules(e.rules.map((r) => (r.id === 'r-paris' ? { ...r, realtime: false } : r)));
-    expect(e.handleEvent({ type: 'user_updated', user: { ...e.index.users[1]!, city: 'Paris' } }, NOW).changes).toEqual([]);
+    expect(
+      e.handleEvent({ type: 'user_updated', user: { ...e.index.users[1]!, city: 'Paris' } }, NOW).changes,
+    ).toEqual([]);
   });
 
   it('[COH-P5] processing through the engine then realtime agree with a fresh full processing', async () => {

@@ -5,7 +5,14 @@
 import { CancelledError, type JobOptions } from '../shared/cancel.ts';
 import { RULE_COMPONENT, type SiteDocument } from '../interchange/site-json.ts';
 import type { EvalContext } from './conditions/types.ts';
-import { compileRule, numericIdKey, makeContext, ruleProcessingProblem, sortedIds, type EvalOptions } from './evaluate.ts';
+import {
+  compileRule,
+  numericIdKey,
+  makeContext,
+  ruleProcessingProblem,
+  sortedIds,
+  type EvalOptions,
+} from './evaluate.ts';
 import { defaultRegistry } from './registry.ts';
 import { conditionsOf, type Rule } from './rule.ts';
 import type { SiteIndex } from './site-index.ts';
@@ -67,7 +74,11 @@ export const DEFAULT_CHUNK = 5000;
  * changed: pending memberships of earlier rules are overlaid so dependents see them. On cancel a
  * CancelledError is thrown and nothing is returned, so nothing is half-applied.
  */
-export async function processRules(index: SiteIndex, rules: readonly Rule[], opts: ProcessOptions): Promise<ProcessResult> {
+export async function processRules(
+  index: SiteIndex,
+  rules: readonly Rule[],
+  opts: ProcessOptions,
+): Promise<ProcessResult> {
   const chunk = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
   const trigger = opts.trigger ?? 'scheduled processing';
   const overlay = new Map<string, Set<number>>();
@@ -97,7 +108,9 @@ export async function processRules(index: SiteIndex, rules: readonly Rule[], opt
     }
   }
   const toRun = order.filter((r) => !newlyBroken.has(r.id));
-  for (const r of rules) if (!r.enabled || r.broken) skipped.push({ ruleId: r.id, reason: r.broken ? `broken: ${r.brokenReason ?? ''}` : 'disabled' });
+  for (const r of rules)
+    if (!r.enabled || r.broken)
+      skipped.push({ ruleId: r.id, reason: r.broken ? `broken: ${r.brokenReason ?? ''}` : 'disabled' });
 
   const n = index.userCount;
   const total = toRun.length * n;
@@ -204,7 +217,8 @@ export function dependencyOrder(
   const indeg = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   for (const r of rules) indeg.set(r.id, deps.get(r.id)!.length);
-  for (const r of rules) for (const d of deps.get(r.id)!) dependents.set(d, [...(dependents.get(d) ?? []), r.id]);
+  for (const r of rules)
+    for (const d of deps.get(r.id)!) dependents.set(d, [...(dependents.get(d) ?? []), r.id]);
   const byId = new Map(rules.map((r) => [r.id, r] as const));
   const order: Rule[] = [];
   const ready = rules.filter((r) => indeg.get(r.id) === 0).map((r) => r.id);
@@ -272,14 +286,33 @@ export function applyChanges(site: SiteDocument, changes: readonly MembershipCha
 export function* logEntries(changes: readonly MembershipChange[]): Generator<MembershipLogEntry> {
   for (const c of changes) {
     for (const userId of c.added)
-      yield { time: c.time, ruleId: c.ruleId, cohortId: c.cohortId, userId, action: 'added', reason: c.reasonAdded };
+      yield {
+        time: c.time,
+        ruleId: c.ruleId,
+        cohortId: c.cohortId,
+        userId,
+        action: 'added',
+        reason: c.reasonAdded,
+      };
     for (const userId of c.removed)
-      yield { time: c.time, ruleId: c.ruleId, cohortId: c.cohortId, userId, action: 'removed', reason: c.reasonRemoved };
+      yield {
+        time: c.time,
+        ruleId: c.ruleId,
+        cohortId: c.cohortId,
+        userId,
+        action: 'removed',
+        reason: c.reasonRemoved,
+      };
   }
 }
 
 /** Chunks of a change for adapters that write bulk changes in slices (plugin: 10,000 per write). */
-export function* changeChunks(change: MembershipChange, size = 10_000): Generator<{ added: string[]; removed: string[] }> {
-  for (let i = 0; i < change.removed.length; i += size) yield { added: [], removed: change.removed.slice(i, i + size) };
-  for (let i = 0; i < change.added.length; i += size) yield { added: change.added.slice(i, i + size), removed: [] };
+export function* changeChunks(
+  change: MembershipChange,
+  size = 10_000,
+): Generator<{ added: string[]; removed: string[] }> {
+  for (let i = 0; i < change.removed.length; i += size)
+    yield { added: [], removed: change.removed.slice(i, i + size) };
+  for (let i = 0; i < change.added.length; i += size)
+    yield { added: change.added.slice(i, i + size), removed: [] };
 }

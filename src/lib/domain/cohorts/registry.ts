@@ -2,7 +2,13 @@
 // registering, without touching the engine (COH-R1). Pure; no global mutation except via register.
 
 import { cohortField, cohortMembership } from './conditions/cohorts.ts';
-import { courseCompleted, courseCompletion, courseNotCompleted, userEnrolment, userRole } from './conditions/courses.ts';
+import {
+  courseCompleted,
+  courseCompletion,
+  courseNotCompleted,
+  userEnrolment,
+  userRole,
+} from './conditions/courses.ts';
 import { quizResult, userProfileInterests } from './conditions/other.ts';
 import type { ConditionType } from './conditions/types.ts';
 import { authMethod, userCustomProfile, userProfile } from './conditions/user-profile.ts';

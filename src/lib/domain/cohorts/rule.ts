@@ -60,9 +60,20 @@ const RULE_KEYS = [
 const GROUP_KEYS = ['type', 'operator', 'not', 'conditions'];
 const OPERATORS: readonly Operator[] = ['AND', 'OR'];
 
-function parseNodes(list: unknown, at: string, r: ConfigReader, reg: ConditionRegistry, depth: number): RuleNode[] {
+function parseNodes(
+  list: unknown,
+  at: string,
+  r: ConfigReader,
+  reg: ConditionRegistry,
+  depth: number,
+): RuleNode[] {
   if (!Array.isArray(list)) {
-    r.fail(at, list === undefined ? 'is required (an array of conditions)' : `must be an array, got ${describeValue(list)}`);
+    r.fail(
+      at,
+      list === undefined
+        ? 'is required (an array of conditions)'
+        : `must be an array, got ${describeValue(list)}`,
+    );
     return [];
   }
   if (depth > 32) {
@@ -79,11 +90,15 @@ function parseNodes(list: unknown, at: string, r: ConfigReader, reg: ConditionRe
     const o = item as Record<string, unknown>;
     const type = o['type'];
     if (typeof type !== 'string' || type === '') {
-      r.fail(jsonPath(p, 'type'), type === undefined ? 'is required' : `must be a string, got ${describeValue(type)}`);
+      r.fail(
+        jsonPath(p, 'type'),
+        type === undefined ? 'is required' : `must be a string, got ${describeValue(type)}`,
+      );
       return;
     }
     if (type === 'group') {
-      for (const k of Object.keys(o)) if (!GROUP_KEYS.includes(k)) r.fail(jsonPath(p, k), `unknown field "${k}" in a group`);
+      for (const k of Object.keys(o))
+        if (!GROUP_KEYS.includes(k)) r.fail(jsonPath(p, k), `unknown field "${k}" in a group`);
       out.push(parseGroup(o, p, r, reg, depth + 1));
       return;
     }
@@ -93,11 +108,22 @@ function parseNodes(list: unknown, at: string, r: ConfigReader, reg: ConditionRe
   return out;
 }
 
-function parseGroup(o: Record<string, unknown>, at: string, r: ConfigReader, reg: ConditionRegistry, depth: number): GroupNode {
+function parseGroup(
+  o: Record<string, unknown>,
+  at: string,
+  r: ConfigReader,
+  reg: ConditionRegistry,
+  depth: number,
+): GroupNode {
   const op = o['operator'];
   let operator: Operator = 'AND';
-  if (typeof op === 'string' && (OPERATORS as readonly string[]).includes(op.toUpperCase())) operator = op.toUpperCase() as Operator;
-  else r.fail(jsonPath(at, 'operator'), `${op === undefined ? 'is required' : `unknown operator ${describeValue(op)}`}; expected AND or OR`);
+  if (typeof op === 'string' && (OPERATORS as readonly string[]).includes(op.toUpperCase()))
+    operator = op.toUpperCase() as Operator;
+  else
+    r.fail(
+      jsonPath(at, 'operator'),
+      `${op === undefined ? 'is required' : `unknown operator ${describeValue(op)}`}; expected AND or OR`,
+    );
   return {
     kind: 'group',
     operator,
@@ -124,9 +150,15 @@ function parseRuleAt(input: unknown, at: string, r: ConfigReader, opts: ParseRul
   for (const k of Object.keys(o)) if (!RULE_KEYS.includes(k)) r.fail(jsonPath(at, k), `unknown field "${k}"`);
   const cohortId = o['cohortId'];
   if (cohortId !== null && (typeof cohortId !== 'string' || cohortId === ''))
-    r.fail(jsonPath(at, 'cohortId'), cohortId === undefined ? 'is required (a cohort id or null)' : `must be a cohort id or null, got ${describeValue(cohortId)}`);
+    r.fail(
+      jsonPath(at, 'cohortId'),
+      cohortId === undefined
+        ? 'is required (a cohort id or null)'
+        : `must be a cohort id or null, got ${describeValue(cohortId)}`,
+    );
   const id = o['id'] === undefined ? (opts.defaultId ?? 'rule') : o['id'];
-  if (typeof id !== 'string' || id === '') r.fail(jsonPath(at, 'id'), `must be a non-empty string, got ${describeValue(id)}`);
+  if (typeof id !== 'string' || id === '')
+    r.fail(jsonPath(at, 'id'), `must be a non-empty string, got ${describeValue(id)}`);
   const str = (k: string): string => {
     const v = o[k];
     if (v === undefined) return '';
@@ -139,7 +171,8 @@ function parseRuleAt(input: unknown, at: string, r: ConfigReader, opts: ParseRul
   const flag = (k: string, dflt: boolean): boolean => (o[k] === undefined ? dflt : r.bool(o, k, at));
   const root = parseGroup(o, at, r, reg, 0);
   const broken = flag('broken', false);
-  const brokenReason = o['brokenReason'] === undefined || o['brokenReason'] === null ? null : str('brokenReason');
+  const brokenReason =
+    o['brokenReason'] === undefined || o['brokenReason'] === null ? null : str('brokenReason');
   return {
     id: typeof id === 'string' ? id : '',
     name: str('name'),
@@ -170,7 +203,9 @@ export function parseRule(input: unknown, opts: ParseRuleOptions = {}): Rule {
 export function parseRules(input: unknown, opts: ParseRuleOptions = {}): Rule[] {
   const r = new ConfigReader();
   if (!Array.isArray(input)) {
-    throw new ValidationError([{ at: '$', message: `must be an array of rules, got ${describeValue(input)}` }]);
+    throw new ValidationError([
+      { at: '$', message: `must be an array of rules, got ${describeValue(input)}` },
+    ]);
   }
   const rules: Rule[] = [];
   input.forEach((x, i) => {
@@ -189,7 +224,11 @@ export function ruleSetProblems(rules: readonly Rule[], at: (i: number) => strin
   const cohorts = new Map<string, number>();
   rules.forEach((rule, i) => {
     const prevId = ids.get(rule.id);
-    if (prevId !== undefined) problems.push({ at: jsonPath(at(i), 'id'), message: `duplicate rule id "${rule.id}" (also ${at(prevId)})` });
+    if (prevId !== undefined)
+      problems.push({
+        at: jsonPath(at(i), 'id'),
+        message: `duplicate rule id "${rule.id}" (also ${at(prevId)})`,
+      });
     else ids.set(rule.id, i);
     if (rule.cohortId !== null) {
       const prev = cohorts.get(rule.cohortId);
@@ -213,7 +252,10 @@ function nodeToJson(n: RuleNode): Record<string, unknown> {
 }
 
 /** Re-serialises a node with its current config (canonical form) when the type is known. */
-export function canonicalNode(n: RuleNode, reg: ConditionRegistry = defaultRegistry): Record<string, unknown> {
+export function canonicalNode(
+  n: RuleNode,
+  reg: ConditionRegistry = defaultRegistry,
+): Record<string, unknown> {
   if (n.kind === 'group') {
     const o: Record<string, unknown> = { type: 'group', operator: n.operator };
     if (n.not) o['not'] = true;

@@ -45,28 +45,30 @@ describe('combining conditions', () => {
   it('[COH-E1] deleted users never match, under AND or OR (plugin fix #102); suspended users are not excluded', () => {
     const leeds = { type: 'user_profile', field: 'city', operator: 'equals', value: 'Leeds' };
     expect(matchIds(site, ruleJson([leeds], 'OR'))).toEqual(['3']);
-    expect(matchOne(site, { type: 'user_profile', field: 'city', operator: 'not_equals', value: 'x' })).toEqual(['1', '2', '3', '5']);
+    expect(
+      matchOne(site, { type: 'user_profile', field: 'city', operator: 'not_equals', value: 'x' }),
+    ).toEqual(['1', '2', '3', '5']);
   });
 
   it('[COH-E2] nested groups with NOT go beyond the plugin', () => {
     const notParis = { type: 'group', operator: 'AND', not: true, conditions: [paris] };
     expect(matchIds(site, ruleJson([physics, notParis], 'AND'))).toEqual(['3', '5']);
-    const either = { type: 'group', operator: 'OR', conditions: [paris, { type: 'user_profile', field: 'city', operator: 'equals', value: 'Rome' }] };
+    const either = {
+      type: 'group',
+      operator: 'OR',
+      conditions: [paris, { type: 'user_profile', field: 'city', operator: 'equals', value: 'Rome' }],
+    };
     expect(matchIds(site, ruleJson([physics, either], 'AND'))).toEqual(['1', '5']);
-    expect(matchIds(site, { operator: 'OR', not: true, cohortId: null, conditions: [paris, physics] })).toEqual([]);
+    expect(
+      matchIds(site, { operator: 'OR', not: true, cohortId: null, conditions: [paris, physics] }),
+    ).toEqual([]);
   });
 
   it('[COH-E4] matched ids are listed numerically first, then as text, whatever the site order', () => {
     const s = makeSite({ users: ['b', '10', '9', 'B', '010', 'a1', '2'].map((id) => u(id)) });
-    expect(matchOne(s, { type: 'user_profile', field: 'username', operator: 'starts_with', value: 'user-' })).toEqual([
-      '2',
-      '9',
-      '10',
-      '010',
-      'B',
-      'a1',
-      'b',
-    ]);
+    expect(
+      matchOne(s, { type: 'user_profile', field: 'username', operator: 'starts_with', value: 'user-' }),
+    ).toEqual(['2', '9', '10', '010', 'B', 'a1', 'b']);
   });
 
   it('[COH-E3] a rule with no conditions matches nobody (plugin: rule_test count 0)', () => {
@@ -109,7 +111,11 @@ describe('parsing rule JSON', () => {
         conditions: [
           { type: 'user_profile', field: 'city', operator: 'resembles', value: 'x' },
           { type: 'user_last_login', operator: 'in_last', period: { value: 2, unit: 'fortnights' } },
-          { type: 'group', operator: 'AND', conditions: [{ type: 'user_enrolment', operator: 'enrolled', courseId: 'c', extra: 1 }] },
+          {
+            type: 'group',
+            operator: 'AND',
+            conditions: [{ type: 'user_enrolment', operator: 'enrolled', courseId: 'c', extra: 1 }],
+          },
           'nonsense',
         ],
       }),
@@ -171,16 +177,21 @@ describe('parsing rule JSON', () => {
       toJson: () => ({}),
     };
     const reg2 = defaultRegistry.extend().register(b);
-    expect(ruleBrokenReason(index, parseRule(ruleJson([paris, { type: 'always_broken' }]), { registry: reg2 }), { now: NOW, registry: reg2 })).toBe(
-      '$.conditions[1]: nope',
-    );
+    expect(
+      ruleBrokenReason(index, parseRule(ruleJson([paris, { type: 'always_broken' }]), { registry: reg2 }), {
+        now: NOW,
+        registry: reg2,
+      }),
+    ).toBe('$.conditions[1]: nope');
   });
 });
 
 describe('plain words, explanations and preview', () => {
   const index = new SiteIndex(site);
   it('[COH-D1] each condition describes itself; the rule reads as lines joined by its operator', () => {
-    const rule = parseRule(ruleJson([paris, { type: 'group', operator: 'OR', not: true, conditions: [physics, paris] }], 'AND'));
+    const rule = parseRule(
+      ruleJson([paris, { type: 'group', operator: 'OR', not: true, conditions: [physics, paris] }], 'AND'),
+    );
     expect(describeRule(rule, index)).toEqual([
       'Users with City/town is equal to "Paris"',
       'AND NOT (Users with Department is equal to "Physics" OR Users with City/town is equal to "Paris")',
@@ -192,7 +203,9 @@ describe('plain words, explanations and preview', () => {
     const rule = parseRule(ruleJson([paris, physics], 'AND'));
     const ex = explainUser(index, rule, '2', { now: NOW });
     expect(ex.matches).toBe(false);
-    expect(ex.failing).toEqual([{ at: '$.conditions[1]', description: 'Users with Department is equal to "Physics"' }]);
+    expect(ex.failing).toEqual([
+      { at: '$.conditions[1]', description: 'Users with Department is equal to "Physics"' },
+    ]);
     expect(ex.reason).toContain('Department is equal to "Physics"');
     expect(explainUser(index, rule, '1', { now: NOW }).matches).toBe(true);
     const deleted = explainUser(index, parseRule(ruleJson([physics], 'OR')), '4', { now: NOW });
@@ -206,13 +219,22 @@ describe('plain words, explanations and preview', () => {
     expect(ok).toMatchObject({ problems: [], broken: null, count: 3, sample: ['1', '3'] });
     const bad = previewRule(index, ruleJson([{ type: 'user_profile', field: 'city' }]), { now: NOW });
     expect(bad.problems.map((p) => p.at)).toEqual(['$.conditions[0].operator']);
-    const br = previewRule(index, ruleJson([{ type: 'user_enrolment', operator: 'enrolled', courseId: 'gone' }]), { now: NOW });
+    const br = previewRule(
+      index,
+      ruleJson([{ type: 'user_enrolment', operator: 'enrolled', courseId: 'gone' }]),
+      { now: NOW },
+    );
     expect(br.broken).toMatch(/\$\.conditions\[0\]\.courseId/);
   });
 });
 
 describe('rule lifecycle', () => {
-  const index = new SiteIndex(makeSite({ users: [u('1', { city: 'Paris' })], cohorts: [{ id: 'c' }, { id: 'd' }, { id: 'ldap', component: 'auth_ldap' }] }));
+  const index = new SiteIndex(
+    makeSite({
+      users: [u('1', { city: 'Paris' })],
+      cohorts: [{ id: 'c' }, { id: 'd' }, { id: 'ldap', component: 'auth_ldap' }],
+    }),
+  );
 
   it('[COH-L1] new rules start disabled even if the input says enabled (plugin: rule_manager_test)', () => {
     const r = createRule([], { id: 'r1', enabled: true, ...ruleJson([paris], 'AND', 'c') }, index);
@@ -222,9 +244,15 @@ describe('rule lifecycle', () => {
 
   it('[COH-R4] one rule per cohort; a cohort owned by another component is refused (plugin: rule_manager_test)', () => {
     const r1 = createRule([], { id: 'r1', ...ruleJson([paris], 'AND', 'c') }, index);
-    expect(errorsOf(() => createRule([r1], { id: 'r2', ...ruleJson([paris], 'AND', 'c') }, index))[0]!.message).toMatch(/already managed by rule "r1"/);
-    expect(errorsOf(() => createRule([], { id: 'r3', ...ruleJson([paris], 'AND', 'ldap') }, index))[0]!.message).toMatch(/owned by auth_ldap/);
-    expect(errorsOf(() => createRule([], { id: 'r4', ...ruleJson([paris], 'AND', 'zz') }, index))[0]!.at).toBe('$.cohortId');
+    expect(
+      errorsOf(() => createRule([r1], { id: 'r2', ...ruleJson([paris], 'AND', 'c') }, index))[0]!.message,
+    ).toMatch(/already managed by rule "r1"/);
+    expect(
+      errorsOf(() => createRule([], { id: 'r3', ...ruleJson([paris], 'AND', 'ldap') }, index))[0]!.message,
+    ).toMatch(/owned by auth_ldap/);
+    expect(
+      errorsOf(() => createRule([], { id: 'r4', ...ruleJson([paris], 'AND', 'zz') }, index))[0]!.at,
+    ).toBe('$.cohortId');
   });
 
   it('[COH-L2] every edit disables the rule, even a name change, and clears the broken flag (plugin: rule_test)', () => {
@@ -233,13 +261,24 @@ describe('rule lifecycle', () => {
     expect(renamed).toMatchObject({ name: 'Parisians', enabled: false });
     expect(renamed.root.children).toHaveLength(1);
     const wasBroken = { ...r1, broken: true, brokenReason: 'x', enabled: false };
-    expect(updateRule([wasBroken], 'r1', { conditions: [physics] }, index)).toMatchObject({ broken: false, enabled: false });
+    expect(updateRule([wasBroken], 'r1', { conditions: [physics] }, index)).toMatchObject({
+      broken: false,
+      enabled: false,
+    });
   });
 
   it('[COH-L3] enabling shows the count; a broken rule cannot be enabled and is flagged (plugin: toggle forces it off)', () => {
     const good = createRule([], { id: 'r1', ...ruleJson([paris], 'AND', 'c') }, index);
-    expect(enableRule(good, index, { now: NOW })).toMatchObject({ ok: true, count: 1, rule: { enabled: true } });
-    const bad = createRule([], { id: 'r2', ...ruleJson([{ type: 'course_not_completed', courseId: 'nope' }], 'AND', 'd') }, index);
+    expect(enableRule(good, index, { now: NOW })).toMatchObject({
+      ok: true,
+      count: 1,
+      rule: { enabled: true },
+    });
+    const bad = createRule(
+      [],
+      { id: 'r2', ...ruleJson([{ type: 'course_not_completed', courseId: 'nope' }], 'AND', 'd') },
+      index,
+    );
     const out = enableRule(bad, index, { now: NOW });
     expect(out.ok).toBe(false);
     expect(out.rule).toMatchObject({ enabled: false, broken: true });

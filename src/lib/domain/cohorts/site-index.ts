@@ -13,7 +13,16 @@ import { foldText } from './text.ts';
 import { numericIdKey } from './ids.ts';
 
 /** Moodle's standard roles: a role named in a condition is "missing" unless it is one of these or assigned somewhere. */
-export const STANDARD_ROLES = ['manager', 'coursecreator', 'editingteacher', 'teacher', 'student', 'guest', 'user', 'frontpage'];
+export const STANDARD_ROLES = [
+  'manager',
+  'coursecreator',
+  'editingteacher',
+  'teacher',
+  'student',
+  'guest',
+  'user',
+  'frontpage',
+];
 /** Moodle's bundled enrolment plugins: a method is "missing" unless it is one of these or used somewhere. */
 export const STANDARD_ENROL_METHODS = [
   'manual',
@@ -169,7 +178,8 @@ export class SiteIndex {
   /** `id` and every category below it. */
   descendants(id: string): string[] {
     const out = [id];
-    for (let i = 0; i < out.length; i++) for (const c of this.categoryChildren.get(out[i]!) ?? []) out.push(c);
+    for (let i = 0; i < out.length; i++)
+      for (const c of this.categoryChildren.get(out[i]!) ?? []) out.push(c);
     return out;
   }
 
@@ -233,7 +243,11 @@ export class SiteIndex {
     const p = this.userPos.get(a.userId);
     if (p === undefined) return;
     const list = this.rolesByUser.get(p);
-    if (list) this.rolesByUser.set(p, list.filter((x) => !sameAssignment(x, a)));
+    if (list)
+      this.rolesByUser.set(
+        p,
+        list.filter((x) => !sameAssignment(x, a)),
+      );
   }
 
   setQuizGrade(quizId: string, userId: string, grade: number): void {
@@ -260,5 +274,10 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 }
 
 function sameAssignment(a: RoleAssignment, b: RoleAssignment): boolean {
-  return a.role === b.role && a.contextLevel === b.contextLevel && a.contextId === b.contextId && a.userId === b.userId;
+  return (
+    a.role === b.role &&
+    a.contextLevel === b.contextLevel &&
+    a.contextId === b.contextId &&
+    a.userId === b.userId
+  );
 }

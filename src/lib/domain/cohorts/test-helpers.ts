@@ -6,7 +6,6 @@ import { matchingUserIds } from './evaluate.ts';
 import { parseRule } from './rule.ts';
 import { SiteIndex } from './site-index.ts';
 
-
 /** A user record with a username derived from its id. */
 export function u(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { id, username: `user-${id}`, ...extra };
@@ -17,7 +16,11 @@ export function makeSite(parts: Record<string, unknown[]>): SiteDocument {
   return parseSiteJson(parts);
 }
 
-export function ruleJson(conditions: unknown[], operator: 'AND' | 'OR' = 'AND', cohortId: string | null = null): Record<string, unknown> {
+export function ruleJson(
+  conditions: unknown[],
+  operator: 'AND' | 'OR' = 'AND',
+  cohortId: string | null = null,
+): Record<string, unknown> {
   return { operator, cohortId, conditions };
 }
 
@@ -28,6 +31,11 @@ export function matchIds(site: SiteDocument | SiteIndex, rule: unknown, now = 1_
 }
 
 /** One condition on its own. */
-export function matchOne(site: SiteDocument | SiteIndex, condition: Record<string, unknown>, now?: number, cohortId: string | null = null): string[] {
+export function matchOne(
+  site: SiteDocument | SiteIndex,
+  condition: Record<string, unknown>,
+  now?: number,
+  cohortId: string | null = null,
+): string[] {
   return matchIds(site, ruleJson([condition], 'AND', cohortId), now);
 }

@@ -1,12 +1,16 @@
 // Text comparison as the plugin's SQL does it: ignoring case and accents (COH-F1).
 // Pure string functions; never locale- or clock-dependent.
 
-const ASCII = /^[\x00-\x7f]*$/;
 const MARKS = /\p{M}+/gu;
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
 
 /** Lower-cases and strips accents ("Émile" -> "emile"); ASCII takes the fast path. */
 export function foldText(s: string): string {
-  if (ASCII.test(s)) return s.toLowerCase();
+  if (isAscii(s)) return s.toLowerCase();
   return s.normalize('NFD').replace(MARKS, '').toLowerCase();
 }
 
@@ -25,7 +29,14 @@ export type TextOperator = (typeof TEXT_OPERATORS)[number];
 export const MENU_OPERATORS = ['equals', 'not_equals'] as const;
 export type MenuOperator = (typeof MENU_OPERATORS)[number];
 
-export const DATE_OPERATORS = ['is_after', 'is_before', 'is_empty', 'is_not_empty', 'in_the_past', 'in_the_future'] as const;
+export const DATE_OPERATORS = [
+  'is_after',
+  'is_before',
+  'is_empty',
+  'is_not_empty',
+  'in_the_past',
+  'in_the_future',
+] as const;
 export type DateOperator = (typeof DATE_OPERATORS)[number];
 
 /** Operators that do not read the configured value. */

@@ -42,14 +42,22 @@ describe('site JSON', () => {
   });
 
   it('[COH-S2] a missing profile key stays missing, distinct from an empty string', () => {
-    const site = parseSiteJson({ users: [{ id: 'u1', username: 'a', profile: { house: '' } }, { id: 'u2', username: 'b' }] });
+    const site = parseSiteJson({
+      users: [
+        { id: 'u1', username: 'a', profile: { house: '' } },
+        { id: 'u2', username: 'b' },
+      ],
+    });
     expect('house' in site.users[0]!.profile).toBe(true);
     expect('house' in site.users[1]!.profile).toBe(false);
   });
 
   it('[COH-S1] every problem is reported with its JSON path, and nothing is returned', () => {
     const got = problems({
-      users: [{ id: 'u1', username: 'a', suspended: 2, profile: { x: { nested: 1 } }, colour: 'red' }, { id: 7, username: 'b' }],
+      users: [
+        { id: 'u1', username: 'a', suspended: 2, profile: { x: { nested: 1 } }, colour: 'red' },
+        { id: 7, username: 'b' },
+      ],
       courses: 'none',
       roles: [{ userId: 'u1', role: 'student', contextLevel: 'planet', contextId: 'x' }],
       extra: [],
@@ -91,7 +99,9 @@ describe('site JSON', () => {
         '$.quizGrades[0].quizId',
       ]),
     );
-    expect(got.find((p) => p.at === '$.enrolments[0].userId')!.message).toBe('refers to user "ghost", which does not exist');
+    expect(got.find((p) => p.at === '$.enrolments[0].userId')!.message).toBe(
+      'refers to user "ghost", which does not exist',
+    );
   });
 
   it('[COH-S3] a category that is its own ancestor is rejected', () => {

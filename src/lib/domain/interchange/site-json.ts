@@ -187,13 +187,17 @@ class Reader {
     return v as Obj;
   }
   keys(o: Obj, at: string, allowed: readonly string[]): void {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) this.fail(jsonPath(at, k), `unknown field "${k}"`);
+    for (const k of Object.keys(o))
+      if (!allowed.includes(k)) this.fail(jsonPath(at, k), `unknown field "${k}"`);
   }
   str(o: Obj, k: string, at: string, dflt?: string): string {
     const v = o[k];
     if (v === undefined && dflt !== undefined) return dflt;
     if (typeof v !== 'string') {
-      this.fail(jsonPath(at, k), v === undefined ? 'is required (a string)' : `must be a string, got ${describe(v)}`);
+      this.fail(
+        jsonPath(at, k),
+        v === undefined ? 'is required (a string)' : `must be a string, got ${describe(v)}`,
+      );
       return dflt ?? '';
     }
     return v;
@@ -201,7 +205,10 @@ class Reader {
   id(o: Obj, k: string, at: string): string {
     const v = o[k];
     if (typeof v !== 'string' || v === '') {
-      this.fail(jsonPath(at, k), v === undefined ? 'is required (a string id)' : `must be a non-empty string id, got ${describe(v)}`);
+      this.fail(
+        jsonPath(at, k),
+        v === undefined ? 'is required (a string id)' : `must be a non-empty string id, got ${describe(v)}`,
+      );
       return '';
     }
     return v;
@@ -215,14 +222,18 @@ class Reader {
     const v = o[k];
     if (v === undefined && dflt !== undefined) return dflt;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      this.fail(jsonPath(at, k), v === undefined ? 'is required (a number)' : `must be a finite number, got ${describe(v)}`);
+      this.fail(
+        jsonPath(at, k),
+        v === undefined ? 'is required (a number)' : `must be a finite number, got ${describe(v)}`,
+      );
       return dflt ?? 0;
     }
     return v;
   }
   time(o: Obj, k: string, at: string): number {
     const v = this.num(o, k, at, 0);
-    if (!Number.isInteger(v) || v < 0) this.fail(jsonPath(at, k), `must be unix seconds (an integer >= 0), got ${v}`);
+    if (!Number.isInteger(v) || v < 0)
+      this.fail(jsonPath(at, k), `must be unix seconds (an integer >= 0), got ${v}`);
     return v;
   }
   bit(o: Obj, k: string, at: string): 0 | 1 {
@@ -269,9 +280,19 @@ class Reader {
     if (!m) return {};
     const out: Record<string, FieldValue> = {};
     for (const [name, val] of Object.entries(m)) {
-      if (typeof val === 'string' || typeof val === 'boolean' || (typeof val === 'number' && Number.isFinite(val))) out[name] = val;
-      else if (Array.isArray(val) && val.every((x) => typeof x === 'string')) out[name] = [...(val as string[])];
-      else this.fail(jsonPath(at, k, name), `must be a string, number, boolean or array of strings, got ${describe(val)}`);
+      if (
+        typeof val === 'string' ||
+        typeof val === 'boolean' ||
+        (typeof val === 'number' && Number.isFinite(val))
+      )
+        out[name] = val;
+      else if (Array.isArray(val) && val.every((x) => typeof x === 'string'))
+        out[name] = [...(val as string[])];
+      else
+        this.fail(
+          jsonPath(at, k, name),
+          `must be a string, number, boolean or array of strings, got ${describe(val)}`,
+        );
     }
     return out;
   }
@@ -332,7 +353,12 @@ function readUser(r: Reader, v: unknown, at: string): SiteUser | undefined {
   };
 }
 
-function readFieldDef(r: Reader, v: unknown, at: string, allowed: readonly FieldDefType[]): ProfileField | undefined {
+function readFieldDef(
+  r: Reader,
+  v: unknown,
+  at: string,
+  allowed: readonly FieldDefType[],
+): ProfileField | undefined {
   const o = r.obj(v, at);
   if (!o) return undefined;
   r.keys(o, at, ['shortname', 'datatype', 'param1', 'name']);
@@ -345,7 +371,12 @@ function readFieldDef(r: Reader, v: unknown, at: string, allowed: readonly Field
   return f;
 }
 
-function readList<T>(r: Reader, root: Obj, key: string, read: (v: unknown, at: string) => T | undefined): T[] {
+function readList<T>(
+  r: Reader,
+  root: Obj,
+  key: string,
+  read: (v: unknown, at: string) => T | undefined,
+): T[] {
   const v = root[key];
   if (v === undefined) return [];
   if (!Array.isArray(v)) {
@@ -391,7 +422,11 @@ export function parseSiteJson(input: unknown): SiteDocument {
       const o = r.obj(v, at);
       if (!o) return undefined;
       r.keys(o, at, ['id', 'name', 'parentId']);
-      return { id: r.id(o, 'id', at), name: r.str(o, 'name', at, ''), parentId: r.nullableId(o, 'parentId', at) };
+      return {
+        id: r.id(o, 'id', at),
+        name: r.str(o, 'name', at, ''),
+        parentId: r.nullableId(o, 'parentId', at),
+      };
     }),
     courses: readList(r, root, 'courses', (v, at) => {
       const o = r.obj(v, at);
@@ -445,7 +480,17 @@ export function parseSiteJson(input: unknown): SiteDocument {
     cohorts: readList(r, root, 'cohorts', (v, at) => {
       const o = r.obj(v, at);
       if (!o) return undefined;
-      r.keys(o, at, ['id', 'name', 'idnumber', 'contextid', 'visible', 'component', 'theme', 'customFields', 'members']);
+      r.keys(o, at, [
+        'id',
+        'name',
+        'idnumber',
+        'contextid',
+        'visible',
+        'component',
+        'theme',
+        'customFields',
+        'members',
+      ]);
       return {
         id: r.id(o, 'id', at),
         name: r.str(o, 'name', at, ''),
@@ -458,7 +503,9 @@ export function parseSiteJson(input: unknown): SiteDocument {
         members: r.strings(o, 'members', at),
       };
     }),
-    cohortCustomFields: readList(r, root, 'cohortCustomFields', (v, at) => readFieldDef(r, v, at, FIELD_DEF_TYPES)),
+    cohortCustomFields: readList(r, root, 'cohortCustomFields', (v, at) =>
+      readFieldDef(r, v, at, FIELD_DEF_TYPES),
+    ),
     quizzes: readList(r, root, 'quizzes', (v, at) => {
       const o = r.obj(v, at);
       if (!o) return undefined;
@@ -487,19 +534,29 @@ function checkReferences(r: Reader, site: SiteDocument): void {
   const seenUsernames = new Map<string, number>();
   site.users.forEach((u, i) => {
     const prev = seenUsernames.get(u.username);
-    if (prev !== undefined) r.fail(jsonPath('$', 'users', i, 'username'), `duplicate username "${u.username}" (also $.users[${prev}])`);
+    if (prev !== undefined)
+      r.fail(
+        jsonPath('$', 'users', i, 'username'),
+        `duplicate username "${u.username}" (also $.users[${prev}])`,
+      );
     else seenUsernames.set(u.username, i);
   });
   const shortnames = new Set<string>();
   site.profileFields.forEach((f, i) => {
-    if (shortnames.has(f.shortname)) r.fail(jsonPath('$', 'profileFields', i, 'shortname'), `duplicate shortname "${f.shortname}"`);
+    if (shortnames.has(f.shortname))
+      r.fail(jsonPath('$', 'profileFields', i, 'shortname'), `duplicate shortname "${f.shortname}"`);
     shortnames.add(f.shortname);
   });
   const need = (set: Set<string>, id: string | null, at: string, what: string): void => {
-    if (id !== null && id !== '' && !set.has(id)) r.fail(at, `refers to ${what} "${id}", which does not exist`);
+    if (id !== null && id !== '' && !set.has(id))
+      r.fail(at, `refers to ${what} "${id}", which does not exist`);
   };
-  site.categories.forEach((c, i) => need(cats, c.parentId, jsonPath('$', 'categories', i, 'parentId'), 'category'));
-  site.courses.forEach((c, i) => need(cats, c.categoryId, jsonPath('$', 'courses', i, 'categoryId'), 'category'));
+  site.categories.forEach((c, i) =>
+    need(cats, c.parentId, jsonPath('$', 'categories', i, 'parentId'), 'category'),
+  );
+  site.courses.forEach((c, i) =>
+    need(cats, c.categoryId, jsonPath('$', 'courses', i, 'categoryId'), 'category'),
+  );
   site.enrolments.forEach((e, i) => {
     need(users, e.userId, jsonPath('$', 'enrolments', i, 'userId'), 'user');
     need(courses, e.courseId, jsonPath('$', 'enrolments', i, 'courseId'), 'course');
@@ -510,11 +567,14 @@ function checkReferences(r: Reader, site: SiteDocument): void {
   });
   site.roles.forEach((a, i) => {
     need(users, a.userId, jsonPath('$', 'roles', i, 'userId'), 'user');
-    if (a.contextLevel === 'category') need(cats, a.contextId, jsonPath('$', 'roles', i, 'contextId'), 'category');
-    if (a.contextLevel === 'course') need(courses, a.contextId, jsonPath('$', 'roles', i, 'contextId'), 'course');
+    if (a.contextLevel === 'category')
+      need(cats, a.contextId, jsonPath('$', 'roles', i, 'contextId'), 'category');
+    if (a.contextLevel === 'course')
+      need(courses, a.contextId, jsonPath('$', 'roles', i, 'contextId'), 'course');
   });
   site.cohorts.forEach((c, i) => {
-    if (c.contextid !== 'system') need(cats, c.contextid, jsonPath('$', 'cohorts', i, 'contextid'), 'category');
+    if (c.contextid !== 'system')
+      need(cats, c.contextid, jsonPath('$', 'cohorts', i, 'contextid'), 'category');
     const seen = new Set<string>();
     c.members.forEach((m, j) => {
       need(users, m, jsonPath('$', 'cohorts', i, 'members', j), 'user');
@@ -522,7 +582,9 @@ function checkReferences(r: Reader, site: SiteDocument): void {
       seen.add(m);
     });
   });
-  site.quizzes.forEach((q, i) => need(courses, q.courseId, jsonPath('$', 'quizzes', i, 'courseId'), 'course'));
+  site.quizzes.forEach((q, i) =>
+    need(courses, q.courseId, jsonPath('$', 'quizzes', i, 'courseId'), 'course'),
+  );
   site.quizGrades.forEach((g, i) => {
     need(quizzes, g.quizId, jsonPath('$', 'quizGrades', i, 'quizId'), 'quiz');
     need(users, g.userId, jsonPath('$', 'quizGrades', i, 'userId'), 'user');
@@ -549,7 +611,9 @@ export function parseSiteJsonText(text: string): SiteDocument {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ValidationError([{ at: '$', message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` }]);
+    throw new ValidationError([
+      { at: '$', message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` },
+    ]);
   }
   return parseSiteJson(v);
 }
@@ -557,7 +621,8 @@ export function parseSiteJsonText(text: string): SiteDocument {
 /** The site document as spec JSON (every field written, collections in spec order). */
 export function siteToJson(site: SiteDocument): SiteDocument {
   const out = emptySite();
-  for (const k of SITE_COLLECTIONS) (out as unknown as Record<string, unknown[]>)[k] = site[k].map((x) => structuredCopy(x));
+  for (const k of SITE_COLLECTIONS)
+    (out as unknown as Record<string, unknown[]>)[k] = site[k].map((x) => structuredCopy(x));
   return out;
 }
 

@@ -6,7 +6,16 @@ import { applyUsersCsvPlan, parseCsvRows, planUsersCsv } from './users-csv.ts';
 
 const NOW = 1_767_225_600;
 const site = parseSiteJson({
-  users: [{ id: 'u1', username: 'ann', firstname: 'Ann', lastname: 'Lee', email: 'ann@example.edu', profile: { house: 'Red' } }],
+  users: [
+    {
+      id: 'u1',
+      username: 'ann',
+      firstname: 'Ann',
+      lastname: 'Lee',
+      email: 'ann@example.edu',
+      profile: { house: 'Red' },
+    },
+  ],
   profileFields: [
     { shortname: 'house', datatype: 'menu', param1: 'Red\nBlue' },
     { shortname: 'start', datatype: 'datetime', param1: '' },
@@ -30,7 +39,9 @@ describe('users CSV', () => {
       ['a', 'b'],
       ['x, y', 'say "hi"'],
     ]);
-    expect(parseCsvRows('a\n"open').problems).toEqual([{ at: 'line 2', message: 'a quoted cell is never closed' }]);
+    expect(parseCsvRows('a\n"open').problems).toEqual([
+      { at: 'line 2', message: 'a quoted cell is never closed' },
+    ]);
   });
 
   it('[COH-S5] plans creates and updates, custom fields and cohort memberships; new users get the injected time', () => {
@@ -42,9 +53,20 @@ describe('users CSV', () => {
       { now: NOW },
     );
     expect(plan.updates).toHaveLength(1);
-    expect(plan.updates[0]!.after).toMatchObject({ id: 'u1', city: 'Paris', profile: { house: 'Blue' }, interests: ['chess'] });
+    expect(plan.updates[0]!.after).toMatchObject({
+      id: 'u1',
+      city: 'Paris',
+      profile: { house: 'Blue' },
+      interests: ['chess'],
+    });
     expect(plan.creates).toEqual([
-      expect.objectContaining({ id: 'user-bob', username: 'bob', timecreated: NOW, profile: { start: 1700000000 }, interests: ['chess', 'music'] }),
+      expect.objectContaining({
+        id: 'user-bob',
+        username: 'bob',
+        timecreated: NOW,
+        profile: { start: 1700000000 },
+        interests: ['chess', 'music'],
+      }),
     ]);
     expect(plan.cohortAdds).toEqual([
       { cohortId: 'k1', userId: 'u1' },

@@ -51,7 +51,19 @@ export function parseCsvRows(text: string): { rows: string[][]; problems: Proble
   return { rows: rows.filter((r) => !(r.length === 1 && r[0] === '')), problems };
 }
 
-const STANDARD = ['id', 'username', 'firstname', 'lastname', 'email', 'auth', 'city', 'country', 'institution', 'department', 'idnumber'] as const;
+const STANDARD = [
+  'id',
+  'username',
+  'firstname',
+  'lastname',
+  'email',
+  'auth',
+  'city',
+  'country',
+  'institution',
+  'department',
+  'idnumber',
+] as const;
 const FLAGS = ['suspended'] as const;
 
 export interface UsersCsvPlan {
@@ -78,7 +90,8 @@ export interface UsersCsvOptions {
  */
 export function planUsersCsv(site: SiteDocument, text: string, opts: UsersCsvOptions): UsersCsvPlan {
   const { rows, problems } = parseCsvRows(text);
-  if (rows.length === 0) throw new ValidationError([{ at: 'row 1', message: 'the file is empty; a header row is required' }]);
+  if (rows.length === 0)
+    throw new ValidationError([{ at: 'row 1', message: 'the file is empty; a header row is required' }]);
   const header = rows[0]!.map((h) => h.trim());
   const fields = new Set(site.profileFields.map((f) => f.shortname));
   header.forEach((h, c) => {
@@ -91,11 +104,15 @@ export function planUsersCsv(site: SiteDocument, text: string, opts: UsersCsvOpt
     if (!known)
       problems.push({
         at: `row 1, column ${c + 1}`,
-        message: h.startsWith('profile_field_') ? `unknown custom profile field "${h.slice(14)}"` : `unknown column "${h}"`,
+        message: h.startsWith('profile_field_')
+          ? `unknown custom profile field "${h.slice(14)}"`
+          : `unknown column "${h}"`,
       });
-    if (header.indexOf(h) !== c) problems.push({ at: `row 1, column ${c + 1}`, message: `column "${h}" appears twice` });
+    if (header.indexOf(h) !== c)
+      problems.push({ at: `row 1, column ${c + 1}`, message: `column "${h}" appears twice` });
   });
-  if (!header.includes('username')) problems.push({ at: 'row 1', message: 'a "username" column is required' });
+  if (!header.includes('username'))
+    problems.push({ at: 'row 1', message: 'a "username" column is required' });
   if (problems.length) throw new ValidationError(problems);
 
   const byId = new Map(site.users.map((u) => [u.id, u] as const));
@@ -115,7 +132,10 @@ export function planUsersCsv(site: SiteDocument, text: string, opts: UsersCsvOpt
     const rowNo = r + 1;
     const at = (col: string): string => `row ${rowNo}, column "${col}"`;
     if (cells.length !== header.length) {
-      problems.push({ at: `row ${rowNo}`, message: `has ${cells.length} cells; the header has ${header.length}` });
+      problems.push({
+        at: `row ${rowNo}`,
+        message: `has ${cells.length} cells; the header has ${header.length}`,
+      });
       continue;
     }
     const get = (col: string): string | undefined => {
@@ -127,19 +147,31 @@ export function planUsersCsv(site: SiteDocument, text: string, opts: UsersCsvOpt
       problems.push({ at: at('username'), message: 'is required' });
       continue;
     }
-    if (username !== username.toLowerCase()) problems.push({ at: at('username'), message: `"${username}" must be lower case (Moodle usernames are)` });
+    if (username !== username.toLowerCase())
+      problems.push({
+        at: at('username'),
+        message: `"${username}" must be lower case (Moodle usernames are)`,
+      });
     const prevRow = seenUsernames.get(username);
-    if (prevRow !== undefined) problems.push({ at: at('username'), message: `"${username}" is also on row ${prevRow}` });
+    if (prevRow !== undefined)
+      problems.push({ at: at('username'), message: `"${username}" is also on row ${prevRow}` });
     seenUsernames.set(username, rowNo);
     const idCell = get('id');
     const existing = idCell ? byId.get(idCell) : byUsername.get(username);
     if (idCell && !existing && byUsername.has(username))
-      problems.push({ at: at('id'), message: `username "${username}" belongs to user "${byUsername.get(username)!.id}", not "${idCell}"` });
+      problems.push({
+        at: at('id'),
+        message: `username "${username}" belongs to user "${byUsername.get(username)!.id}", not "${idCell}"`,
+      });
     if (existing && existing.username !== username && byUsername.has(username))
-      problems.push({ at: at('username'), message: `"${username}" is already taken by user "${byUsername.get(username)!.id}"` });
+      problems.push({
+        at: at('username'),
+        message: `"${username}" is already taken by user "${byUsername.get(username)!.id}"`,
+      });
     const id = existing?.id ?? (idCell || newId(username));
     const prevId = seenIds.get(id);
-    if (prevId !== undefined) problems.push({ at: at('id'), message: `user "${id}" is also on row ${prevId}` });
+    if (prevId !== undefined)
+      problems.push({ at: at('id'), message: `user "${id}" is also on row ${prevId}` });
     seenIds.set(id, rowNo);
 
     const base: SiteUser = existing ?? {
@@ -167,24 +199,33 @@ export function planUsersCsv(site: SiteDocument, text: string, opts: UsersCsvOpt
       const v = get(col);
       if (v !== undefined && col !== 'id') (next as unknown as Record<string, string>)[col] = v;
     }
-    if (!existing) for (const col of ['firstname', 'lastname', 'email'] as const) if (next[col] === '') problems.push({ at: at(col), message: 'is required for a new user' });
+    if (!existing)
+      for (const col of ['firstname', 'lastname', 'email'] as const)
+        if (next[col] === '') problems.push({ at: at(col), message: 'is required for a new user' });
     const email = get('email');
-    if (email && !/^[^@\s]+@[^@\s]+$/.test(email)) problems.push({ at: at('email'), message: `"${email}" is not an email address` });
+    if (email && !/^[^@\s]+@[^@\s]+$/.test(email))
+      problems.push({ at: at('email'), message: `"${email}" is not an email address` });
     const country = get('country');
-    if (country && !/^[A-Z]{2}$/.test(country)) problems.push({ at: at('country'), message: `"${country}" is not a two-letter country code` });
+    if (country && !/^[A-Z]{2}$/.test(country))
+      problems.push({ at: at('country'), message: `"${country}" is not a two-letter country code` });
     const susp = get('suspended');
     if (susp !== undefined && susp !== '') {
       if (susp === '0' || susp === '1') next.suspended = susp === '1' ? 1 : 0;
       else problems.push({ at: at('suspended'), message: `must be 0 or 1, got "${susp}"` });
     }
     const interests = get('interests');
-    if (interests !== undefined) next.interests = interests.split(',').map((t) => t.trim()).filter((t) => t !== '');
+    if (interests !== undefined)
+      next.interests = interests
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
     for (const f of site.profileFields) {
       const v = get(`profile_field_${f.shortname}`);
       // An empty cell leaves the stored value alone: Moodle's upload never clears a field by omission.
       if (v === undefined || v === '') continue;
       const parsed = profileValue(f.datatype, f.param1, v);
-      if (typeof parsed === 'string' && parsed.startsWith('!')) problems.push({ at: at(`profile_field_${f.shortname}`), message: parsed.slice(1) });
+      if (typeof parsed === 'string' && parsed.startsWith('!'))
+        problems.push({ at: at(`profile_field_${f.shortname}`), message: parsed.slice(1) });
       else next.profile[f.shortname] = parsed;
     }
     header.forEach((h, c) => {
@@ -193,10 +234,12 @@ export function planUsersCsv(site: SiteDocument, text: string, opts: UsersCsvOpt
       if (key === '') return;
       const cohortId = cohortByKey.get(key);
       if (!cohortId) problems.push({ at: at(h), message: `cohort "${key}" does not exist` });
-      else if (!site.cohorts.find((co) => co.id === cohortId)!.members.includes(id)) plan.cohortAdds.push({ cohortId, userId: id });
+      else if (!site.cohorts.find((co) => co.id === cohortId)!.members.includes(id))
+        plan.cohortAdds.push({ cohortId, userId: id });
     });
     if (!existing) plan.creates.push(next);
-    else if (JSON.stringify(existing) !== JSON.stringify(next)) plan.updates.push({ before: existing, after: next });
+    else if (JSON.stringify(existing) !== JSON.stringify(next))
+      plan.updates.push({ before: existing, after: next });
     else plan.unchanged++;
   }
   if (problems.length) throw new ValidationError(problems);
@@ -212,11 +255,19 @@ function profileValue(datatype: string, param1: string, v: string): FieldValue {
       return Number.isInteger(n) && n >= 0 ? n : `!must be unix seconds, got "${v}"`;
     }
     case 'menu': {
-      const options = param1.split('\n').map((o) => o.trim()).filter((o) => o !== '');
-      return options.length === 0 || options.includes(v) ? v : `!"${v}" is not one of the options ${options.join(', ')}`;
+      const options = param1
+        .split('\n')
+        .map((o) => o.trim())
+        .filter((o) => o !== '');
+      return options.length === 0 || options.includes(v)
+        ? v
+        : `!"${v}" is not one of the options ${options.join(', ')}`;
     }
     case 'autocomplete':
-      return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      return v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     default:
       return v;
   }
@@ -230,6 +281,8 @@ export function applyUsersCsvPlan(site: SiteDocument, plan: UsersCsvPlan): SiteD
   return parseSiteJson({
     ...site,
     users: [...site.users.map((u) => updated.get(u.id) ?? u), ...plan.creates],
-    cohorts: site.cohorts.map((co) => (adds.has(co.id) ? { ...co, members: [...co.members, ...adds.get(co.id)!] } : co)),
+    cohorts: site.cohorts.map((co) =>
+      adds.has(co.id) ? { ...co, members: [...co.members, ...adds.get(co.id)!] } : co,
+    ),
   });
 }

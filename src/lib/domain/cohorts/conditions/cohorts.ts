@@ -3,7 +3,14 @@
 
 import { RULE_COMPONENT, type FieldValue, type SiteCohort } from '../../interchange/site-json.ts';
 import type { SiteIndex } from '../site-index.ts';
-import { ANY_FIELD_OPERATOR, describeField, fieldBroken, kindOf, storedTest, type FieldKind } from './fields.ts';
+import {
+  ANY_FIELD_OPERATOR,
+  describeField,
+  fieldBroken,
+  kindOf,
+  storedTest,
+  type FieldKind,
+} from './fields.ts';
 import { guessKind } from './user-profile.ts';
 import { broken, type ConditionType, type EvalContext } from './types.ts';
 
@@ -46,7 +53,11 @@ export const cohortMembership: ConditionType<CohortMembershipConfig> = {
     for (let i = 0; i < c.cohorts.length; i++) {
       const id = c.cohorts[i]!;
       // The plugin refuses a rule that reads its own cohort: the result would feed itself.
-      if (id === ctx.ruleCohortId) return broken(`cohorts[${i}]`, `cohort "${id}" is the rule's own cohort; a rule cannot depend on itself`);
+      if (id === ctx.ruleCohortId)
+        return broken(
+          `cohorts[${i}]`,
+          `cohort "${id}" is the rule's own cohort; a rule cannot depend on itself`,
+        );
       const co = ctx.index.cohorts.get(id);
       if (!co) return broken(`cohorts[${i}]`, `cohort "${id}" does not exist`);
       if (!eligible(co)) return broken(`cohorts[${i}]`, `cohort "${id}" is owned by ${co.component}`);
@@ -107,7 +118,8 @@ function matchingCohorts(c: CohortFieldConfig, ctx: EvalContext): string[] {
   const out: string[] = [];
   for (const co of ctx.index.cohorts.values()) {
     if (co.id === ctx.ruleCohortId) continue;
-    const v: FieldValue | undefined = custom !== null ? co.customFields[custom] : (co[c.field as keyof SiteCohort] as FieldValue);
+    const v: FieldValue | undefined =
+      custom !== null ? co.customFields[custom] : (co[c.field as keyof SiteCohort] as FieldValue);
     if (test(v)) out.push(co.id);
   }
   return out;
@@ -120,8 +132,15 @@ export const cohortField: ConditionType<CohortFieldConfig> = {
   parse(raw, r, at) {
     r.keys(raw, at, ['membership', 'field', 'operator', 'value', 'includeMissingData']);
     const field = r.str(raw, 'field', at);
-    if (field !== '' && !(STANDARD_COHORT_FIELDS as readonly string[]).includes(field) && !field.startsWith('custom:'))
-      r.fail(`${at}.field`, `unknown cohort field "${field}"; expected ${STANDARD_COHORT_FIELDS.join(', ')} or custom:<shortname>`);
+    if (
+      field !== '' &&
+      !(STANDARD_COHORT_FIELDS as readonly string[]).includes(field) &&
+      !field.startsWith('custom:')
+    )
+      r.fail(
+        `${at}.field`,
+        `unknown cohort field "${field}"; expected ${STANDARD_COHORT_FIELDS.join(', ')} or custom:<shortname>`,
+      );
     return {
       membership: r.oneOf(raw, 'membership', at, MEMBERSHIP),
       field,
@@ -133,7 +152,12 @@ export const cohortField: ConditionType<CohortFieldConfig> = {
   broken(c, ctx) {
     const kind = cohortFieldKind(c.field, ctx.index);
     if (!kind) return broken('field', `cohort field "${c.field}" does not exist or has an unsupported type`);
-    if (c.field === 'contextid' && c.value !== null && c.value !== 'system' && !ctx.index.categories.has(String(c.value)))
+    if (
+      c.field === 'contextid' &&
+      c.value !== null &&
+      c.value !== 'system' &&
+      !ctx.index.categories.has(String(c.value))
+    )
       return broken('value', `category "${c.value}" does not exist`);
     return fieldBroken(kind, c.operator, c.value);
   },
@@ -146,7 +170,10 @@ export const cohortField: ConditionType<CohortFieldConfig> = {
   },
   describe(c, index) {
     const custom = c.field.startsWith('custom:') ? c.field.slice(7) : null;
-    const label = custom !== null ? (index?.cohortFields.get(custom)?.name ?? custom) : (COHORT_FIELD_LABEL[c.field] ?? c.field);
+    const label =
+      custom !== null
+        ? (index?.cohortFields.get(custom)?.name ?? custom)
+        : (COHORT_FIELD_LABEL[c.field] ?? c.field);
     const kind = (index && cohortFieldKind(c.field, index)) ?? guessKind(c.operator);
     return `Users who ${c.membership === 'member_of' ? 'are members of' : 'are not members of'} cohorts with field ${describeField(
       label,
@@ -157,6 +184,12 @@ export const cohortField: ConditionType<CohortFieldConfig> = {
     )}`;
   },
   toJson(c) {
-    return { membership: c.membership, field: c.field, operator: c.operator, value: c.value, includeMissingData: c.includeMissingData };
+    return {
+      membership: c.membership,
+      field: c.field,
+      operator: c.operator,
+      value: c.value,
+      includeMissingData: c.includeMissingData,
+    };
   },
 };

@@ -31,7 +31,13 @@ export interface EnrolmentConfig {
 export const userEnrolment: ConditionType<EnrolmentConfig> = {
   type: 'user_enrolment',
   label: 'User enrolment',
-  events: ['role_assigned', 'role_unassigned', 'user_enrolment_created', 'user_enrolment_updated', 'user_enrolment_deleted'],
+  events: [
+    'role_assigned',
+    'role_unassigned',
+    'user_enrolment_created',
+    'user_enrolment_updated',
+    'user_enrolment_deleted',
+  ],
   parse(raw, r, at) {
     r.keys(raw, at, ['operator', 'courseId', 'role', 'method']);
     return {
@@ -42,8 +48,10 @@ export const userEnrolment: ConditionType<EnrolmentConfig> = {
     };
   },
   broken(c, ctx) {
-    if (!ctx.index.courses.has(c.courseId)) return broken('courseId', `course "${c.courseId}" does not exist`);
-    if (c.role !== null && !ctx.index.knownRoles.has(c.role)) return broken('role', `role "${c.role}" does not exist`);
+    if (!ctx.index.courses.has(c.courseId))
+      return broken('courseId', `course "${c.courseId}" does not exist`);
+    if (c.role !== null && !ctx.index.knownRoles.has(c.role))
+      return broken('role', `role "${c.role}" does not exist`);
     if (c.method !== null && !ctx.index.knownMethods.has(c.method))
       return broken('method', `enrolment method "${c.method}" does not exist`);
     return null;
@@ -63,7 +71,8 @@ export const userEnrolment: ConditionType<EnrolmentConfig> = {
           break;
         }
       if (!ok || role === null) return ok;
-      for (const a of rolesByUser.get(p) ?? []) if (a.role === role && a.contextLevel === 'course' && a.contextId === courseId) return true;
+      for (const a of rolesByUser.get(p) ?? [])
+        if (a.role === role && a.contextLevel === 'course' && a.contextId === courseId) return true;
       return false;
     };
     // "Not enrolled" is the exact negation of the whole test (so a teacher is "not enrolled as student").
@@ -124,7 +133,13 @@ export const userRole: ConditionType<RoleConfig> = {
       if (!list) return false;
       for (const a of list) {
         if (a.role !== role) continue;
-        if (a.contextLevel === 'system' ? system : a.contextLevel === 'category' ? categories.has(a.contextId!) : courses.has(a.contextId!))
+        if (
+          a.contextLevel === 'system'
+            ? system
+            : a.contextLevel === 'category'
+              ? categories.has(a.contextId!)
+              : courses.has(a.contextId!)
+        )
           return true;
       }
       return false;
@@ -160,7 +175,10 @@ export const userRole: ConditionType<RoleConfig> = {
  * the category and everything below it but NOT ancestors (upstream keeps this replace-not-add
  * behaviour); course: the course, its ancestor categories and system.
  */
-export function roleContexts(c: RoleConfig, index: SiteIndex): { system: boolean; categories: Set<string>; courses: Set<string> } {
+export function roleContexts(
+  c: RoleConfig,
+  index: SiteIndex,
+): { system: boolean; categories: Set<string>; courses: Set<string> } {
   if (c.contextLevel === 'system') return { system: true, categories: new Set(), courses: new Set() };
   if (c.contextLevel === 'course') {
     const course = index.courses.get(c.courseId!)!;
@@ -170,7 +188,8 @@ export function roleContexts(c: RoleConfig, index: SiteIndex): { system: boolean
       courses: new Set([course.id]),
     };
   }
-  if (!c.includeChildren) return { system: true, categories: new Set(index.ancestors(c.categoryId!)), courses: new Set() };
+  if (!c.includeChildren)
+    return { system: true, categories: new Set(index.ancestors(c.categoryId!)), courses: new Set() };
   const cats = index.descendants(c.categoryId!);
   const courses = new Set<string>();
   for (const cat of cats) for (const id of index.coursesByCategory.get(cat) ?? []) courses.add(id);
@@ -201,15 +220,24 @@ export const courseCompleted: ConditionType<CourseCompletedConfig> = {
   broken(c, ctx) {
     const b = courseWithCompletion(ctx, c.courseId, 'courseId');
     if (b) return b;
-    if (c.operator !== 'any' && (c.time === null || c.time <= 0)) return broken('time', `"${c.operator}" needs a time`);
+    if (c.operator !== 'any' && (c.time === null || c.time <= 0))
+      return broken('time', `"${c.operator}" needs a time`);
     return null;
   },
   compile(c, ctx) {
     // Only this course's completions are read, so under OR nobody silently drops out (the plugin's INNER JOIN bug).
     const done = ctx.index.completionsFor(c.courseId);
     const t = c.time ?? 0;
-    if (c.operator === 'before') return (p) => { const v = done.get(p); return v != null && v < t; };
-    if (c.operator === 'after') return (p) => { const v = done.get(p); return v != null && v > t; };
+    if (c.operator === 'before')
+      return (p) => {
+        const v = done.get(p);
+        return v != null && v < t;
+      };
+    if (c.operator === 'after')
+      return (p) => {
+        const v = done.get(p);
+        return v != null && v > t;
+      };
     return (p) => done.get(p) != null;
   },
   describe(c, index) {
@@ -292,7 +320,8 @@ export const courseCompletion: ConditionType<CourseCompletionConfig> = {
       for (const m of maps) if (qualifies(m.get(p))) k++;
       return k;
     };
-    if (c.completion === 'completed') return c.selection === 'all' ? (p) => count(p) === n : (p) => count(p) >= 1;
+    if (c.completion === 'completed')
+      return c.selection === 'all' ? (p) => count(p) === n : (p) => count(p) >= 1;
     return c.selection === 'all' ? (p) => count(p) < n : (p) => count(p) === 0;
   },
   describe(c, index) {

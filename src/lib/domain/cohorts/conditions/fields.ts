@@ -51,10 +51,14 @@ export const ANY_FIELD_OPERATOR = [...new Set<string>([...TEXT_OPERATORS, ...DAT
  */
 export function fieldBroken(kind: FieldKind, op: string, value: string | number | null): Broken | null {
   if (!operatorsFor(kind).includes(op))
-    return broken('operator', `"${op}" is not an operator for a ${kind} field (use ${operatorsFor(kind).join(', ')})`);
+    return broken(
+      'operator',
+      `"${op}" is not an operator for a ${kind} field (use ${operatorsFor(kind).join(', ')})`,
+    );
   if (VALUELESS.has(op)) return null;
   if (value === null || value === '') return broken('value', `a value is required for "${op}"`);
-  if (kind === 'datetime' && !Number.isFinite(toNumber(value))) return broken('value', `"${value}" is not a time (unix seconds)`);
+  if (kind === 'datetime' && !Number.isFinite(toNumber(value)))
+    return broken('value', `"${value}" is not a time (unix seconds)`);
   return null;
 }
 
@@ -72,7 +76,11 @@ export function storedText(v: FieldValue | undefined): string | null {
 
 function checkboxBit(v: FieldValue | string | number): '0' | '1' {
   if (v === true || v === 1) return '1';
-  if (typeof v === 'string' && (v.trim() === '1' || foldText(v.trim()) === 'true' || foldText(v.trim()) === 'yes')) return '1';
+  if (
+    typeof v === 'string' &&
+    (v.trim() === '1' || foldText(v.trim()) === 'true' || foldText(v.trim()) === 'yes')
+  )
+    return '1';
   return '0';
 }
 
@@ -112,7 +120,10 @@ export function storedTest(
     }
     case 'menu': {
       const want = foldText(String(value ?? '').trim());
-      present = op === 'equals' ? (v) => foldText(storedText(v)!.trim()) === want : (v) => foldText(storedText(v)!.trim()) !== want;
+      present =
+        op === 'equals'
+          ? (v) => foldText(storedText(v)!.trim()) === want
+          : (v) => foldText(storedText(v)!.trim()) !== want;
       break;
     }
     case 'checkbox': {
@@ -170,7 +181,8 @@ export function describeField(
 ): string {
   let s = `${label} ${operatorLabel(op)}`;
   if (!VALUELESS.has(op)) {
-    if (kind === 'datetime' && value !== null && Number.isFinite(toNumber(value))) s += ` ${formatTime(toNumber(value))}`;
+    if (kind === 'datetime' && value !== null && Number.isFinite(toNumber(value)))
+      s += ` ${formatTime(toNumber(value))}`;
     else if (kind === 'checkbox') s += ` ${checkboxBit(value ?? 0) === '1' ? '"Yes"' : '"No"'}`;
     else s += ` "${value ?? ''}"`;
   }

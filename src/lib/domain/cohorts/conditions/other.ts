@@ -15,7 +15,10 @@ export const userProfileInterests: ConditionType<InterestsConfig> = {
   events: ['user_created', 'user_updated'],
   parse(raw, r, at) {
     r.keys(raw, at, ['operator', 'tags']);
-    return { operator: r.oneOf(raw, 'operator', at, ['contains', 'not_contains'] as const), tags: r.ids(raw, 'tags', at) };
+    return {
+      operator: r.oneOf(raw, 'operator', at, ['contains', 'not_contains'] as const),
+      tags: r.ids(raw, 'tags', at),
+    };
   },
   // A tag nobody uses any more does not break the condition; only an empty list does.
   broken: (c) => (c.tags.length === 0 ? broken('tags', 'at least one tag is required') : null),
@@ -59,8 +62,10 @@ export const quizResult: ConditionType<QuizResultConfig> = {
     const quiz = ctx.index.quizzes.get(c.quizId);
     if (!quiz) return broken('quizId', `quiz "${c.quizId}" does not exist`);
     if (c.minGrade < 0) return broken('minGrade', `must not be negative (${c.minGrade})`);
-    if (c.maxGrade < c.minGrade) return broken('maxGrade', `${c.maxGrade} is below the minimum ${c.minGrade}`);
-    if (c.maxGrade > quiz.grade) return broken('maxGrade', `${c.maxGrade} is above the quiz's maximum grade ${quiz.grade}`);
+    if (c.maxGrade < c.minGrade)
+      return broken('maxGrade', `${c.maxGrade} is below the minimum ${c.minGrade}`);
+    if (c.maxGrade > quiz.grade)
+      return broken('maxGrade', `${c.maxGrade} is above the quiz's maximum grade ${quiz.grade}`);
     return null;
   },
   compile(c, ctx) {

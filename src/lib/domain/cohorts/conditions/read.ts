@@ -11,13 +11,23 @@ export class ConfigReader {
   }
   keys(o: Record<string, unknown>, at: string, allowed: readonly string[]): void {
     for (const k of Object.keys(o))
-      if (k !== 'type' && !allowed.includes(k)) this.fail(jsonPath(at, k), `unknown field "${k}" (allowed: ${allowed.join(', ')})`);
+      if (k !== 'type' && !allowed.includes(k))
+        this.fail(jsonPath(at, k), `unknown field "${k}" (allowed: ${allowed.join(', ')})`);
   }
-  oneOf<T extends string>(o: Record<string, unknown>, k: string, at: string, allowed: readonly T[], dflt?: T): T {
+  oneOf<T extends string>(
+    o: Record<string, unknown>,
+    k: string,
+    at: string,
+    allowed: readonly T[],
+    dflt?: T,
+  ): T {
     const v = o[k];
     if (v === undefined && dflt !== undefined) return dflt;
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-      this.fail(jsonPath(at, k), `${v === undefined ? 'is required' : `unknown value ${describe(v)}`}; expected one of ${allowed.join(', ')}`);
+      this.fail(
+        jsonPath(at, k),
+        `${v === undefined ? 'is required' : `unknown value ${describe(v)}`}; expected one of ${allowed.join(', ')}`,
+      );
       return dflt ?? allowed[0]!;
     }
     return v as T;
@@ -25,7 +35,10 @@ export class ConfigReader {
   str(o: Record<string, unknown>, k: string, at: string): string {
     const v = o[k];
     if (typeof v !== 'string') {
-      this.fail(jsonPath(at, k), v === undefined ? 'is required (a string)' : `must be a string, got ${describe(v)}`);
+      this.fail(
+        jsonPath(at, k),
+        v === undefined ? 'is required (a string)' : `must be a string, got ${describe(v)}`,
+      );
       return '';
     }
     return v;
@@ -65,7 +78,10 @@ export class ConfigReader {
   ids(o: Record<string, unknown>, k: string, at: string): string[] {
     const v = o[k];
     if (!Array.isArray(v)) {
-      this.fail(jsonPath(at, k), v === undefined ? 'is required (an array of ids)' : `must be an array of ids, got ${describe(v)}`);
+      this.fail(
+        jsonPath(at, k),
+        v === undefined ? 'is required (an array of ids)' : `must be an array of ids, got ${describe(v)}`,
+      );
       return [];
     }
     const out: string[] = [];

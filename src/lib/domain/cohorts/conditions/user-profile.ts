@@ -3,7 +3,14 @@
 
 import type { SiteUser } from '../../interchange/site-json.ts';
 import { MENU_OPERATORS, TEXT_OPERATORS, foldText, textTest, type TextOperator } from '../text.ts';
-import { ANY_FIELD_OPERATOR, describeField, fieldBroken, kindOf, storedTest, type FieldKind } from './fields.ts';
+import {
+  ANY_FIELD_OPERATOR,
+  describeField,
+  fieldBroken,
+  kindOf,
+  storedTest,
+  type FieldKind,
+} from './fields.ts';
 import { broken, type ConditionType } from './types.ts';
 
 export const USER_TEXT_FIELDS = [
@@ -97,7 +104,9 @@ export const authMethod: ConditionType<AuthMethodConfig> = {
   compile(c, ctx) {
     const want = foldText(c.value);
     const users = ctx.index.users;
-    return c.operator === 'equals' ? (p) => foldText(users[p]!.auth) === want : (p) => foldText(users[p]!.auth) !== want;
+    return c.operator === 'equals'
+      ? (p) => foldText(users[p]!.auth) === want
+      : (p) => foldText(users[p]!.auth) !== want;
   },
   describe(c) {
     return `Users with Authentication ${c.operator === 'equals' ? 'is equal to' : 'is not equal to'} "${c.value}"`;
@@ -131,7 +140,8 @@ export const userCustomProfile: ConditionType<CustomProfileConfig> = {
     const def = ctx.index.profileFields.get(c.field);
     if (!def) return broken('field', `custom profile field "${c.field}" does not exist`);
     const kind = kindOf(def.datatype);
-    if (!kind) return broken('field', `custom profile field "${c.field}" has unsupported type ${def.datatype}`);
+    if (!kind)
+      return broken('field', `custom profile field "${c.field}" has unsupported type ${def.datatype}`);
     return fieldBroken(kind, c.operator, c.value);
   },
   compile(c, ctx) {

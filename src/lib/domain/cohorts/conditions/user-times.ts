@@ -45,7 +45,8 @@ function readPeriod(raw: Record<string, unknown>, r: ConfigReader, at: string): 
   const pat = `${at}.period`;
   r.keys(o, pat, ['value', 'unit']);
   const value = r.optNum(o, 'value', pat) ?? 0;
-  if (!Number.isInteger(value) || value < 0) r.fail(`${pat}.value`, `must be a whole number >= 0, got ${value}`);
+  if (!Number.isInteger(value) || value < 0)
+    r.fail(`${pat}.value`, `must be a whole number >= 0, got ${value}`);
   return { value, unit: r.oneOf(o, 'unit', pat, PERIOD_UNITS) };
 }
 
@@ -103,10 +104,16 @@ function periodText(p: Period | null): string {
   return `${p.value} ${unit}`;
 }
 
-function parseTime(raw: Record<string, unknown>, r: ConfigReader, at: string, ops: readonly TimeConfig['operator'][]): TimeConfig {
+function parseTime(
+  raw: Record<string, unknown>,
+  r: ConfigReader,
+  at: string,
+  ops: readonly TimeConfig['operator'][],
+): TimeConfig {
   r.keys(raw, at, ['operator', 'time', 'period']);
   const time = r.optNum(raw, 'time', at);
-  if (time !== null && (!Number.isInteger(time) || time < 0)) r.fail(`${at}.time`, `must be unix seconds, got ${time}`);
+  if (time !== null && (!Number.isInteger(time) || time < 0))
+    r.fail(`${at}.time`, `must be unix seconds, got ${time}`);
   return { operator: r.oneOf(raw, 'operator', at, ops), time, period: readPeriod(raw, r, at) };
 }
 
