@@ -364,3 +364,72 @@ describe('regrade', () => {
     expect(finals(again)).toEqual(finals(gb));
   });
 });
+
+describe('settings changes, outcomes and grade reads', () => {
+  it('[API-7] an overridden course total is rescaled with the range and then left alone (grade_regrade_do_not_override.feature)', () => {
+    const gb = loadCourse(
+      course('mean', {
+        items: [item('a', 100)],
+        grades: [
+          ...gradesOf('s1', { a: 50 }),
+          ...gradesOf('s2', { a: 90 }),
+          { user: 's1', item: 'course', overridden: 80 },
+        ],
+      }),
+    );
+    gb.updateCategory('course', { grademax: 200 }, { rescale: true });
+    expect(gb.final('course', 's1')).toBe(160);
+    expect(gb.final('course', 's2')).toBe(180);
+    gb.gradeUpdate('mod/assign', 'a', [{ user: 's1', raw: 20 }]);
+    expect(gb.final('course', 's1')).toBe(160);
+  });
+  it('[API-7] an invalid settings change is refused and changes nothing', () => {
+    const gb = loadCourse(course('mean', { items: [item('a', 100)], grades: gradesOf('u', { a: 40 }) }));
+    expect(() => gb.updateItem('a', { grademax: -5 })).toThrow(/grademax: must not be below grademin/);
+    expect(gb.final('a', 'u')).toBe(40);
+    expect(gb.getGrades('a').item.grademax).toBe(100);
+  });
+  it('[API-10] outcome items count only where the category aggregates outcomes; updates are checked', () => {
+    const outcome = item('o', 3, {
+      outcome: true,
+      gradetype: 'scale',
+      scale: ['No', 'Partly', 'Yes'],
+      grademin: 1,
+    });
+    const json = course('mean', {
+      items: [item('a', 100), outcome],
+      grades: [...gradesOf('u', { a: 40 }), { user: 'u', item: 'o', final: 3 }],
+    });
+    expect(loadCourse(json).final('course', 'u')).toBe(40);
+    const gb = loadCourse({ ...json, categories: [{ ...json.categories[0]!, aggregateOutcomes: true }] });
+    expect(gb.final('course', 'u')).toBe(70); // (0.4 + 1) / 2
+    expect(gb.outcomeItems()).toEqual([{ id: 'o', name: 'o', scale: ['No', 'Partly', 'Yes'] }]);
+    gb.updateOutcomes('mod/forum', 'u', { o: 1 });
+    expect(gb.final('course', 'u')).toBe(20);
+    expect(() => gb.updateOutcomes('mod/forum', 'u', { o: 5 })).toThrow(
+      /values\.o: must be a scale position 1\.\.3/,
+    );
+    expect(() => gb.updateOutcomes('mod/forum', 'u', { a: 1 })).toThrow(/"a" is not an outcome item/);
+  });
+  it('[API-9] getGrades reports grade, flags and feedback per user', () => {
+    const gb = loadCourse(
+      course('mean', {
+        items: [item('a', 100)],
+        grades: [
+          { user: 'u', item: 'a', raw: 40, overridden: 45, feedback: 'Good', hidden: true },
+          ...gradesOf('v', { a: null }),
+        ],
+      }),
+    );
+    const r = gb.getGrades('a');
+    expect(r.grades.u).toEqual({
+      grade: 45,
+      overridden: true,
+      excluded: false,
+      hidden: true,
+      locked: false,
+      feedback: 'Good',
+    });
+    expect(r.grades.v!.grade).toBeNull();
+  });
+});

@@ -1,7 +1,13 @@
 // Public API of the gradebook engine (see ./SPEC.md): load a course JSON, regrade fully or incrementally,
 // read finals and reports, and gradelib-style commands. Pure: time is an input, roles are not known here.
 // Modelled on lib/gradelib.php (grade_update, grade_get_grades, grade_regrade_final_grades, grade_is_locked...).
-import type { CourseGrade, CourseItem, CourseJson, HideTotalsMode } from '../interchange/course-types.ts';
+import type {
+  CourseCategory,
+  CourseGrade,
+  CourseItem,
+  CourseJson,
+  HideTotalsMode,
+} from '../interchange/course-types.ts';
 import { validateCourseJson } from '../interchange/course-json.ts';
 import { ValidationError } from '../shared/errors.ts';
 import type { JobOptions } from '../shared/cancel.ts';
@@ -234,6 +240,150 @@ export class Gradebook {
       });
     }
     this.replace(json);
+  }
+
+  /**
+   * [API-7] Changes a category's settings (`course` names the course category). With `rescale`, overridden
+   * totals keep their percentage on a range change (grade_regrade_do_not_override.feature: 80 -> 160 for
+   * 0..100 -> 0..200). Rebuilds and fully regrades; nothing changes if the result is invalid.
+   */
+  updateCategory(
+    categoryId: string,
+    patch: Partial<Omit<CourseCategory, 'id'>>,
+    opts: { rescale?: boolean } = {},
+  ): void {
+    const json = this.engine.toJson();
+    const idx = json.categories.findIndex(
+      (c) => c.id === categoryId || (categoryId === 'course' && c.parent === null),
+    );
+    if (idx < 0)
+      throw new ValidationError([{ at: 'categoryId', message: `unknown category "${categoryId}"` }]);
+    const old = json.categories[idx]!;
+    const next = { ...old, ...patch };
+    json.categories = json.categories.map((c, i) => (i === idx ? next : c));
+    const node = this.engine.course.nodes[this.node(categoryId, 'categoryId')]!;
+    const oldMin = node.min;
+    const oldMax = node.max;
+    const newMin = next.grademin ?? oldMin;
+    const newMax = next.grademax ?? oldMax;
+    if (opts.rescale && (newMin !== oldMin || newMax !== oldMax)) {
+      json.grades = json.grades.map((g) => {
+        if (this.engine.course.byId.get(g.item) !== node.index || typeof g.overridden !== 'number') return g;
+        return { ...g, overridden: rescaleKeepPercentage(g.overridden, oldMin, oldMax, newMin, newMax) };
+      });
+    }
+    this.replace(json);
+  }
+
+  /** [API-9] grade_get_grades for one item: its settings and each user's grade as the gradebook holds it. */
+  getGrades(
+    itemId: string,
+    userIds: readonly string[] = this.engine.users,
+  ): {
+    item: {
+      id: string;
+      name: string;
+      idnumber: string | null;
+      grademin: number;
+      grademax: number;
+      scale: readonly string[] | null;
+      hidden: boolean;
+      locked: boolean;
+    };
+    grades: Record<
+      string,
+      {
+        grade: number | null;
+        overridden: boolean;
+        excluded: boolean;
+        hidden: boolean;
+        locked: boolean;
+        feedback: string | null;
+      }
+    >;
+  } {
+    const q = this.node(itemId);
+    const n = this.engine.course.nodes[q]!;
+    const grades: Record<
+      string,
+      {
+        grade: number | null;
+        overridden: boolean;
+        excluded: boolean;
+        hidden: boolean;
+        locked: boolean;
+        feedback: string | null;
+      }
+    > = {};
+    userIds.forEach((id, i) => {
+      const u = this.user(id, `userIds[${i}]`);
+      const v = this.engine.derived.final[q]![u]!;
+      grades[id] = {
+        grade: Number.isNaN(v) ? null : v,
+        overridden: this.engine.isOverridden(q, u),
+        excluded: this.engine.isExcluded(q, u),
+        hidden: this.engine.isHidden(q, u),
+        locked: this.engine.isLocked(q, u),
+        feedback: this.engine.feedback.get(q * this.engine.users.length + u) ?? null,
+      };
+    });
+    return {
+      item: {
+        id: n.id,
+        name: n.name,
+        idnumber: n.idnumber,
+        grademin: n.min,
+        grademax: n.max,
+        scale: n.scale,
+        hidden: this.engine.itemHidden(q),
+        locked: this.engine.itemLocked(q),
+      },
+      grades,
+    };
+  }
+
+  /** [API-10] The course's outcome items (items linked to an outcome; they are graded on the outcome's scale). */
+  outcomeItems(): { id: string; name: string; scale: readonly string[] | null }[] {
+    return this.engine.course.nodes
+      .filter((n) => n.outcome)
+      .map((n) => ({ id: n.id, name: n.name, scale: n.scale }));
+  }
+
+  /**
+   * [API-10] grade_update_outcomes: sets one user's outcome grades (scale values, null clears). Only outcome
+   * items; values must be whole scale positions; locked grades are refused. All-or-nothing.
+   */
+  updateOutcomes(
+    source: string,
+    userId: string,
+    values: Readonly<Record<string, number | null>>,
+  ): { refused: string[] } {
+    const u = this.user(userId, 'userId');
+    const problems: { at: string; message: string }[] = [];
+    const todo: [string, number, number | null][] = [];
+    for (const [itemId, v] of Object.entries(values)) {
+      const q = this.engine.course.byId.get(itemId);
+      const n = q === undefined ? undefined : this.engine.course.nodes[q];
+      if (q === undefined || !n?.outcome) {
+        problems.push({ at: `values.${itemId}`, message: `"${itemId}" is not an outcome item` });
+        continue;
+      }
+      if (v !== null && (!Number.isInteger(v) || v < n.min || v > n.max)) {
+        problems.push({
+          at: `values.${itemId}`,
+          message: `must be a scale position ${n.min}..${n.max} or null, got ${String(v)}`,
+        });
+        continue;
+      }
+      todo.push([itemId, q, v]);
+    }
+    if (problems.length) throw new ValidationError(problems);
+    const refused: string[] = [];
+    for (const [itemId, q, v] of todo) {
+      if (this.engine.isLocked(q, u)) refused.push(itemId);
+      else this.setGrade(itemId, userId, { final: v }, source);
+    }
+    return { refused };
   }
 
   private replace(json: CourseJson): void {
