@@ -63,8 +63,10 @@ export interface Dataset {
   readonly rangeEnd: Float64Array;
   /** Analysable start time per row (the honest protocol splits by it). */
   readonly analysableStart: Float64Array;
-  /** Indicator ids in column order (their columns come first after any range columns). */
+  /** Indicator ids, in the order of `values`. */
   readonly indicatorIds: readonly string[];
+  /** Raw indicator values, rows x indicatorIds.length (NaN = null): what a prediction's details show. */
+  readonly values: Float64Array;
   /** Samples x ranges skipped because every indicator was null (Moodle still marks them processed). */
   readonly droppedAllNull: number;
   /** Analysables skipped and why. */
@@ -92,14 +94,16 @@ export interface BuildOptions extends JobOptions {
   readonly allRanges?: boolean;
   /**
    * Per-analysable average columns of linear indicators: 'moodle' (the mean itself, Moodle `linear::include_averages`),
-   * 'relative' (the sample's value minus that mean: its standing within its course; not in Moodle) or 'none'.
+   * 'relative' (an extra column: the sample's value minus that mean, its standing within its course; not in Moodle),
+   * 'centered' (the raw column itself replaced by value minus mean, so no course-level level is left for the model
+   * to over-learn from a handful of courses; not in Moodle) or 'none'.
    */
   readonly averages?: AverageColumns;
   /** Not in Moodle: one extra 0/1 column per indicator marking a null value (Moodle fills nulls with 0 silently). */
   readonly missingFlags?: boolean;
 }
 
-export type AverageColumns = 'moodle' | 'relative' | 'none';
+export type AverageColumns = 'moodle' | 'relative' | 'centered' | 'none';
 
 export const usedKey = (sampleId: string, rangeIndex: number): string => `${sampleId}#${rangeIndex}`;
 
@@ -198,15 +202,18 @@ export function buildDataset(o: BuildOptions): Dataset {
   const rangeCols = ts.includeRangeInfo && maxRanges > 1 ? maxRanges : 0;
   const featureNames: string[] = [];
   for (let r = 0; r < rangeCols; r++) featureNames.push(`range/${r}`);
-  for (const ind of indicators) featureNames.push(ind.id);
+  const centered = averages === 'centered';
+  const isAvg = new Set(avgCols);
+  indicators.forEach((ind, j) => featureNames.push(centered && isAvg.has(j) ? `${ind.id}/centered` : ind.id));
   const suffix = averages === 'relative' ? '/relative' : '/mean';
-  for (const j of avgCols) featureNames.push(`${indicators[j]!.id}${suffix}`);
+  if (!centered) for (const j of avgCols) featureNames.push(`${indicators[j]!.id}${suffix}`);
   const flagBase = featureNames.length;
   if (o.missingFlags) for (const ind of indicators) featureNames.push(`${ind.id}/missing`);
   const nFeatures = featureNames.length;
   const rows = pendings.reduce((n, p) => n + p.rows.length, 0);
   const x = new Float64Array(rows * nFeatures);
   const y = new Float64Array(rows);
+  const values = new Float64Array(rows * nInd);
   const sampleIds: string[] = new Array(rows);
   const analysableIds: string[] = new Array(rows);
   const rangeIndex = new Int32Array(rows);
@@ -236,8 +243,14 @@ export function buildDataset(o: BuildOptions): Dataset {
       const base = i * nFeatures;
       if (rangeCols > 0) x[base + row.range.index] = 1;
       x.set(row.values, base + rangeCols);
+      values.set(row.values, i * nInd);
       const m = means.get(row.range.index)!;
-      if (averages === 'relative') {
+      if (centered) {
+        avgCols.forEach((j, k) => {
+          const v = row.values[j]!;
+          x[base + rangeCols + j] = Number.isNaN(v) || Number.isNaN(m[k]!) ? NaN : v - m[k]!;
+        });
+      } else if (averages === 'relative') {
         avgCols.forEach((j, k) => {
           const v = row.values[j]!;
           x[base + rangeCols + nInd + k] = Number.isNaN(v) || Number.isNaN(m[k]!) ? NaN : v - m[k]!;
@@ -258,6 +271,7 @@ export function buildDataset(o: BuildOptions): Dataset {
     featureNames,
     x,
     y,
+    values,
     rows,
     nFeatures,
     sampleIds,
@@ -284,9 +298,13 @@ export function subsetDataset(d: Dataset, keep: (row: number) => boolean): Datas
     idx.forEach((r, k) => (out[k] = a[r]!));
     return out;
   };
+  const nInd = d.indicatorIds.length;
+  const values = new Float64Array(n * nInd);
+  idx.forEach((r, k) => values.set(d.values.subarray(r * nInd, (r + 1) * nInd), k * nInd));
   return {
     ...d,
     x,
+    values,
     rows: n,
     y: pick(d.y, (m) => new Float64Array(m)),
     sampleIds: idx.map((r) => d.sampleIds[r]!),
@@ -301,9 +319,9 @@ export function subsetDataset(d: Dataset, keep: (row: number) => boolean): Datas
 /** Indicator values of one row (the `calculations` kept with a prediction), null for missing. */
 export function rowCalculations(d: Dataset, row: number): Record<string, number | null> {
   const out: Record<string, number | null> = {};
-  const off = d.featureNames.findIndex((f) => !f.startsWith('range/'));
+  const n = d.indicatorIds.length;
   d.indicatorIds.forEach((id, j) => {
-    const v = d.x[row * d.nFeatures + off + j]!;
+    const v = d.values[row * n + j]!;
     out[id] = Number.isNaN(v) ? null : v;
   });
   return out;

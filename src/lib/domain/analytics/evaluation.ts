@@ -104,11 +104,12 @@ function argmax(p: Predictions, classes: readonly number[]): Float64Array {
 
 /** [ANA-7.3] Rule baseline "missed a due assessment": score 1 when the share of due work submitted is below 100 %. */
 function ruleScores(d: Dataset, indicator: string): Float64Array | null {
-  const col = d.featureNames.indexOf(indicator);
+  const col = d.indicatorIds.indexOf(indicator);
   if (col < 0) return null;
+  const n = d.indicatorIds.length;
   const out = new Float64Array(d.rows);
   for (let i = 0; i < d.rows; i++) {
-    const v = d.x[i * d.nFeatures + col]!;
+    const v = d.values[i * n + col]!;
     out[i] = !Number.isNaN(v) && v < 1 ? 1 : 0;
   }
   return out;

@@ -77,8 +77,8 @@ export function validateModelConfig(reg: AnalyticsRegistry, json: unknown): Mode
     problems.push({ at: jsonPath('$', 'version'), message: 'must be an integer >= 1' });
   if (o['courseIds'] !== undefined && o['courseIds'] !== null && !(Array.isArray(o['courseIds']) && o['courseIds'].every((c) => typeof c === 'string')))
     problems.push({ at: jsonPath('$', 'courseIds'), message: 'must be null or an array of course ids' });
-  if (o['averages'] !== undefined && !['moodle', 'relative', 'none'].includes(o['averages'] as string))
-    problems.push({ at: jsonPath('$', 'averages'), message: 'must be "moodle", "relative" or "none"' });
+  if (o['averages'] !== undefined && !['moodle', 'relative', 'centered', 'none'].includes(o['averages'] as string))
+    problems.push({ at: jsonPath('$', 'averages'), message: 'must be "moodle", "relative", "centered" or "none"' });
   if (o['missingFlags'] !== undefined && typeof o['missingFlags'] !== 'boolean')
     problems.push({ at: jsonPath('$', 'missingFlags'), message: 'must be true or false' });
   if (problems.length > 0) throw new ValidationError(problems);
