@@ -352,3 +352,58 @@ describe('realtime', () => {
     expect(again.changes.every((c) => c.added.length === 0 && c.removed.length === 0)).toBe(true);
   });
 });
+
+describe('realtime scenarios re-encoded from the plugin observer_test', () => {
+  // One rule "username starts with user" on an empty cohort; users arrive or change one at a time.
+  function observed(realtime: boolean, ruleRealtime: boolean, users: Record<string, unknown>[] = []) {
+    const site = makeSite({ users, cohorts: [{ id: 'k', members: [] }] });
+    const rs = rules([
+      {
+        id: 'r',
+        realtime: ruleRealtime,
+        cohortId: 'k',
+        conditions: [{ type: 'user_profile', field: 'username', operator: 'starts_with', value: 'user' }],
+      },
+    ]);
+    return new CohortEngine(site, rs, { realtime });
+  }
+  const newUser = (id: string, username: string) => makeSite({ users: [u(id, { username })] }).users[0]!;
+
+  it('[COH-P5] creating users triggers processing for each of them (plugin: test_user_creation_triggers_rule_processing)', () => {
+    const e = observed(true, true);
+    e.handleEvent({ type: 'user_created', user: newUser('1', 'user1') }, NOW);
+    e.handleEvent({ type: 'user_created', user: newUser('2', 'user2') }, NOW);
+    expect(e.index.cohortMembers.get('k')!.size).toBe(2);
+  });
+
+  it('[COH-P5] updating a user processes only that user (plugin: test_user_updating_triggers_rule_processing)', () => {
+    const e = observed(true, true, [u('1', { username: 'user1' }), u('2', { username: 'user2' })]);
+    expect(e.index.cohortMembers.get('k')!.size).toBe(0);
+    e.handleEvent({ type: 'user_updated', user: e.index.users[0]! }, NOW);
+    expect(e.index.cohortMembers.get('k')!.size).toBe(1);
+    e.handleEvent({ type: 'user_updated', user: e.index.users[1]! }, NOW);
+    expect(e.index.cohortMembers.get('k')!.size).toBe(2);
+  });
+
+  it('[COH-P6] nothing happens when realtime is off globally (plugin: test_realtime_rule_processing_when_disabled_globally)', () => {
+    const e = observed(false, true);
+    e.handleEvent({ type: 'user_created', user: newUser('1', 'user1') }, NOW);
+    expect(e.index.cohortMembers.get('k')!.size).toBe(0);
+  });
+
+  it('[COH-P6] nothing happens when realtime is off for the rule (plugin: test_realtime_rule_processing_when_disabled_for_a_rule)', () => {
+    const e = observed(true, false);
+    e.handleEvent({ type: 'user_created', user: newUser('1', 'user1') }, NOW);
+    expect(e.index.cohortMembers.get('k')!.size).toBe(0);
+  });
+
+  it('[COH-P1] "process now" on one rule processes only that rule', async () => {
+    const rs = rules([
+      { id: 'a', cohortId: 'paris', conditions: [city('Paris')] },
+      { id: 'b', cohortId: 'x', conditions: [city('Leeds')] },
+    ]);
+    const res = await processRules(new SiteIndex(baseSite()), rs, { now: NOW, only: ['b'] });
+    expect(res.order).toEqual(['b']);
+    expect(res.changes.map((c) => [c.cohortId, c.added, c.removed])).toEqual([['x', ['3'], ['1']]]);
+  });
+});

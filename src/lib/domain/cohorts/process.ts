@@ -109,7 +109,7 @@ export async function processRules(
   }
   const toRun = order.filter((r) => !newlyBroken.has(r.id));
   for (const r of rules)
-    if (!r.enabled || r.broken)
+    if ((!r.enabled || r.broken) && (!opts.only || opts.only.includes(r.id)))
       skipped.push({ ruleId: r.id, reason: r.broken ? `broken: ${r.brokenReason ?? ''}` : 'disabled' });
 
   const n = index.userCount;

@@ -384,8 +384,10 @@ function readList<T>(
     return [];
   }
   const out: T[] = [];
+  // Collection keys are plain identifiers, so the path is built by hand (this loop runs per record).
+  const base = jsonPath('$', key);
   for (let i = 0; i < v.length; i++) {
-    const x = read(v[i], jsonPath('$', key, i));
+    const x = read(v[i], `${base}[${i}]`);
     if (x !== undefined) out.push(x);
   }
   return out;
