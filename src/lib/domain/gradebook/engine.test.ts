@@ -433,3 +433,19 @@ describe('settings changes, outcomes and grade reads', () => {
     expect(r.grades.v!.grade).toBeNull();
   });
 });
+
+describe('grade_update with item details (lib/tests/gradelib_test.php test_grade_update)', () => {
+  it('[API-4] creates the item when it does not exist, then takes the grades', () => {
+    const gb = loadCourse(course('natural', { items: [item('a', 100)], grades: gradesOf('u', { a: 40 }) }));
+    gb.gradeUpdate('mod/quiz', 'quiz7', [{ user: 'u', raw: 8 }], {
+      idnumber: 'quiz7',
+      category: 'root',
+      name: 'Quiz 7',
+      grademin: 0,
+      grademax: 10,
+    });
+    expect(gb.final('quiz7', 'u')).toBe(8);
+    expect(gb.final('course', 'u')).toBe(48);
+    expect(gb.range('course', 'u')).toEqual([0, 110]);
+  });
+});

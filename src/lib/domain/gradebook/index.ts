@@ -176,10 +176,25 @@ export class Gradebook {
 
   /**
    * [API-4] grade_update from a source (an activity): raw grades for existing users; locked grades ignore
-   * it, overrides survive it (the raw is stored underneath). Returns the users whose grade was refused.
-   * All-or-nothing: every grade is checked before any is written.
+   * it, overrides survive it (the raw is stored underneath). With `details` the item is created (or its
+   * settings updated) first. Returns the users whose grade was refused. Every grade is checked before
+   * any is written.
    */
-  gradeUpdate(source: string, itemId: string, grades: readonly SourceGrade[]): { refused: string[] } {
+  gradeUpdate(
+    source: string,
+    itemId: string,
+    grades: readonly SourceGrade[],
+    details?: Omit<CourseItem, 'id'>,
+  ): { refused: string[] } {
+    if (details) {
+      // grade_update with item details: create the item, or update its settings, before the grades.
+      const exists = this.engine.course.byId.has(itemId);
+      if (exists) this.updateItem(itemId, details);
+      else {
+        const json = this.engine.toJson();
+        this.replace({ ...json, items: [...json.items, { ...details, id: itemId }] });
+      }
+    }
     const q = this.node(itemId, 'itemId');
     if (this.engine.course.nodes[q]!.kind !== 'item') {
       throw new ValidationError([
