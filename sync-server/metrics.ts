@@ -10,6 +10,7 @@ export class Metrics {
   updateBytesTotal = 0;
   rejectedWrites = 0;
   malformed = 0;
+  frames = 0;
   bytesIn = 0;
   bytesOut = 0;
   roomsLoaded = 0;
@@ -85,6 +86,7 @@ export class Metrics {
       'Connections closed for a malformed frame.',
       this.malformed,
     );
+    metric('markbook_frames_total', 'counter', 'Websocket messages decoded.', this.frames);
     metric('markbook_bytes_in_total', 'counter', 'Websocket bytes received.', this.bytesIn);
     metric('markbook_bytes_out_total', 'counter', 'Websocket bytes sent.', this.bytesOut);
     metric('markbook_store_bytes', 'gauge', 'Size of the data directory on disk.', g.storeBytes);

@@ -363,7 +363,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
     };
 
     const handleAwareness = (c: Conn, room: Room, payload: Uint8Array) => {
-      // Only staff rooms carry presence; a peer may only speak for the awareness ids it introduced.
+      // Only staff rooms carry presence; states must be well-formed JSON.
       if (c.roomRef?.kind === 'student') return;
       const d = decoding.createDecoder(payload);
       const n = decoding.readVarUint(d);
@@ -372,15 +372,16 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         decoding.readVarUint(d);
         const state = decoding.readVarString(d);
         JSON.parse(state);
-        for (const other of room.peers)
-          if (other !== c && other.awarenessIds.has(clientId))
-            throw new Error('awareness id owned by another connection');
+        // A reconnecting client announces its id again before the server has seen its old socket close:
+        // the newest connection owns it (so the stale one's close does not erase the live presence).
+        for (const other of room.peers) if (other !== c) other.awarenessIds.delete(clientId);
       }
       awarenessProtocol.applyAwarenessUpdate(room.awareness, payload, c);
     };
 
     const handleMessage = async (c: Conn, data: Uint8Array) => {
       if (c.closed) return;
+      metrics.frames++;
       const room = c.room!;
       const d = decoding.createDecoder(data);
       const type = decoding.readVarUint(d);
@@ -432,13 +433,17 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
           ? Buffer.from(raw)
           : raw;
       metrics.bytesIn += buf.length;
-      if (!isBinary) return closeConn(c, CLOSE.malformed, 'text frames are not part of the protocol');
-      if (buf.length > maxMessage)
-        return closeConn(c, CLOSE.tooLarge, `message larger than ${maxMessage} bytes`);
       if (!takeToken(c)) return closeConn(c, CLOSE.rateLimited, 'too many messages, retry later');
-      const data = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+      // An oversized or text frame is refused in order: frames queued before it are still handled.
+      const problem = !isBinary
+        ? ([CLOSE.malformed, 'text frames are not part of the protocol'] as const)
+        : buf.length > maxMessage
+          ? ([CLOSE.tooLarge, `message larger than ${maxMessage} bytes`] as const)
+          : null;
+      const data = problem ? null : new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
       c.chain = c.chain.then(async () => {
         if (c.closed) return;
+        if (!data) return closeConn(c, problem![0], problem![1]);
         try {
           await handleMessage(c, data);
         } catch (e) {
@@ -446,6 +451,8 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
           log({
             level: 'warn',
             msg: 'malformed frame',
+            conn: c.id,
+            head: Buffer.from(data.subarray(0, 24)).toString('hex'),
             room: c.roomRef?.name,
             remote: c.remote,
             error: e instanceof Error ? e.message : String(e),
