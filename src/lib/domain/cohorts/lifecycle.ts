@@ -2,7 +2,7 @@
 // showing the matching count), delete, one rule per cohort (COH-L1..L7). Pure: returns new rules.
 
 import { ValidationError } from '../shared/errors.ts';
-import { RULE_COMPONENT } from '../interchange/site-json.ts';
+import { RULE_COMPONENT, type SiteCohort, type SiteDocument } from '../interchange/site-json.ts';
 import { matchingCount, ruleProcessingProblem, type EvalOptions } from './evaluate.ts';
 import { parseRule, ruleToSpecJson, type Rule } from './rule.ts';
 import type { SiteIndex } from './site-index.ts';
@@ -112,4 +112,28 @@ export function deleteRules(
     rules: rules.filter((r) => !gone.has(r.id)),
     releasedCohorts: rules.filter((r) => gone.has(r.id) && r.cohortId !== null).map((r) => r.cohortId!),
   };
+}
+
+/**
+ * Cohorts a rule may manage: unowned ones and those the engine already owns; with `unmanagedOnly`,
+ * only unowned ones (what a new rule's cohort picker offers). Plugin: cohort_manager::get_cohorts.
+ */
+export function eligibleCohorts(site: SiteDocument, unmanagedOnly = false): SiteCohort[] {
+  return site.cohorts.filter((c) => c.component === '' || (!unmanagedOnly && c.component === RULE_COMPONENT));
+}
+
+/** The site with the cohort marked as managed by the rules engine (plugin: cohort_manager::manage_cohort). */
+export function manageCohort(site: SiteDocument, cohortId: string): SiteDocument {
+  return setComponent(site, cohortId, RULE_COMPONENT);
+}
+
+/** The site with the cohort released; its members stay (plugin: cohort_manager::unmanage_cohort). */
+export function unmanageCohort(site: SiteDocument, cohortId: string): SiteDocument {
+  return setComponent(site, cohortId, '');
+}
+
+function setComponent(site: SiteDocument, cohortId: string, component: string): SiteDocument {
+  if (!site.cohorts.some((c) => c.id === cohortId))
+    throw new ValidationError([{ at: 'cohortId', message: `cohort "${cohortId}" does not exist` }]);
+  return { ...site, cohorts: site.cohorts.map((c) => (c.id === cohortId ? { ...c, component } : c)) };
 }

@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ValidationError } from '../shared/errors.ts';
 import { describeRule, explainUser, matchingCount, previewRule, ruleBrokenReason } from './evaluate.ts';
-import { createRule, deleteRules, enableRule, updateRule } from './lifecycle.ts';
+import {
+  createRule,
+  deleteRules,
+  eligibleCohorts,
+  enableRule,
+  manageCohort,
+  unmanageCohort,
+  updateRule,
+} from './lifecycle.ts';
 import { ConditionRegistry, defaultRegistry } from './registry.ts';
 import { parseRule, parseRules, ruleToSpecJson } from './rule.ts';
 import { SiteIndex } from './site-index.ts';
@@ -290,5 +298,22 @@ describe('rule lifecycle', () => {
     const r2 = createRule([r1], { id: 'r2', ...ruleJson([paris], 'AND', 'd') }, index);
     expect(() => deleteRules([r1, r2], ['r1', 'zz'])).toThrow(ValidationError);
     expect(deleteRules([r1, r2], ['r1'])).toEqual({ rules: [r2], releasedCohorts: ['c'] });
+  });
+
+  it('[COH-R4] eligible cohorts, managing and releasing (plugin: cohort_manager_test)', () => {
+    const s = makeSite({
+      cohorts: [
+        { id: 'mine', component: 'tool_dynamic_cohorts' },
+        { id: 'free1' },
+        { id: 'free2' },
+        { id: 'assign', component: 'mod_assign' },
+      ],
+    });
+    expect(eligibleCohorts(s).map((c) => c.id)).toEqual(['mine', 'free1', 'free2']);
+    expect(eligibleCohorts(s, true).map((c) => c.id)).toEqual(['free1', 'free2']);
+    const managed = manageCohort(s, 'free1');
+    expect(managed.cohorts[1]!.component).toBe('tool_dynamic_cohorts');
+    expect(unmanageCohort(managed, 'free1').cohorts[1]!.component).toBe('');
+    expect(() => manageCohort(s, 'nope')).toThrow(/"nope" does not exist/);
   });
 });
