@@ -149,13 +149,9 @@ function parseRuleAt(input: unknown, at: string, r: ConfigReader, opts: ParseRul
   const o = input as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!RULE_KEYS.includes(k)) r.fail(jsonPath(at, k), `unknown field "${k}"`);
   const cohortId = o['cohortId'];
-  if (cohortId !== null && (typeof cohortId !== 'string' || cohortId === ''))
-    r.fail(
-      jsonPath(at, 'cohortId'),
-      cohortId === undefined
-        ? 'is required (a cohort id or null)'
-        : `must be a cohort id or null, got ${describeValue(cohortId)}`,
-    );
+  // An absent cohortId reads as null (a rule being previewed before its cohort is chosen).
+  if (cohortId !== null && cohortId !== undefined && (typeof cohortId !== 'string' || cohortId === ''))
+    r.fail(jsonPath(at, 'cohortId'), `must be a cohort id or null, got ${describeValue(cohortId)}`);
   const id = o['id'] === undefined ? (opts.defaultId ?? 'rule') : o['id'];
   if (typeof id !== 'string' || id === '')
     r.fail(jsonPath(at, 'id'), `must be a non-empty string, got ${describeValue(id)}`);

@@ -19,6 +19,10 @@ function courseWithCompletion(ctx: EvalContext, id: string, at: string): Broken 
   return null;
 }
 
+function anyToNull(v: string | null): string | null {
+  return v === 'any' || v === '' ? null : v;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface EnrolmentConfig {
@@ -43,8 +47,9 @@ export const userEnrolment: ConditionType<EnrolmentConfig> = {
     return {
       operator: r.oneOf(raw, 'operator', at, ['enrolled', 'not_enrolled'] as const),
       courseId: r.str(raw, 'courseId', at),
-      role: r.optStr(raw, 'role', at),
-      method: r.optStr(raw, 'method', at),
+      // null means any; the word "any" is accepted as the same.
+      role: anyToNull(r.optStr(raw, 'role', at)),
+      method: anyToNull(r.optStr(raw, 'method', at)),
     };
   },
   broken(c, ctx) {
