@@ -137,3 +137,24 @@ function setComponent(site: SiteDocument, cohortId: string, component: string): 
     throw new ValidationError([{ at: 'cohortId', message: `cohort "${cohortId}" does not exist` }]);
   return { ...site, cohorts: site.cohorts.map((c) => (c.id === cohortId ? { ...c, component } : c)) };
 }
+
+/**
+ * Re-checks every rule against the site (after a course, field, cohort or condition type went away):
+ * rules that can no longer be processed are flagged broken with the reason and disabled. Rules that
+ * were broken stay broken until edited (COH-L2). Returns the rules and the newly broken ones.
+ */
+export function markBrokenRules(
+  index: SiteIndex,
+  rules: readonly Rule[],
+  opts: EvalOptions,
+): { rules: Rule[]; newlyBroken: { ruleId: string; reason: string }[] } {
+  const newlyBroken: { ruleId: string; reason: string }[] = [];
+  const out = rules.map((r) => {
+    if (r.broken) return r;
+    const reason = ruleProcessingProblem(index, r, opts);
+    if (!reason) return r;
+    newlyBroken.push({ ruleId: r.id, reason });
+    return { ...r, broken: true, brokenReason: reason, enabled: false };
+  });
+  return { rules: out, newlyBroken };
+}

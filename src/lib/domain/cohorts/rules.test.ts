@@ -10,6 +10,7 @@ import {
   eligibleCohorts,
   enableRule,
   manageCohort,
+  markBrokenRules,
   unmanageCohort,
   updateRule,
 } from './lifecycle.ts';
@@ -315,5 +316,30 @@ describe('rule lifecycle', () => {
     expect(managed.cohorts[1]!.component).toBe('tool_dynamic_cohorts');
     expect(unmanageCohort(managed, 'free1').cohorts[1]!.component).toBe('');
     expect(() => manageCohort(s, 'nope')).toThrow(/"nope" does not exist/);
+  });
+
+  it('[COH-L3] when a course disappears, the rules that used it are flagged broken with the reason and disabled', () => {
+    const before = makeSite({
+      users: [u('1')],
+      courses: [{ id: 'c1', fullname: 'C1' }],
+      cohorts: [{ id: 'c' }, { id: 'd' }],
+    });
+    const rs = parseRules([
+      {
+        id: 'uses',
+        enabled: true,
+        operator: 'AND',
+        cohortId: 'c',
+        conditions: [{ type: 'user_enrolment', operator: 'enrolled', courseId: 'c1' }],
+      },
+      { id: 'other', enabled: true, operator: 'AND', cohortId: 'd', conditions: [paris] },
+    ]);
+    const after = new SiteIndex({ ...before, courses: [] });
+    const { rules: out, newlyBroken } = markBrokenRules(after, rs, { now: NOW });
+    expect(newlyBroken).toEqual([
+      { ruleId: 'uses', reason: '$.conditions[0].courseId: course "c1" does not exist' },
+    ]);
+    expect(out[0]).toMatchObject({ broken: true, enabled: false });
+    expect(out[1]).toBe(rs[1]);
   });
 });
