@@ -1,8 +1,10 @@
 // One open course: its Yjs document kept in IndexedDB and synced with the server, the snapshot the
 // engine regrades, and what the grader grid shows. Writes go through CRDT commands only.
 import * as Y from 'yjs';
-import { applyCommand, type Command, type CommandResult } from '../crdt/commands';
+import type { Command, CommandContext, CommandResult } from '../crdt/commands';
 import { docToCourseJson, listConflicts, requireEpoch, type Actor } from '../crdt/course-doc';
+import { bindCourseDoc } from '../crdt/rebase';
+import { CourseUndoManager } from '../crdt/undo';
 import type { CourseJson } from '../domain/interchange/course-types';
 import { database } from '../persistence/db';
 import { YStore } from '../persistence/y-store';
@@ -39,8 +41,9 @@ export class CourseWorkspace {
   private store: YStore;
   private conn: RoomConnection | null = null;
   private scheduled = false;
-  private undoStack: Command[][] = [];
-  private redoStack: Command[][] = [];
+  private readonly undoManager: CourseUndoManager;
+  private unbind: (() => void) | null = null;
+  readonly ctx: CommandContext;
   canUndo = $state(false);
   /** Other people in this course now: which cell each is on (key `item\0user`), and whether they are typing. */
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- published whole in a $state.raw, never mutated after
@@ -53,9 +56,13 @@ export class CourseWorkspace {
   constructor(readonly courseId: string) {
     this.room = `course/${courseId}`;
     this.actor = { userId: session.user?.id ?? 'anonymous', deviceId: deviceId() };
+    this.ctx = { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) } };
+    this.undoManager = new CourseUndoManager(this.doc, this.ctx);
     this.store = new YStore(database(), this.room, this.doc);
     this.doc.on('update', () => this.schedule());
     void this.store.whenLoaded.then(() => {
+      // replays this device's unsynced writes if someone re-based the document meanwhile
+      this.unbind = bindCourseDoc(this.doc, this.ctx);
       this.refresh();
       this.loaded = true;
       this.connect();
@@ -134,49 +141,35 @@ export class CourseWorkspace {
     }
   }
 
-  /** Applies a command as this device's actor; records its inverse for undo. */
+  /** Applies a command as this device's actor; its inverse goes on this person's undo stack (a bulk is one step). */
   run(cmd: Command, src = 'grid'): CommandResult {
-    const r = applyCommand(this.doc, cmd, { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) }, src });
-    if (r.ok && r.inverse) {
-      this.undoStack.push([r.inverse]);
-      this.redoStack = [];
-      this.syncUndoFlags();
-    }
+    const r = this.undoManager.run(cmd, src);
+    this.syncUndoFlags();
     return r;
   }
 
-  undo(): void {
-    const step = this.undoStack.pop();
-    if (!step) return;
-    const redo: Command[] = [];
-    for (const c of step) {
-      const r = applyCommand(this.doc, c, { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) }, src: 'undo' });
-      if (r.ok && r.inverse) redo.push(r.inverse);
-    }
-    if (redo.length) this.redoStack.push(redo);
+  /** Undoes this person's own latest step; changes others made since are left alone. */
+  undo(): CommandResult | null {
+    const r = this.undoManager.undo();
     this.syncUndoFlags();
+    return r;
   }
 
-  redo(): void {
-    const step = this.redoStack.pop();
-    if (!step) return;
-    const undo: Command[] = [];
-    for (const c of step) {
-      const r = applyCommand(this.doc, c, { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) }, src: 'redo' });
-      if (r.ok && r.inverse) undo.push(r.inverse);
-    }
-    if (undo.length) this.undoStack.push(undo);
+  redo(): CommandResult | null {
+    const r = this.undoManager.redo();
     this.syncUndoFlags();
+    return r;
   }
 
   private syncUndoFlags(): void {
-    this.canUndo = this.undoStack.length > 0;
-    this.canRedo = this.redoStack.length > 0;
+    this.canUndo = this.undoManager.canUndo;
+    this.canRedo = this.undoManager.canRedo;
   }
 
   destroy(): void {
     window.removeEventListener('offline', this.onOffline);
     window.removeEventListener('online', this.onOnline);
+    this.unbind?.();
     this.conn?.destroy();
     this.store.destroy();
     syncStatus.forget(this.room);
