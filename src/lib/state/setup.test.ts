@@ -1,0 +1,318 @@
+// Setup page logic against real course documents: the commands it builds are applied with the real CRDT
+// command layer and the engine regrades the result; nothing here is mocked.
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { applyCommand, type Command } from '../crdt/commands';
+import { courseJsonToDoc, docToCourseJson, type Actor } from '../crdt/course-doc';
+import { compileGradebookFormula } from '../domain/formula/index';
+import { GradeEngine } from '../domain/gradebook/engine';
+import type { CourseJson } from '../domain/interchange/course-types';
+import { fixedClock } from '../domain/shared/clock';
+import {
+  applyCompletion,
+  checkCalculation,
+  completionContext,
+  completionOptions,
+  dependencyView,
+  knownIdnumbers,
+} from './setup-calc';
+import {
+  cleanupCandidates,
+  cleanupCommand,
+  coefficientsAfterChange,
+  deletePlan,
+  idnumberFree,
+  moveTargets,
+  problemsByField,
+  saveCategoryCommand,
+} from './setup-commands';
+import { buildSetupTree, subtreeIds, visibleRows, weightMode } from './setup-tree';
+
+const actor: Actor = { userId: 't1', deviceId: 'd1' };
+
+function course(): CourseJson {
+  return {
+    categories: [
+      { id: 'c-root', parent: null, name: 'Course', aggregation: 'natural' },
+      { id: 'c-hw', parent: 'c-root', name: 'Homework', aggregation: 'weighted_mean', grademin: 0, grademax: 100 },
+      { id: 'c-sub', parent: 'c-hw', name: 'Bonus', aggregation: 'mean', weight: 2 },
+    ],
+    items: [
+      { id: 'i-a', idnumber: 'a', category: 'c-root', name: 'Essay', grademin: 0, grademax: 60 },
+      { id: 'i-b', idnumber: 'b', category: 'c-root', name: 'Exam', grademin: 0, grademax: 40, extraCredit: false },
+      { id: 'i-h1', idnumber: 'h1', category: 'c-hw', name: 'HW 1', grademin: 0, grademax: 10, weight: 3 },
+      { id: 'i-h2', idnumber: 'h2', category: 'c-hw', name: 'HW 2', grademin: 0, grademax: 10, weight: 1 },
+      { id: 'i-calc', idnumber: 'calc', category: 'c-root', name: 'Best', grademin: 0, grademax: 100, calculation: '=max([[a]], [[b]])', weightOverride: true, weight: 0 },
+      { id: 'i-empty', idnumber: 'old', category: 'c-sub', name: 'Old quiz', grademin: 0, grademax: 10 },
+      { id: 'i-empty2', idnumber: '', category: 'c-root', name: 'Unused', grademin: 0, grademax: 5 },
+    ],
+    grades: [
+      { user: 'u1', item: 'i-a', raw: 30 },
+      { user: 'u1', item: 'i-b', raw: 40 },
+      { user: 'u1', item: 'i-h1', raw: 10 },
+      { user: 'u1', item: 'i-h2', raw: 0 },
+      { user: 'u2', item: 'i-a', raw: 60 },
+    ],
+    settings: {},
+  };
+}
+
+function open(json = course()): Y.Doc {
+  const doc = new Y.Doc();
+  courseJsonToDoc(json, doc, actor);
+  return doc;
+}
+
+function run(doc: Y.Doc, cmd: Command) {
+  return applyCommand(doc, cmd, { actor, clock: fixedClock(1000), src: 'setup' });
+}
+
+function engineOf(json: CourseJson): GradeEngine {
+  return new GradeEngine(json, { now: 1000, compileFormula: compileGradebookFormula });
+}
+
+function total(json: CourseJson, user: string): number {
+  const e = engineOf(json);
+  return e.derived.final[e.course.root]![e.userIndex.get(user)!]!;
+}
+
+describe('setup tree', () => {
+  it('[SET-1] rows come in tree order: each category, its items, then its sub-categories, with levels', () => {
+    const rows = buildSetupTree(course());
+    expect(rows.map((r) => `${r.level}:${r.id}`)).toEqual([
+      '1:c-root',
+      '2:i-a',
+      '2:i-b',
+      '2:i-calc',
+      '2:i-empty2',
+      '2:c-hw',
+      '3:i-h1',
+      '3:i-h2',
+      '3:c-sub',
+      '4:i-empty',
+    ]);
+    expect(rows.find((r) => r.id === 'i-calc')!.type).toBe('calculated');
+    expect(rows.find((r) => r.id === 'c-hw')!.children).toEqual(['i-h1', 'i-h2', 'c-sub']);
+  });
+
+  it('[SET-1] a collapsed category hides everything below it, not its siblings', () => {
+    const rows = buildSetupTree(course());
+    const shown = visibleRows(rows, new Set(['c-hw'])).map((r) => r.id);
+    expect(shown).toContain('c-hw');
+    expect(shown).not.toContain('i-h1');
+    expect(shown).not.toContain('i-empty');
+    expect(visibleRows(rows, new Set(['c-sub'])).map((r) => r.id)).toContain('i-h2');
+    expect([...subtreeIds(rows, 'c-hw')].sort()).toEqual(['c-hw', 'c-sub', 'i-empty', 'i-h1', 'i-h2']);
+  });
+
+  it('[SET-2] effective Natural weights are the engine\'s and renormalise when one is overridden', () => {
+    const json = course();
+    const rows = buildSetupTree(json, engineOf(json));
+    const w = (rs: typeof rows, id: string) => rs.find((r) => r.id === id)!.effectiveWeightPct;
+    // Natural parent: essay 60, exam 40, unused 5, homework 100 points -> shares of 205
+    expect(w(rows, 'i-a')! + w(rows, 'i-b')! + w(rows, 'i-empty2')! + w(rows, 'c-hw')!).toBeCloseTo(100, 2);
+    expect(w(rows, 'i-a')! / w(rows, 'i-b')!).toBeCloseTo(60 / 40, 3);
+    expect(w(rows, 'i-h1')).toBeNull(); // weighted mean parent: no Natural weight
+    // override the essay to 50%: the others share the remaining 50% in proportion to their maxima
+    const doc = open(json);
+    expect(run(doc, { type: 'setItem', item: { id: 'i-a', weight: 0.5, weightOverride: true } }).ok).toBe(true);
+    const after = docToCourseJson(doc);
+    const rows2 = buildSetupTree(after, engineOf(after));
+    expect(w(rows2, 'i-a')).toBeCloseTo(50, 3);
+    expect(w(rows2, 'i-b')! / w(rows2, 'c-hw')!).toBeCloseTo(40 / 100, 3);
+    expect(w(rows2, 'i-b')! + w(rows2, 'c-hw')! + w(rows2, 'i-empty2')!).toBeCloseTo(50, 2);
+  });
+
+  it('[SET-2] which weight fields each parent method shows', () => {
+    expect(weightMode('natural')).toEqual({ weight: 'natural', extra: 'flag' });
+    expect(weightMode('weighted_mean')).toEqual({ weight: 'weighted', extra: null });
+    expect(weightMode('simple_weighted_mean')).toEqual({ weight: null, extra: 'flag' });
+    expect(weightMode('extra_credit_mean')).toEqual({ weight: null, extra: 'weight' });
+    expect(weightMode('median')).toEqual({ weight: null, extra: null });
+    expect(weightMode(null)).toEqual({ weight: null, extra: null });
+  });
+});
+
+describe('aggregation changes', () => {
+  it('[SET-3] leaving Weighted mean resets the children\'s weights, in one undoable command, and the total changes', () => {
+    const json = course();
+    const doc = open(json);
+    const before = total(docToCourseJson(doc), 'u1');
+    const cmd = saveCategoryCommand(json, { id: 'c-hw', aggregation: 'mean' });
+    const r = run(doc, cmd);
+    expect(r.ok).toBe(true);
+    const after = docToCourseJson(doc);
+    expect(after.categories.find((c) => c.id === 'c-hw')!.aggregation).toBe('mean');
+    expect(after.items.find((i) => i.id === 'i-h1')!.weight).toBeUndefined();
+    expect(after.categories.find((c) => c.id === 'c-sub')!.weight).toBeUndefined();
+    expect(total(after, 'u1')).not.toBe(before);
+    // one undo step brings both the method and the weights back
+    if (!r.ok || !r.inverse) throw new Error('expected an inverse');
+    expect(run(doc, r.inverse).ok).toBe(true);
+    const undone = docToCourseJson(doc);
+    expect(undone.items.find((i) => i.id === 'i-h1')!.weight).toBe(3);
+    expect(undone.categories.find((c) => c.id === 'c-hw')!.aggregation).toBe('weighted_mean');
+    expect(total(undone, 'u1')).toBe(before);
+  });
+
+  it('[SET-3] within the extra-credit family the extra-credit coefficient survives (capped at 1 outside ECM)', () => {
+    expect(coefficientsAfterChange('natural', 'natural', { weight: 0.3, weightOverride: true })).toEqual({});
+    expect(coefficientsAfterChange('natural', 'simple_weighted_mean', { weight: 0.3, weightOverride: true, extraCredit: true })).toEqual({
+      weight: null,
+      weightOverride: false,
+    });
+    expect(coefficientsAfterChange('natural', 'extra_credit_mean', { extraCredit: true })).toEqual({ extraCredit: false, extraCreditWeight: 1 });
+    expect(coefficientsAfterChange('extra_credit_mean', 'natural', { extraCreditWeight: 2.5 })).toEqual({ extraCredit: true, extraCreditWeight: 0 });
+    expect(coefficientsAfterChange('natural', 'mean', { extraCredit: true, weight: 0.2, weightOverride: true })).toEqual({
+      weight: null,
+      weightOverride: false,
+      extraCredit: false,
+    });
+    expect(coefficientsAfterChange('mean', 'weighted_mean', {})).toEqual({});
+  });
+});
+
+describe('moves', () => {
+  it('[SET-4] an item can move before any other item or to the end of any category; the result is where it said', () => {
+    const json = course();
+    const targets = moveTargets(json, 'i-b');
+    expect(targets.some((t) => t.key === 'before:i-b')).toBe(false);
+    expect(targets.some((t) => t.key === 'before:i-calc')).toBe(false); // already right before it
+    const t = targets.find((x) => x.key === 'before:i-h2')!;
+    const doc = open(json);
+    expect(run(doc, t.command).ok).toBe(true);
+    const rows = buildSetupTree(docToCourseJson(doc));
+    expect(rows.find((r) => r.id === 'c-hw')!.children).toEqual(['i-h1', 'i-b', 'i-h2', 'c-sub']);
+    const first = moveTargets(docToCourseJson(doc), 'i-h2').find((x) => x.key === 'before:i-a')!;
+    expect(run(doc, first.command).ok).toBe(true);
+    expect(buildSetupTree(docToCourseJson(doc)).find((r) => r.id === 'c-root')!.children.slice(0, 2)).toEqual(['i-h2', 'i-a']);
+  });
+
+  it('[SET-4] a category never moves into itself or below itself, and moves into another category', () => {
+    const json = course();
+    const keys = moveTargets(json, 'c-hw').map((t) => t.key);
+    expect(keys).not.toContain('into:c-hw');
+    expect(keys).not.toContain('into:c-sub');
+    expect(keys).not.toContain('into:c-root'); // already there
+    const sub = moveTargets(json, 'c-sub').find((t) => t.key === 'into:c-root')!;
+    const doc = open(json);
+    expect(run(doc, sub.command).ok).toBe(true);
+    const rows = buildSetupTree(docToCourseJson(doc));
+    expect(rows.find((r) => r.id === 'c-sub')!.level).toBe(2);
+    expect(moveTargets(json, 'c-root')).toEqual([]);
+  });
+});
+
+describe('delete and clean-up', () => {
+  it('[SET-5] deleting an item names its grades and the calculations that read it', () => {
+    const plan = deletePlan(course(), 'i-a')!;
+    expect(plan.usedBy).toEqual(['Best']);
+    expect(plan.consequences.join(' ')).toMatch(/2 grades/);
+    expect(plan.consequences.join(' ')).toMatch(/\[\[a\]\]/);
+  });
+
+  it('[SET-5] deleting a category moves its children up to its parent in one bulk', () => {
+    const json = course();
+    const plan = deletePlan(json, 'c-hw')!;
+    expect(plan.consequences.join(' ')).toMatch(/move up into "Course"/);
+    const doc = open(json);
+    const r = run(doc, plan.command);
+    expect(r.ok).toBe(true);
+    const after = docToCourseJson(doc);
+    expect(after.categories.map((c) => c.id).sort()).toEqual(['c-root', 'c-sub']);
+    expect(after.items.find((i) => i.id === 'i-h1')!.category).toBe('c-root');
+    expect(after.categories.find((c) => c.id === 'c-sub')!.parent).toBe('c-root');
+    expect(after.grades.filter((g) => g.item === 'i-h1')).toHaveLength(1);
+    expect(deletePlan(json, 'c-root')).toBeNull();
+  });
+
+  it('[SET-8] clean-up offers only ungraded, unreferenced, manual items and deletes them in one undoable step', () => {
+    const json = course();
+    const ids = cleanupCandidates(json).map((i) => i.id);
+    expect(ids.sort()).toEqual(['i-empty', 'i-empty2']);
+    const doc = open(json);
+    const r = run(doc, cleanupCommand(ids)!);
+    expect(r.ok).toBe(true);
+    expect(docToCourseJson(doc).items.map((i) => i.id)).not.toContain('i-empty');
+    if (!r.ok || !r.inverse) throw new Error('expected an inverse');
+    run(doc, r.inverse);
+    expect(docToCourseJson(doc).items.map((i) => i.id)).toEqual(expect.arrayContaining(['i-empty', 'i-empty2']));
+    expect(cleanupCommand([])).toBeNull();
+  });
+});
+
+describe('calculations', () => {
+  it('[SET-6] a typo in a reference is reported at its position, with a suggestion', () => {
+    const json = course();
+    const text = '=[[a]] + [[hw1]]';
+    const r = checkCalculation(json, 'i-calc', text);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.position).toBe(text.indexOf('[[hw1]]'));
+    expect(r.message).toMatch(/hw1/);
+  });
+
+  it('[SET-6] syntax errors, self references and cycles are refused; a good formula lists its references', () => {
+    const json = course();
+    const bad = checkCalculation(json, 'i-calc', '=[[a]] +* 2');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.position).not.toBeNull();
+    expect(checkCalculation(json, 'i-calc', '=[[calc]] * 2').ok).toBe(false);
+    // i-a reading calc, which reads a: a circle
+    const cyc = checkCalculation(json, 'i-a', '=[[calc]] / 2');
+    expect(cyc.ok).toBe(false);
+    if (!cyc.ok) expect(cyc.message).toMatch(/circle/);
+    expect(checkCalculation(json, 'i-calc', '=sum([[a]], [[h1]])')).toEqual({ ok: true, references: ['a', 'h1'] });
+    expect(checkCalculation(json, 'i-calc', '')).toEqual({ ok: true, references: [] });
+  });
+
+  it('[SET-6] completion opens after [[, filters by what was typed and inserts the closed reference', () => {
+    const known = knownIdnumbers(course());
+    const text = '=[[a]] + [[h';
+    const ctx = completionContext(text, text.length)!;
+    expect(ctx).toEqual({ start: 9, query: 'h' });
+    expect(completionOptions(known, ctx.query)).toEqual(['h1', 'h2']);
+    const done = applyCompletion(text, ctx, text.length, 'h2');
+    expect(done.text).toBe('=[[a]] + [[h2]]');
+    expect(done.caret).toBe(done.text.length);
+    expect(completionContext(done.text, done.caret)).toBeNull();
+    // replacing inside an existing reference swallows its tail
+    const mid = '=[[hx]] + 1';
+    const c2 = completionContext(mid, 4)!;
+    expect(applyCompletion(mid, c2, 4, 'h1').text).toBe('=[[h1]] + 1');
+    expect(completionContext('[[a b', 5)).toBeNull();
+    expect(completionContext('x', 1)).toBeNull();
+  });
+
+  it('[SET-6] depends on / used by', () => {
+    const json = course();
+    const v = dependencyView(json, 'i-calc', '=max([[a]], [[zz]])');
+    expect(v.dependsOn).toEqual([
+      { idnumber: 'a', name: 'Essay' },
+      { idnumber: 'zz', name: null },
+    ]);
+    expect(dependencyView(json, 'i-a', '').usedBy).toEqual([{ id: 'i-calc', name: 'Best' }]);
+  });
+});
+
+describe('forms', () => {
+  it('[SET-7] idnumber uniqueness covers items and categories and ignores the node itself', () => {
+    const json = course();
+    json.categories[1]!.idnumber = 'hwcat';
+    expect(idnumberFree(json, 'a', 'i-a')).toBe(true);
+    expect(idnumberFree(json, 'a', 'i-b')).toBe(false);
+    expect(idnumberFree(json, 'hwcat', 'i-b')).toBe(false);
+    expect(idnumberFree(json, '', 'i-b')).toBe(true);
+  });
+
+  it('[SET-7] command errors map to the form field at fault', () => {
+    const doc = open();
+    const r = run(doc, { type: 'setItem', item: { id: 'i-a', grademin: 10, grademax: 5 } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(problemsByField(r.error).get('grademax')).toMatch(/greater/);
+    const r2 = run(doc, saveCategoryCommand(course(), { id: 'c-hw', aggregation: 'bogus' as never }));
+    if (r2.ok) throw new Error('expected a refusal');
+    expect([...problemsByField(r2.error).keys()]).toContain('aggregation');
+  });
+});
