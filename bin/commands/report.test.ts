@@ -35,7 +35,7 @@ describe('markbook report', () => {
       contributionPct: null,
       letter: 'B',
     }); // 85.33 % -> B (83..87)
-    expect(rows[2]).toMatchObject({ item: 'a3', final: null, weightPct: null });
+    expect(rows[2]).toMatchObject({ item: 'a3', final: null, weightPct: 0, contributionPct: 0 }); // "0.00 % (Empty)"
     expect(setup.at(-1)).toEqual({ item: 'course', setupWeightPct: null, grademax: 350 });
   });
   it('[REP-4] student rows: hidden item gone, total recomputed without it', () => {

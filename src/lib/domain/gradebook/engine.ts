@@ -251,7 +251,9 @@ export class GradeEngine {
     const c = this.hiddenAtNow[q]!;
     if (c !== 0) return c === 2;
     const n = this.course.nodes[q]!;
-    const h = isHiddenAt(n.hidden, this.now) || (n.parentCat >= 0 && this.itemHidden(this.course.cats[n.parentCat]!.node));
+    const h =
+      isHiddenAt(n.hidden, this.now) ||
+      (n.parentCat >= 0 && this.itemHidden(this.course.cats[n.parentCat]!.node));
     this.hiddenAtNow[q] = h ? 2 : 1;
     return h;
   }
@@ -288,7 +290,9 @@ export class GradeEngine {
     const c = this.lockedAtNow[q]!;
     if (c !== 0) return c === 2;
     const n = this.course.nodes[q]!;
-    const l = isLockedAt(n.locked, this.now) || (n.parentCat >= 0 && this.itemLocked(this.course.cats[n.parentCat]!.node));
+    const l =
+      isLockedAt(n.locked, this.now) ||
+      (n.parentCat >= 0 && this.itemLocked(this.course.cats[n.parentCat]!.node));
     this.lockedAtNow[q] = l ? 2 : 1;
     return l;
   }

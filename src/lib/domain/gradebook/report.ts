@@ -6,7 +6,7 @@ import { hidingAffected, type HidingAffected } from './hidden.ts';
 import { gradeLetter, type LetterTable } from './letters.ts';
 import { percentage } from './display.ts';
 import { standardise } from './range.ts';
-import { ST_EXTRA, ST_USED } from './flags.ts';
+import { ST_UNKNOWN } from './flags.ts';
 import type { HideTotalsMode } from '../interchange/course-types.ts';
 
 export type Viewer = 'teacher' | 'student';
@@ -82,7 +82,8 @@ export function userRows(
       final: d.final[q]![u]!,
       min: e.gradeMin(q, u),
       max: e.gradeMax(q, u),
-      weight: st === ST_USED || st === ST_EXTRA ? d.weight[q]![u]! : null,
+      // The stored aggregationweight: 0 for empty or dropped children; none when never aggregated.
+      weight: st === ST_UNKNOWN ? null : d.weight[q]![u]!,
     };
     if (student) {
       const hidden = e.isHidden(q, u);
