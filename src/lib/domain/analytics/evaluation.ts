@@ -42,6 +42,8 @@ export interface RangeEvaluation {
   /** Multiclass: weighted F1 and accuracy; linear: RMSE and MAE. */
   readonly other?: Readonly<Record<string, number>>;
   readonly moodle?: MoodleEvaluation;
+  /** Why the range has no metrics (e.g. a class missing from the training courses). */
+  readonly note?: string;
 }
 
 export interface EvaluationReport {
@@ -239,7 +241,7 @@ async function honestRange(o: EvaluateOptions, d: Dataset, rangeIndex: number, t
   const test = subsetDataset(d, (r) => d.rangeIndex[r] === rangeIndex && d.analysableStart[r]! >= testFrom);
   const base = { rangeIndex, trainSamples: train.rows, testSamples: test.rows };
   if (train.rows === 0 || test.rows === 0) {
-    return { ...base, testPositiveRate: NaN, model: null, baselines: { majority: null, rule: null }, roc: [] };
+    return { ...base, testPositiveRate: NaN, model: null, baselines: { majority: null, rule: null }, roc: [], note: train.rows === 0 ? 'no training samples' : 'no test samples' };
   }
   if (target.type === 'linear') {
     const { testScores } = await fitPredict(o, train, test);
@@ -253,7 +255,7 @@ async function honestRange(o: EvaluateOptions, d: Dataset, rangeIndex: number, t
     return { ...base, testPositiveRate: NaN, model: null, baselines: { majority: null, rule: null }, roc: [], other: { rmse: Math.sqrt(se / test.rows), mae: ae / test.rows } };
   }
   const bad = checkClasses(train.y, train.rows, target.classes, 1);
-  if (bad) throw new Error(`range ${rangeIndex}: cannot train: ${bad}`);
+  if (bad) return { ...base, testPositiveRate: NaN, model: null, baselines: { majority: null, rule: null }, roc: [], note: `cannot train: ${bad}` };
   const { trainScores, testScores } = await fitPredict(o, train, test);
   if (target.type === 'multiclass') {
     const pred = argmax(testScores, target.classes);
