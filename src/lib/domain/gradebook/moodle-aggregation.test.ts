@@ -74,6 +74,18 @@ function shown(gb: Gradebook, viewer: 'teacher' | 'student', item = 'course'): s
   return row.final === null ? '-' : `${formatFloat(row.final, 2)} (${formatFloat(row.percentage!, 2)} %)`;
 }
 
+/** User report rows as [item, weight, grade, range, contribution] strings. */
+const table = (g: Gradebook, viewer: 'teacher' | 'student') =>
+  g
+    .userReport('s1', { viewer, now: 0 })
+    .map((r) => [
+      r.item,
+      r.weightPct === null ? '-' : `${formatFloat(r.weightPct, 2)} %`,
+      r.final === null ? '-' : `${formatFloat(r.final, 2)} (${formatFloat(r.percentage!, 2)} %)`,
+      `${r.range[0]}–${r.range[1]}`,
+      r.contributionPct === null ? '-' : `${formatFloat(r.contributionPct, 2)} %`,
+    ]);
+
 describe('grade_aggregation.feature', () => {
   it.each([
     [
@@ -308,5 +320,49 @@ describe('grade_aggregation.feature', () => {
     expect(shown(build({ extraCredit: true }), 'teacher')).toBe('270.00 (27.27 %)');
     expect(shown(build({ grademax: 200 }), 'teacher')).toBe('270.00 (22.69 %)');
     expect(shown(build({}, true), 'teacher')).toBe('270.00 (24.77 %)');
+  });
+
+  it('[NAT-2][NAT-3] Natural with weights of zero: 75.00 (16.85 %), student 45.00 (13.85 %)', () => {
+    const g = loadCourse(
+      background({
+        course: 'natural',
+        courseExtra: { aggregateOnlyGraded: false },
+        sub1Extra: { aggregateOnlyGraded: false },
+        sub2Extra: { aggregateOnlyGraded: false },
+        items: {
+          a1: { weightOverride: true, weight: 0 },
+          a6: { weightOverride: true, weight: 0 },
+          a9: { weightOverride: true, weight: 1 },
+        },
+      }),
+    );
+    expect(shown(g, 'teacher')).toBe('75.00 (16.85 %)');
+    const cols = (rows: string[][]) => rows.map(([item, w, grade, , c]) => [item, w, grade, c]);
+    expect(cols(table(g, 'teacher'))).toEqual(
+      expect.arrayContaining([
+        ['a5', '57.14 %', '10.00 (50.00 %)', '2.25 %'],
+        ['a6', '0.00 %', '5.00 (50.00 %)', '0.00 %'],
+        ['a7', '42.86 %', '-', '0.00 %'],
+        ['a8', '0.00 %', '10.00 (50.00 %)', '0.00 %'],
+        ['a9', '100.00 %', '5.00 (50.00 %)', '1.12 %'],
+        ['a10', '0.00 %', '-', '0.00 %'],
+        ['a1', '0.00 %', '60.00 (20.00 %)', '0.00 %'],
+        ['a2', '22.47 %', '20.00 (20.00 %)', '4.49 %'],
+        ['a3', '33.71 %', '40.00 (26.67 %)', '8.99 %'],
+        ['a4', '33.71 %', '-', '0.00 %'],
+      ]),
+    );
+    expect(shown(g, 'student')).toBe('45.00 (13.85 %)');
+    expect(cols(table(g, 'student'))).toEqual(
+      expect.arrayContaining([
+        ['a6', '0.00 %', '5.00 (50.00 %)', '0.00 %'],
+        ['a7', '100.00 %', '-', '0.00 %'],
+        ['a9', '100.00 %', '5.00 (50.00 %)', '1.54 %'],
+        ['a10', '0.00 %', '-', '0.00 %'],
+        ['a1', '0.00 %', '60.00 (20.00 %)', '0.00 %'],
+        ['a3', '46.15 %', '40.00 (26.67 %)', '12.31 %'],
+        ['a4', '46.15 %', '-', '0.00 %'],
+      ]),
+    );
   });
 });
