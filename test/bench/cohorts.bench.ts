@@ -221,7 +221,9 @@ export async function run(): Promise<void> {
   const engine = new CohortEngine(new SiteIndex(site), rules);
   const times: number[] = [];
   const rng = seededRng(7);
-  for (let i = 0; i < 2000; i++) {
+  // The first 1,000 events warm the JIT and let the young generation settle after the index build;
+  // the next 3,000 are measured.
+  for (let i = 0; i < 4000; i++) {
     const p = Math.floor(rng.next() * N);
     const user = engine.index.users[p]!;
     const event =
@@ -238,11 +240,12 @@ export async function run(): Promise<void> {
             } as const);
     const s = performance.now();
     engine.handleEvent(event, NOW);
-    times.push(performance.now() - s);
+    if (i >= 1000) times.push(performance.now() - s);
   }
   times.sort((a, b) => a - b);
   report(`realtime event re-check p50 (${rules.length} rules)`, percentile(times, 50), 1);
   report('realtime event re-check p99', percentile(times, 99), 1);
+  report('realtime event re-check max (includes GC pauses)', times.at(-1)!, 1);
 
   console.log('\n-- processing a 50,000-member change in chunks (yield between chunks) --');
   // Half the users match; the cohort starts with the other half, so 50,000 changes (plus/minus).
