@@ -26,6 +26,7 @@ import {
   problemsByField,
   saveCategoryCommand,
 } from './setup-commands';
+import { changedFields, flagToForm, formToFlag, hasGrades, parseNumber, rescaleCommands } from './setup-form';
 import { buildSetupTree, subtreeIds, visibleRows, weightMode } from './setup-tree';
 
 const actor: Actor = { userId: 't1', deviceId: 'd1' };
@@ -314,5 +315,51 @@ describe('forms', () => {
     const r2 = run(doc, saveCategoryCommand(course(), { id: 'c-hw', aggregation: 'bogus' as never }));
     if (r2.ok) throw new Error('expected a refusal');
     expect([...problemsByField(r2.error).keys()]).toContain('aggregation');
+  });
+});
+
+describe('form values', () => {
+  it('[SET-7] rescaling keeps each grade\'s percentage, in the same undoable bulk as the range change', () => {
+    const json = course();
+    const doc = open(json);
+    const cmd: Command = {
+      type: 'bulk',
+      commands: [{ type: 'setItem', item: { id: 'i-a', grademax: 120 } }, ...rescaleCommands(json, 'i-a', 0, 60, 0, 120)],
+    };
+    const r = run(doc, cmd);
+    expect(r.ok).toBe(true);
+    const after = docToCourseJson(doc);
+    const e = engineOf(after);
+    const q = e.course.byId.get('i-a')!;
+    expect(e.derived.final[q]![e.userIndex.get('u1')!]).toBe(60); // 30 of 60 -> 60 of 120: still 50%
+    expect(e.derived.final[q]![e.userIndex.get('u2')!]).toBe(120);
+    if (!r.ok || !r.inverse) throw new Error('expected an inverse');
+    run(doc, r.inverse);
+    const undone = engineOf(docToCourseJson(doc));
+    expect(undone.derived.final[q]![undone.userIndex.get('u1')!]).toBe(30);
+    // without rescaling the points stay put (and become a smaller share)
+    const doc2 = open(json);
+    run(doc2, { type: 'setItem', item: { id: 'i-a', grademax: 120 } });
+    const kept = engineOf(docToCourseJson(doc2));
+    expect(kept.derived.final[q]![kept.userIndex.get('u1')!]).toBe(30);
+    expect(rescaleCommands(json, 'i-a', 0, 60, 0, 60)).toEqual([]);
+    expect(() => rescaleCommands(json, 'i-a', 0, 60, 0, 0.5)).toThrow(RangeError);
+  });
+
+  it('[SET-7] flags, times and numbers from form fields', () => {
+    expect(formToFlag({ mode: 'no', time: '' })).toEqual({ ok: true, value: false });
+    expect(formToFlag({ mode: 'yes', time: '' })).toEqual({ ok: true, value: true });
+    expect(formToFlag({ mode: 'time', time: '' }).ok).toBe(false);
+    const t = formToFlag({ mode: 'time', time: '2026-10-01T09:30' });
+    if (!t.ok) throw new Error(t.message);
+    expect(flagToForm(t.value)).toEqual({ mode: 'time', time: '2026-10-01T09:30' });
+    expect(flagToForm(true).mode).toBe('yes');
+    expect(flagToForm(undefined).mode).toBe('no');
+    expect(parseNumber('12,5')).toEqual({ ok: true, value: 12.5 });
+    expect(parseNumber('', 1)).toEqual({ ok: true, value: 1 });
+    expect(parseNumber('abc').ok).toBe(false);
+    expect(changedFields({ name: 'A', grademax: 10 }, { name: 'A', grademax: 20 })).toEqual({ grademax: 20 });
+    expect(hasGrades(course(), 'i-a')).toBe(true);
+    expect(hasGrades(course(), 'i-empty')).toBe(false);
   });
 });

@@ -1,0 +1,88 @@
+// Form values of the setup dialogs <-> course fields: numbers and dates parsed with the field named on error,
+// only changed fields sent, and "rescale existing grades" as commands. Pure apart from local-time formatting;
+// never applies a command itself.
+import type { Command } from '../crdt/commands';
+import { rescaleKeepPercentage } from '../domain/gradebook/range';
+import type { CourseJson, FlagOrTime } from '../domain/interchange/course-types';
+
+export type FlagMode = 'no' | 'yes' | 'time';
+
+export interface FlagForm {
+  mode: FlagMode;
+  /** `YYYY-MM-DDTHH:mm` in local time (the value of an <input type="datetime-local">). */
+  time: string;
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** Unix seconds -> the local `datetime-local` text. */
+export function toLocalInput(unix: number): string {
+  const d = new Date(unix * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** The local `datetime-local` text -> unix seconds, or null when it is not a date. */
+export function fromLocalInput(s: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(s);
+  if (!m) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  const t = d.getTime();
+  return Number.isFinite(t) ? Math.floor(t / 1000) : null;
+}
+
+export function flagToForm(v: FlagOrTime | undefined): FlagForm {
+  if (v === true) return { mode: 'yes', time: '' };
+  if (typeof v === 'number' && v > 0) return { mode: 'time', time: toLocalInput(v) };
+  return { mode: 'no', time: '' };
+}
+
+export function formToFlag(f: FlagForm): { ok: true; value: FlagOrTime } | { ok: false; message: string } {
+  if (f.mode === 'no') return { ok: true, value: false };
+  if (f.mode === 'yes') return { ok: true, value: true };
+  const t = fromLocalInput(f.time);
+  return t === null ? { ok: false, message: 'choose a date and time' } : { ok: true, value: t };
+}
+
+/** A number typed into a form (comma decimals accepted); empty gives `empty`. */
+export function parseNumber(text: string, empty: number | null = null): { ok: true; value: number | null } | { ok: false; message: string } {
+  const t = text.trim().replace(',', '.');
+  if (t === '') return { ok: true, value: empty };
+  const n = Number(t);
+  return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, message: `"${text}" is not a number` };
+}
+
+/** Only the fields whose value differs from the current row (a new row sends everything). */
+export function changedFields<T extends object>(current: Partial<T> | null, next: Partial<T>): Partial<T> {
+  if (!current) return next;
+  const out: Partial<T> = {};
+  for (const k of Object.keys(next) as (keyof T)[]) {
+    const a = current[k] ?? null;
+    const b = next[k] ?? null;
+    if (JSON.stringify(a) !== JSON.stringify(b)) out[k] = next[k];
+  }
+  return out;
+}
+
+/** True when the item has grades a range change would affect. */
+export function hasGrades(json: CourseJson, itemId: string): boolean {
+  return json.grades.some((g) => g.item === itemId && (typeof g.raw === 'number' || typeof g.final === 'number' || typeof g.overridden === 'number'));
+}
+
+/**
+ * The grade writes that keep every grade's percentage when an item's range changes, after the engine's
+ * Gradebook.updateItem rescale ([API-7]; Moodle grade_item::rescale_grades_keep_percentage): raw grades given in the
+ * item's own range, stored finals and overrides move to the same place in the new range. Goes in the same bulk as
+ * the setItem that changes the range (after it), so it is one undo step; a locked grade refuses the whole bulk.
+ */
+export function rescaleCommands(json: CourseJson, itemId: string, oldMin: number, oldMax: number, newMin: number, newMax: number): Command[] {
+  if (oldMin === newMin && oldMax === newMax) return [];
+  const r = (v: number): number => rescaleKeepPercentage(v, oldMin, oldMax, newMin, newMax);
+  const out: Command[] = [];
+  for (const g of json.grades) {
+    if (g.item !== itemId) continue;
+    if (typeof g.final === 'number') out.push({ type: 'setGrade', item: itemId, user: g.user, final: r(g.final) });
+    else if (typeof g.raw === 'number' && g.rawgrademin === undefined) out.push({ type: 'setGrade', item: itemId, user: g.user, raw: r(g.raw) });
+    if (typeof g.overridden === 'number') out.push({ type: 'overrideGrade', item: itemId, user: g.user, value: r(g.overridden) });
+  }
+  return out;
+}
