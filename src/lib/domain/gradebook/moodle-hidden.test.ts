@@ -85,3 +85,70 @@ describe('grade_hidden_items.feature', () => {
     expect(rows.map((r) => r[0])).not.toContain('a4');
   });
 });
+
+describe('grade_hidden_items_locked_category.feature ("Hide" mode)', () => {
+  const base = (withB: boolean): CourseJson => ({
+    categories: [
+      { id: 'c1', parent: null, name: 'Course 1', aggregation: 'natural' },
+      { id: 'locked', parent: 'c1', name: 'Test locked category', aggregation: 'natural', locked: true },
+      ...(withB
+        ? [{ id: 'catb', parent: 'c1', name: 'Test overridden category B', aggregation: 'natural' as const }]
+        : []),
+    ],
+    items: [
+      {
+        id: 'hidden',
+        idnumber: 'hidden',
+        category: 'locked',
+        name: 'Hidden item',
+        grademin: 0,
+        grademax: 100,
+        hidden: true,
+      },
+      ...(withB
+        ? [
+            {
+              id: 'bitem',
+              idnumber: 'bitem',
+              category: 'catb',
+              name: 'Cat b item',
+              grademin: 0,
+              grademax: 100,
+            },
+          ]
+        : []),
+    ],
+    grades: [
+      { user: 's1', item: 'hidden', raw: null, final: 50 },
+      { user: 's1', item: 'locked', raw: null, final: 50 },
+      ...(withB ? [{ user: 's1', item: 'catb', overridden: 50 }] : []),
+    ],
+    settings: { hideTotalsWithHiddenItems: 'none' },
+  });
+  it('[HID-1] the teacher sees the locked total and the course total', () => {
+    const rows = table(loadCourse(base(false)), 'teacher');
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['locked', '100.00 %', '50.00', '0–100', '50.00 %', '-'],
+        ['course', '-', '50.00', '0–100', '50.00 %', '-'],
+      ]),
+    );
+  });
+  it('[HID-4][HID-5] the student sees neither the hidden item nor the totals above it', () => {
+    const rows = table(loadCourse(base(false)), 'student');
+    expect(rows).toEqual([
+      ['locked', '100.00 %', '-', '0–100', '-', '-'],
+      ['course', '-', '-', '0–100', '-', '-'],
+    ]);
+  });
+  it('[FLAG-3][HID-4] an overridden category beside it still shows', () => {
+    const rows = table(loadCourse(base(true)), 'student');
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['locked', '50.00 %', '-', '0–100', '-', '-'],
+        ['catb', '50.00 %', '50.00', '0–100', '50.00 %', '-'],
+        ['course', '-', '-', '0–200', '-', '-'],
+      ]),
+    );
+  });
+});
