@@ -68,7 +68,19 @@ export type Command =
    * Internal: replays an offline write that a re-base did not fold in. Fields whose current value is still
    * `old` take the write's value; the others keep every current value AND the write's value (a visible conflict).
    */
-  | { type: 'rescueCell'; item: string; user: string; old: CellRecord; fields: CellRecord; from: string };
+  | {
+      type: 'rescueCell';
+      item: string;
+      user: string;
+      old: CellRecord;
+      fields: CellRecord;
+      from: string;
+      /** The epoch number the write was made in, and the cell counters its writer had seen there. */
+      epoch: number;
+      seen: Record<string, number>;
+      /** Per field, origins (`device#epoch:counter`) the writer kept beside its own value: they stay. */
+      held?: Partial<Record<GradeField, string[]>>;
+    };
 
 export type CommandType = Command['type'];
 
@@ -227,7 +239,13 @@ class Planner {
     return mergeCell(toBaseCell(cells.get(item + SEP + user)), this.slots(item, user));
   }
 
-  writeCell(item: string, user: string, patch: CellRecord, keepBoth: readonly GradeField[] = []): { slot: GradeSlot; before: MergedCell } {
+  writeCell(
+    item: string,
+    user: string,
+    patch: CellRecord,
+    keepBoth: readonly GradeField[] = [],
+    keepIf: (f: GradeField, k: { dev: string; c: number; value: unknown }) => boolean = () => true,
+  ): { slot: GradeSlot; before: MergedCell } {
     const { cells } = epochBase(this.e);
     const slots = this.slots(item, user);
     const baseCell = toBaseCell(cells.get(item + SEP + user));
@@ -239,7 +257,7 @@ class Planner {
     });
     for (const f of keepBoth) {
       // The write's own value joins the current candidates instead of replacing them.
-      const cands = before.live[f] ?? [];
+      const cands = (before.live[f] ?? []).filter((k) => keepIf(f, k));
       slot.f[f] = [...cands.map((k): [unknown, string, number, string, number] => [k.value, k.dev, k.c, k.by, k.at]), [patch[f]]];
     }
     const key = item + SEP + user;
@@ -669,18 +687,26 @@ function plan(pl: Planner, at: string, c: Command): void {
       const state = pl.cell(c.item, c.user);
       const keep: GradeField[] = [];
       const patch: CellRecord = {};
+      // A current candidate was seen by the replayed write if it is from the initial import (`@`), from an epoch
+      // older than the write's (it was in the base the writer saw), or from the write's own epoch and covered by
+      // what the writer had seen. Anything else is concurrent and stays beside the replayed value.
+      const sawIt = (k: { dev: string; c: number }) => {
+        if (k.dev === '@') return true;
+        const hash = k.dev.lastIndexOf('#');
+        if (hash < 0) return false;
+        const n = Number(k.dev.slice(hash + 1));
+        if (n !== c.epoch) return n < c.epoch;
+        return (c.seen[k.dev.slice(0, hash)] ?? -1) >= k.c;
+      };
+      const stays = (f: GradeField, k: { dev: string; c: number; value: unknown }) =>
+        (!sawIt(k) || (c.held?.[f] ?? []).includes(`${k.dev}:${k.c}`)) && canonical(k.value ?? null) !== canonical(c.fields[f] ?? null);
       for (const f of Object.keys(c.fields) as GradeField[]) {
-        const cur = state.live[f];
-        const now = canonical(cur?.[0]?.value ?? null);
-        const clean = !state.conflicts[f] && now === canonical(c.old[f] ?? null);
-        if (clean) (patch as Record<string, unknown>)[f] = c.fields[f];
-        else if (state.conflicts[f] || now !== canonical(c.fields[f] ?? null)) {
-          (patch as Record<string, unknown>)[f] = c.fields[f];
-          keep.push(f);
-        }
+        const unseen = (state.live[f] ?? []).filter((k) => stays(f, k));
+        (patch as Record<string, unknown>)[f] = c.fields[f];
+        if (unseen.length) keep.push(f);
       }
       if (!Object.keys(patch).length) return;
-      pl.writeCell(c.item, c.user, patch, keep);
+      pl.writeCell(c.item, c.user, patch, keep, stays);
       return;
     }
     case 'restoreSettings': {

@@ -32,6 +32,7 @@ export const COURSE_SCHEMA_VERSION = 1;
 /**
  * Layout (schema 1):
  *   root Map `meta`   { schema: number, courseId?: string }
+ *   root Map `folds`  { <epochId>: JSON state vector a re-base folded }  — see rebase.ts
  *   root Map `epochs` { <epochId>: Map epoch }  — the current epoch is the greatest (n, id); older ones are
  *                      deleted by a re-base, which lets Yjs GC all their overwritten entries at once.
  *   epoch Map: n (number), id (string), at, by, dev, from ({ epoch, sv } | null),
@@ -56,7 +57,10 @@ export interface BaseSnapshot {
   g: (null | number | PackedCell)[][];
 }
 
-/** A base cell: field values plus, for fields that were in conflict when folded, their candidate pairs. */
+/**
+ * A base cell: field values plus, for fields written during the folded epoch (or in conflict then), their
+ * candidate pairs with origins `device#epoch` — so a write replayed after the re-base can tell what it had seen.
+ */
 export interface PackedCell {
   r: CellRecord;
   p?: Partial<Record<GradeField, Pair[]>>;
@@ -585,8 +589,8 @@ export function assembleCourse(
         bySlots.delete(key);
       } else if (typeof v === 'number') grades.push({ user, item, raw: v });
       else {
-        const rec = v.p ? mergeCell(toBaseCell(v), []).record : v.r;
-        const g = recordToGrade(item, user, rec);
+        // A packed cell's record already holds each field's first candidate: no merge needed.
+        const g = recordToGrade(item, user, v.r);
         if (g) grades.push(g);
       }
     }

@@ -2,6 +2,7 @@
 // and rescue offline writes that reached an epoch after it was folded. Never drops a write it has not folded.
 import * as Y from 'yjs';
 import type { Clock } from '../domain/shared/clock.ts';
+import { ValidationError } from '../domain/shared/errors.ts';
 import { applyCommand, type Command, type CommandContext } from './commands.ts';
 import {
   GRADE_FIELDS,
@@ -61,10 +62,13 @@ export function shouldRebase(doc: Y.Doc, maxEntries = 50_000): boolean {
  */
 export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock }): HistoryArchive {
   const e = requireEpoch(doc);
+  if (!isCausallyComplete(doc))
+    throw new ValidationError([{ at: 'doc', message: 'updates are still pending (received out of order); re-base after they arrive' }]);
   const now = ctx.clock.now();
   const { cells } = epochBase(e);
   const bySlots = slotsByCell(e);
-  const rename = (dev: string) => `${dev}#${e.n}`;
+  // Origins keep the epoch they were written in: `device#n` (already tagged ones keep their tag).
+  const rename = (dev: string) => (dev === '@' || dev.includes('#') ? dev : `${dev}#${e.n}`);
   const packed: [string, string, PackedCell][] = [];
   const fold = (key: string, merged: ReturnType<typeof mergeCell>) => {
     const r: CellRecord = {};
@@ -72,9 +76,9 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
     for (const f of GRADE_FIELDS) {
       const live = merged.live[f];
       if (!live) continue;
-      if (live.length > 1) {
+      if (live.length > 1 || live[0]!.dev !== '@') {
         p ??= {};
-        p[f] = live.map((k): Pair => [k.value, k.dev === '@' ? '@' : rename(k.dev), k.c, k.by, k.at]);
+        p[f] = live.map((k): Pair => [k.value, rename(k.dev), k.c, k.by, k.at]);
       }
       if (live[0]!.value !== null) (r as Record<string, unknown>)[f] = live[0]!.value;
     }
@@ -109,11 +113,23 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
     const epochId = `${e.n + 1}.${id}`;
     const m = newEpochMap(epochId, e.n + 1, base, { at: now, by: ctx.actor.userId, dev: ctx.actor.deviceId }, { epoch: e.id, sv: JSON.stringify(sv) });
     const epochs = epochsMap(doc);
+    // What this fold saw, kept outside the epochs so a device that comes back much later can still tell which of
+    // its writes to the folded epoch made it in (the next epochs may be gone by then).
+    foldsMap(doc).set(e.id, JSON.stringify(sv));
     for (const k of [...epochs.keys()]) epochs.delete(k);
     epochs.set(epochId, m);
     epochFrom(m).history.push([{ k: 'rebase', from: e.id, id, tx: id, by: ctx.actor.userId, dev: ctx.actor.deviceId, at: now, src: 'rebase' }]);
   }, ctx.actor);
   return archive;
+}
+
+/**
+ * Whether every received update is integrated. Yjs applies the deletions of a pending update at once, so a doc
+ * with pending updates can show an old value deleted before its replacement arrived; folding such a state would
+ * drop that value, so a re-base waits for a complete state.
+ */
+export function isCausallyComplete(doc: Y.Doc): boolean {
+  return doc.store.pendingStructs === null && doc.store.pendingDs === null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -137,41 +153,68 @@ function entriesWithIds(arr: Y.Array<HistoryEntry>): { entry: HistoryEntry; clie
   return out;
 }
 
-function foldedState(doc: Y.Doc): Record<string, number> {
-  const e = currentEpoch(doc);
-  const from = e?.map.get('from') as { sv: string } | null | undefined;
-  return from ? (JSON.parse(from.sv) as Record<string, number>) : {};
+/** Root map `folds`: folded epoch id -> JSON state vector the re-base had seen (one small entry per re-base). */
+export function foldsMap(doc: Y.Doc): Y.Map<string> {
+  return doc.getMap('folds');
+}
+
+/** What the re-base that folded `epoch` had seen; empty (nothing folded) when unknown, so every write is replayed. */
+function foldedState(doc: Y.Doc, epoch: string): Record<string, number> {
+  const sv = foldsMap(doc).get(epoch);
+  return sv ? (JSON.parse(sv) as Record<string, number>) : {};
+}
+
+interface Collected {
+  epoch: string;
+  n: number;
+  entries: { entry: HistoryEntry; client: number; clock: number }[];
+}
+
+/** This device's change entries in an epoch map (readable even while it is deleted but not yet collected). */
+function collectOwn(old: Y.Map<unknown>, deviceId: string): Collected | null {
+  const hist = rawGet(old, 'history');
+  if (!(hist instanceof Y.Array)) return null;
+  const entries = entriesWithIds(hist as Y.Array<HistoryEntry>).filter(
+    ({ entry }) => entry.dev === deviceId && (entry.k === 'grade' || entry.k === 'row' || entry.k === 'settings'),
+  );
+  return { epoch: String(rawGet(old, 'id') ?? ''), n: Number(rawGet(old, 'n') ?? 0), entries };
 }
 
 /**
- * Replays this device's writes in `old` (an epoch that is no longer current) that the current epoch's re-base had
- * not seen, as new changes with source `rescue:<epoch>`. Cells changed meanwhile become conflicts holding both
- * values. Idempotent per device and epoch. Returns the number of history entries replayed.
+ * Replays collected writes that the current epoch's re-base had not seen, as new changes with source
+ * `rescue:<epoch>`. Cells changed meanwhile become conflicts holding both values. Idempotent per device and
+ * epoch. Returns the number of entries replayed, or null when there is no current epoch yet (try again later).
  */
-export function rescueEpoch(doc: Y.Doc, old: Y.Map<unknown>, ctx: CommandContext): number {
+function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): number | null {
   const cur = currentEpoch(doc);
-  const oldId = String(rawGet(old, 'id') ?? '');
-  if (!cur || cur.id === oldId) return 0;
-  const src = `rescue:${oldId}`;
+  if (!cur) return null;
+  if (cur.id === col.epoch) return 0;
+  const src = `rescue:${col.epoch}`;
   if (cur.history.toArray().some((h) => h.dev === ctx.actor.deviceId && h.src === src)) return 0;
-  const hist = rawGet(old, 'history');
-  if (!(hist instanceof Y.Array)) return 0;
-  const sv = foldedState(doc);
-  const mine = entriesWithIds(hist as Y.Array<HistoryEntry>).filter(
-    ({ entry, client, clock }) => entry.dev === ctx.actor.deviceId && entry.k !== 'load' && entry.k !== 'rebase' && clock >= (sv[String(client)] ?? 0),
-  );
+  const sv = foldedState(doc, col.epoch);
+  const mine = col.entries.filter(({ client, clock }) => clock >= (sv[String(client)] ?? 0));
   if (!mine.length) return 0;
   const cmds: Command[] = [];
-  const cells = new Map<string, { item: string; user: string; old: CellRecord; fields: CellRecord }>();
+  const cells = new Map<string, { old: CellRecord; fields: CellRecord; seen: Record<string, number>; held: Partial<Record<GradeField, string[]>> }>();
   for (const { entry } of mine) {
     if (entry.k === 'grade') {
       const key = entry.item + SEP + entry.user;
       let c = cells.get(key);
       if (!c) {
-        c = { item: entry.item, user: entry.user, old: {}, fields: {} };
+        c = { old: {}, fields: {}, seen: {}, held: {} };
         cells.set(key, c);
-        cmds.push({ type: 'rescueCell', item: entry.item, user: entry.user, old: c.old, fields: c.fields, from: oldId });
+        cmds.push({ type: 'rescueCell', item: entry.item, user: entry.user, old: c.old, fields: c.fields, from: col.epoch, epoch: col.n, seen: c.seen, held: c.held });
       }
+      // Values the writer kept beside its own (an open conflict it had not settled), as origins tagged by epoch.
+      for (const [f, pairs] of Object.entries(entry.slot.f) as [GradeField, Pair[]][]) {
+        c.held[f] = pairs.filter((p) => p.length > 1).map((p) => {
+          const d = p[1] as string;
+          return `${d === '@' || d.includes('#') ? d : `${d}#${col.n}`}:${p[2] as number}`;
+        });
+      }
+      // What the writer had seen, in its epoch's counters (the last write of a cell has seen the most).
+      for (const [d, n] of Object.entries(entry.slot.vv)) if ((c.seen[d] ?? -1) < n) c.seen[d] = n;
+      if ((c.seen[entry.slot.d] ?? -1) < entry.slot.c) c.seen[entry.slot.d] = entry.slot.c;
       for (const f of Object.keys(entry.new) as GradeField[]) {
         if (!(f in c.old)) (c.old as Record<string, unknown>)[f] = entry.old[f] ?? null;
         (c.fields as Record<string, unknown>)[f] = entry.new[f] ?? null;
@@ -188,25 +231,45 @@ export function rescueEpoch(doc: Y.Doc, old: Y.Map<unknown>, ctx: CommandContext
   return r.ok ? mine.length : 0;
 }
 
+/** Replays this device's unfolded writes in `old`, an epoch that is no longer current (see replayCollected). */
+export function rescueEpoch(doc: Y.Doc, old: Y.Map<unknown>, ctx: CommandContext): number {
+  const col = collectOwn(old, ctx.actor.deviceId);
+  return col && col.entries.length ? (replayCollected(doc, col, ctx) ?? 0) : 0;
+}
+
 /**
  * Keeps a course document safe across re-bases for one device: whenever an epoch stops being current (deleted by
  * a re-base, or superseded by a concurrent one), replays this device's unfolded writes into the current epoch.
+ * If no epoch is complete yet (its update still pending), the writes are kept in memory until one is.
  * Call before connecting a provider. Returns an unbind function.
  */
 export function bindCourseDoc(doc: Y.Doc, ctx: CommandContext): () => void {
   const epochs = epochsMap(doc);
+  const pending: Collected[] = [];
+  const flush = () => {
+    for (let i = 0; i < pending.length; ) {
+      if (replayCollected(doc, pending[i]!, ctx) === null) return;
+      pending.splice(i, 1);
+    }
+  };
+  const consider = (m: Y.Map<unknown>) => {
+    const col = collectOwn(m, ctx.actor.deviceId);
+    if (col && col.entries.length && !pending.some((p) => p.epoch === col.epoch)) pending.push(col);
+  };
   // Runs during the observer calls of the transaction that removed or superseded an epoch: the removed epoch's
   // content is still readable then (Yjs collects it only after the observers); the replay is a new transaction.
   const onChange = (ev: Y.YMapEvent<Y.Map<unknown>>) => {
-    const olds: Y.Map<unknown>[] = [];
     ev.changes.keys.forEach((change) => {
-      if (change.action === 'delete' && change.oldValue instanceof Y.Map) olds.push(change.oldValue as Y.Map<unknown>);
+      if (change.action === 'delete' && change.oldValue instanceof Y.Map) consider(change.oldValue as Y.Map<unknown>);
     });
-    for (const m of epochs.values()) if (m instanceof Y.Map) olds.push(m);
-    for (const m of olds) rescueEpoch(doc, m, ctx);
+    const cur = currentEpoch(doc);
+    for (const m of epochs.values()) if (m instanceof Y.Map && cur && m !== cur.map) consider(m);
+    flush();
   };
   epochs.observe(onChange);
   // Epochs already superseded when bound (e.g. loaded from storage).
-  for (const m of epochs.values()) if (m instanceof Y.Map) rescueEpoch(doc, m, ctx);
+  const cur = currentEpoch(doc);
+  for (const m of epochs.values()) if (m instanceof Y.Map && cur && m !== cur.map) consider(m);
+  flush();
   return () => epochs.unobserve(onChange);
 }
