@@ -160,16 +160,16 @@ export class CohortEngine {
     const p = this.index.userPos.get(userId);
     if (p === undefined) return result;
     const queue: SiteEventType[] = [event.type];
-    // A deleted user must leave every managed cohort, whatever the rule listens to.
     const deleted = this.index.users[p]!.deleted === 1;
     // Bound the cascade: each rule can change this user at most once per step along a chain.
     let budget = (this.rulesList.length + 1) * 2;
     while (queue.length && budget-- > 0) {
       const type = queue.shift()!;
-      const rules =
-        deleted && (type === 'user_deleted' || type === 'user_updated')
-          ? this.rulesList
-          : this.rulesFor(type);
+      // A new user has never been evaluated and a deleted one must leave every cohort: all rules
+      // re-check them. Deviation: the plugin asks only rules whose condition types listen to the event.
+      const everyRule =
+        type === 'user_created' || (deleted && (type === 'user_deleted' || type === 'user_updated'));
+      const rules = everyRule ? this.rulesList : this.rulesFor(type);
       for (const rule of rules) {
         if (!rule.enabled || rule.broken || !rule.realtime || rule.cohortId === null) continue;
         const members = this.index.cohortMembers.get(rule.cohortId);

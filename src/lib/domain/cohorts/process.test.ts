@@ -407,3 +407,128 @@ describe('realtime scenarios re-encoded from the plugin observer_test', () => {
     expect(res.changes.map((c) => [c.cohortId, c.added, c.removed])).toEqual([['x', ['3'], ['1']]]);
   });
 });
+
+describe('realtime agrees with full processing', () => {
+  it('[COH-P5] property: after any sequence of events handled in realtime, a full processing changes nothing', async () => {
+    const ids = ['1', '2', '3', '4', '5'];
+    const event = fc.oneof(
+      fc.record({
+        kind: fc.constant('city' as const),
+        user: fc.constantFrom(...ids),
+        city: fc.constantFrom('Paris', 'Leeds'),
+      }),
+      fc.record({ kind: fc.constant('deleted' as const), user: fc.constantFrom(...ids) }),
+      fc.record({
+        kind: fc.constant('enrol' as const),
+        user: fc.constantFrom(...ids),
+        active: fc.boolean(),
+        method: fc.constantFrom('manual', 'self'),
+      }),
+      fc.record({ kind: fc.constant('unenrol' as const), user: fc.constantFrom(...ids) }),
+      fc.record({ kind: fc.constant('role' as const), user: fc.constantFrom(...ids), on: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('new' as const),
+        n: fc.integer({ min: 6, max: 9 }),
+        city: fc.constantFrom('Paris', 'Leeds'),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { maxLength: 25 }), async (events) => {
+        const site = makeSite({
+          users: ids.map((id, i) => u(id, { city: i % 2 ? 'Paris' : 'Leeds' })),
+          courses: [{ id: 'c1', fullname: 'C1' }],
+          cohorts: [{ id: 'paris' }, { id: 'students' }, { id: 'both' }, { id: 'neither' }],
+        });
+        const e = new CohortEngine(
+          site,
+          rules([
+            { id: 'p', cohortId: 'paris', conditions: [city('Paris')] },
+            {
+              id: 's',
+              cohortId: 'students',
+              conditions: [{ type: 'user_enrolment', operator: 'enrolled', courseId: 'c1', role: 'student' }],
+            },
+            { id: 'b', cohortId: 'both', conditions: [memberOf('paris'), memberOf('students')] },
+            {
+              id: 'n',
+              cohortId: 'neither',
+              operator: 'AND',
+              not: true,
+              conditions: [
+                { type: 'group', operator: 'OR', conditions: [memberOf('paris'), memberOf('both')] },
+              ],
+            },
+          ]),
+        );
+        await e.process({ now: NOW });
+        for (const ev of events) {
+          const user = (id: string) => e.index.users[e.index.userPos.get(id)!]!;
+          if (ev.kind === 'city')
+            e.handleEvent({ type: 'user_updated', user: { ...user(ev.user), city: ev.city } }, NOW);
+          else if (ev.kind === 'deleted') e.handleEvent({ type: 'user_deleted', userId: ev.user }, NOW);
+          else if (ev.kind === 'enrol')
+            e.handleEvent(
+              {
+                type: 'user_enrolment_created',
+                enrolment: {
+                  userId: ev.user,
+                  courseId: 'c1',
+                  method: ev.method,
+                  active: ev.active ? 1 : 0,
+                  instanceEnabled: 1,
+                },
+              },
+              NOW,
+            );
+          else if (ev.kind === 'unenrol')
+            e.handleEvent(
+              { type: 'user_enrolment_deleted', userId: ev.user, courseId: 'c1', method: null },
+              NOW,
+            );
+          else if (ev.kind === 'role') {
+            const assignment = {
+              userId: ev.user,
+              role: 'student',
+              contextLevel: 'course' as const,
+              contextId: 'c1',
+            };
+            e.handleEvent({ type: ev.on ? 'role_assigned' : 'role_unassigned', assignment }, NOW);
+          } else if (!e.index.userPos.has(String(ev.n)))
+            e.handleEvent(
+              {
+                type: 'user_created',
+                user: makeSite({ users: [u(String(ev.n), { city: ev.city })] }).users[0]!,
+              },
+              NOW,
+            );
+        }
+        const full = await processRules(e.index, e.rules, { now: NOW });
+        expect(full.changes.filter((c) => c.added.length || c.removed.length)).toEqual([]);
+      }),
+      { numRuns: 150, seed: 2026 },
+    );
+  });
+
+  it('[COH-P5] regression (property counterexample): a new user is checked against every rule, even "not member of" rules', () => {
+    const site = makeSite({
+      users: [u('1', { city: 'Paris' })],
+      cohorts: [{ id: 'paris', members: ['1'] }, { id: 'neither' }],
+    });
+    const e = new CohortEngine(
+      site,
+      rules([
+        { id: 'p', cohortId: 'paris', conditions: [city('Paris')] },
+        {
+          id: 'n',
+          cohortId: 'neither',
+          conditions: [{ type: 'cohort_membership', operator: 'not_member_of', cohorts: ['paris'] }],
+        },
+      ]),
+    );
+    const res = e.handleEvent(
+      { type: 'user_created', user: makeSite({ users: [u('6', { city: 'Leeds' })] }).users[0]! },
+      NOW,
+    );
+    expect(res.changes.map((c) => [c.cohortId, c.userId, c.action])).toEqual([['neither', '6', 'added']]);
+  });
+});
