@@ -274,7 +274,7 @@ describe('grade_aggregation.feature', () => {
   });
 
   it('[NAT-4] Natural with drop lowest: 250.00 (25.25 %); extra credit, a different max or a sub-category stop the drop', () => {
-    const sub3 = (extra: Partial<CourseItem> = {}, subsub = false): Parameters<typeof background>[0] => ({
+    const sub3 = (extra: Partial<CourseItem> = {}): Parameters<typeof background>[0] => ({
       course: 'natural',
       courseExtra: { aggregateOnlyGraded: false },
       sub1Extra: { aggregateOnlyGraded: false },
@@ -299,7 +299,7 @@ describe('grade_aggregation.feature', () => {
       ],
     });
     const build = (extra: Partial<CourseItem> = {}, subsub = false) => {
-      const json = background(sub3(extra, subsub));
+      const json = background(sub3(extra));
       json.categories.push({
         id: 'sub3',
         parent: 'c1',
