@@ -44,6 +44,7 @@ test('same-cell edits made offline on two devices give one visible conflict with
   // both devices show the same (deterministic) value while the conflict stands
   await expect(cell(pb, 'i-lab1', 's40')).toHaveText((await cell(pa, 'i-lab1', 's40').textContent()) ?? '');
 
+  await pa.screenshot({ path: 'test-results/screens/conflict.png' });
   const panelA = pa.getByTestId('conflicts-panel');
   await panelA.locator('.cand', { hasText: '14' }).getByRole('button', { name: 'Keep this' }).click();
   for (const p of [pa, pb]) {

@@ -14,6 +14,7 @@ test('a teacher signs in and the demo course loads with computed totals', async 
   await expect(page.getByTestId('grader-grid')).toHaveAttribute('aria-rowcount', '41');
   await expect(cell(page, 'course', 's20')).toHaveText(/^\d+(\.\d+)?$/);
   await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced');
+  await page.screenshot({ path: 'test-results/screens/grader-report.png' });
 });
 
 test('after one visit the app boots offline and shows the last data', async ({ page, context }) => {

@@ -1,8 +1,8 @@
 // What the grader grid shows, derived from a course snapshot by the engine: columns in gradebook
 // order (items, then their category total; the course total last), rows of users, final grades.
 // Pure presentation model (no Svelte, no storage) so it can move into the regrade worker unchanged.
-import { compileGradebookFormula } from '../domain/formula/index';
-import { GradeEngine } from '../domain/gradebook/engine';
+import type { GradeEngine } from '../domain/gradebook/engine';
+import { Gradebook } from '../domain/gradebook/index';
 import type { CourseJson } from '../domain/interchange/course-types';
 
 export interface GridColumn {
@@ -35,6 +35,8 @@ export interface GridModel {
   columns: GridColumn[];
   rows: GridRow[];
   engine: GradeEngine;
+  /** The engine's public API (reports, setup numbers). */
+  gradebook: Gradebook;
   /** Final grade of a column for a row, or null for "-". */
   final(col: GridColumn, row: GridRow): number | null;
   overridden(col: GridColumn, row: GridRow): boolean;
@@ -43,7 +45,8 @@ export interface GridModel {
 }
 
 export function buildGridModel(json: CourseJson, now: number): GridModel {
-  const engine = new GradeEngine(json, { now, compileFormula: compileGradebookFormula });
+  const gradebook = new Gradebook(json, { now });
+  const engine = gradebook.state;
   const { nodes, cats, root } = engine.course;
   const names = new Map((json.users ?? []).map((u) => [u.id, u]));
   const rows: GridRow[] = engine.users
@@ -79,6 +82,7 @@ export function buildGridModel(json: CourseJson, now: number): GridModel {
     columns,
     rows,
     engine,
+    gradebook,
     final: (col, row) => {
       const v = engine.derived.final[col.q]![row.u]!;
       return Number.isNaN(v) ? null : v;
