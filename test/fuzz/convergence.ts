@@ -9,7 +9,6 @@ import {
   docToCourseJson,
   listConflicts,
   readCell,
-  requireEpoch,
   type Actor,
 } from '../../src/lib/crdt/course-doc.ts';
 import { canonical, type GradeField } from '../../src/lib/crdt/grade-register.ts';
@@ -68,7 +67,11 @@ export class ConvergenceError extends Error {
 
 function historyIds(doc: Y.Doc): string[] {
   // Between a re-base's deletion and its new epoch arriving (pending update) there may be no epoch at all.
-  return currentEpoch(doc)?.history.toArray().map((h) => h.id) ?? [];
+  return (
+    currentEpoch(doc)
+      ?.history.toArray()
+      .map((h) => h.id) ?? []
+  );
 }
 
 /**
@@ -89,9 +92,12 @@ export function checkConvergence(
   const conf = JSON.stringify(listConflicts(first.doc));
   const hist = JSON.stringify(historyIds(first.doc).sort());
   for (const c of rest) {
-    if (JSON.stringify(docToCourseJson(c.doc)) !== snap) throw new ConvergenceError(seed, `snapshot of ${c.actor.deviceId} differs`);
-    if (JSON.stringify(listConflicts(c.doc)) !== conf) throw new ConvergenceError(seed, `conflicts of ${c.actor.deviceId} differ`);
-    if (JSON.stringify(historyIds(c.doc).sort()) !== hist) throw new ConvergenceError(seed, `history of ${c.actor.deviceId} differs`);
+    if (JSON.stringify(docToCourseJson(c.doc)) !== snap)
+      throw new ConvergenceError(seed, `snapshot of ${c.actor.deviceId} differs`);
+    if (JSON.stringify(listConflicts(c.doc)) !== conf)
+      throw new ConvergenceError(seed, `conflicts of ${c.actor.deviceId} differ`);
+    if (JSON.stringify(historyIds(c.doc).sort()) !== hist)
+      throw new ConvergenceError(seed, `history of ${c.actor.deviceId} differs`);
   }
   // Oracle: per (cell, field) the unsuperseded writes.
   const byCellField = new Map<string, Write[]>();
@@ -109,15 +115,26 @@ export function checkConvergence(
     // show a non-causal cut while updates are pending — an old slot deleted, its replacement not yet applied — and
     // a write made on such a screen did not see that value, so it rightly stays concurrent with it.)
     const knew = (o: Write, w: Write) =>
-      exact ? (o.saw.get(w.dev) ?? 0) >= w.c : o.known.has(w.id) || rescues.some((r) => r.dev === w.dev && r.item === w.item && r.user === w.user && o.known.has(r.id) && r.id !== o.id);
+      exact
+        ? (o.saw.get(w.dev) ?? 0) >= w.c
+        : o.known.has(w.id) ||
+          rescues.some(
+            (r) =>
+              r.dev === w.dev && r.item === w.item && r.user === w.user && o.known.has(r.id) && r.id !== o.id,
+          );
     const alive = ws.filter((w) => !ws.some((o) => o !== w && knew(o, w)));
     const expected = new Set(alive.map((w) => `${w.dev}=${canonical(w.fields[f] ?? null)}`));
     const cell = readCell(first.doc, item, user);
-    const live = (cell.live[f] ?? []).map((c) => `${c.dev.replace(/#\d+$/, '')}=${canonical(c.value ?? null)}`);
+    const live = (cell.live[f] ?? []).map(
+      (c) => `${c.dev.replace(/#\d+$/, '')}=${canonical(c.value ?? null)}`,
+    );
     const got = new Set(live);
     if (exact) {
       if ([...expected].sort().join(' ') !== [...got].sort().join(' '))
-        throw new ConvergenceError(seed, `${k}: live ${[...got].join(', ')} but expected ${[...expected].join(', ')}`);
+        throw new ConvergenceError(
+          seed,
+          `${k}: live ${[...got].join(', ')} but expected ${[...expected].join(', ')}`,
+        );
     } else {
       const values = new Set((cell.live[f] ?? []).map((c) => canonical(c.value ?? null)));
       for (const w of alive)
@@ -137,17 +154,30 @@ function randomCommand(rng: Rng, c: Client, o: FuzzOptions): Command {
   const user = `u${Math.floor(rng.next() * o.users)}`;
   const r = rng.next();
   if (r < 0.45) return { type: 'setGrade', item, user, raw: Math.floor(rng.next() * 10) };
-  if (r < 0.55) return { type: 'setFeedback', item, user, feedback: pick(rng, ['good', 'redo', 'see me', null]) };
+  if (r < 0.55)
+    return { type: 'setFeedback', item, user, feedback: pick(rng, ['good', 'redo', 'see me', null]) };
   if (r < 0.6) return { type: 'excludeGrade', item, user, excluded: rng.next() < 0.5 };
   if (r < 0.64) return { type: 'overrideGrade', item: 'course', user, value: Math.floor(rng.next() * 100) };
-  if (r < 0.67) return rng.next() < 0.5 ? { type: 'lockGrade', item, user } : { type: 'unlockGrade', item, user };
+  if (r < 0.67)
+    return rng.next() < 0.5 ? { type: 'lockGrade', item, user } : { type: 'unlockGrade', item, user };
   if (r < 0.7) return { type: 'setItem', item: { id: item, name: `N${Math.floor(rng.next() * 5)}` } };
-  if (r < 0.73) return { type: 'moveItem', id: item, before: rng.next() < 0.5 ? null : `i${Math.floor(rng.next() * o.items)}` };
+  if (r < 0.73)
+    return {
+      type: 'moveItem',
+      id: item,
+      before: rng.next() < 0.5 ? null : `i${Math.floor(rng.next() * o.items)}`,
+    };
   if (r < 0.85) {
     const conflicts = currentEpoch(c.doc) ? listConflicts(c.doc) : [];
     if (conflicts.length) {
       const k = pick(rng, conflicts);
-      return { type: 'resolveConflict', item: k.item, user: k.user, field: k.field, value: pick(rng, k.candidates).value };
+      return {
+        type: 'resolveConflict',
+        item: k.item,
+        user: k.user,
+        field: k.field,
+        value: pick(rng, k.candidates).value,
+      };
     }
     return { type: 'setGrade', item, user, raw: Math.floor(rng.next() * 10) };
   }
@@ -176,12 +206,24 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
     }
   };
   const origin = new Y.Doc();
-  courseJsonToDoc(makeCourse(o.items, o.users, seed), origin, { userId: 'setup', deviceId: 'setup' }, { at: 1 });
+  courseJsonToDoc(
+    makeCourse(o.items, o.users, seed),
+    origin,
+    { userId: 'setup', deviceId: 'setup' },
+    { at: 1 },
+  );
   const initial = Y.encodeStateAsUpdate(origin);
   for (let i = 0; i < o.clients; i++) {
     const doc = new Y.Doc();
     Y.applyUpdate(doc, initial, NET);
-    const client: Client = { actor: { userId: `user${i % 2}`, deviceId: `dev${i}` }, doc, online: true, inbox: [], time: 10, seen: new Set() };
+    const client: Client = {
+      actor: { userId: `user${i % 2}`, deviceId: `dev${i}` },
+      doc,
+      online: true,
+      inbox: [],
+      time: 10,
+      seen: new Set(),
+    };
     doc.on('afterTransaction', (tr: Y.Transaction) => {
       if (tr.origin === NET || !o.rebase) return;
       // Rescues replay offline writes under new ids: remember which cells they stand for.
@@ -195,7 +237,9 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
     });
     clients.push(client);
   }
-  clients.forEach((c) => bindCourseDoc(c.doc, { actor: c.actor, clock: { now: () => c.time }, src: 'rescue' }));
+  clients.forEach((c) =>
+    bindCourseDoc(c.doc, { actor: c.actor, clock: { now: () => c.time }, src: 'rescue' }),
+  );
 
   const deliver = (c: Client, max: number) => {
     for (let n = 0; n < max && c.inbox.length; n++) {
@@ -243,7 +287,8 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
       let m = visible.get(cell);
       if (!m) visible.set(cell, (m = new Map()));
       // A visible slot shows its own value and everything its writer had seen (which it still carries).
-      for (const [d, n] of [[slot.d, slot.c] as const, ...Object.entries(slot.vv)]) if ((m.get(d) ?? 0) < n) m.set(d, n);
+      for (const [d, n] of [[slot.d, slot.c] as const, ...Object.entries(slot.vv)])
+        if ((m.get(d) ?? 0) < n) m.set(d, n);
     }
     const cmd = randomCommand(rng, c, o);
     const res = applyCommand(c.doc, cmd, { actor: c.actor, clock: { now: () => c.time }, src: 'fuzz' });
@@ -269,7 +314,8 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
   }
   for (const c of clients) c.online = true;
   // Deliver everything, in random order, until quiet (rescues may add messages).
-  for (let guard = 0; guard < 1000 && clients.some((c) => c.inbox.length); guard++) for (const c of clients) deliver(c, c.inbox.length);
+  for (let guard = 0; guard < 1000 && clients.some((c) => c.inbox.length); guard++)
+    for (const c of clients) deliver(c, c.inbox.length);
   report.conflicts = listConflicts(clients[0]!.doc).length;
   checkConvergence(seed, clients, writes, !o.rebase, rescues);
   return report;

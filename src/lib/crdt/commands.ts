@@ -11,12 +11,13 @@ import type {
 import { AGGREGATIONS } from '../domain/interchange/course-types.ts';
 import type { Capability } from '../domain/shared/capabilities.ts';
 import type { Clock } from '../domain/shared/clock.ts';
-import { jsonPath, type Problem } from '../domain/shared/errors.ts';
+import type { Problem } from '../domain/shared/errors.ts';
 import {
   SEP,
   cellSlots,
   devicesOf,
   epochBase,
+  hasControlChar,
   newId,
   requireEpoch,
   rowMap,
@@ -43,7 +44,15 @@ import {
 // Commands
 
 export type Command =
-  | { type: 'setGrade'; item: string; user: string; raw?: number | null; final?: number | null; rawgrademin?: number; rawgrademax?: number }
+  | {
+      type: 'setGrade';
+      item: string;
+      user: string;
+      raw?: number | null;
+      final?: number | null;
+      rawgrademin?: number;
+      rawgrademax?: number;
+    }
   | { type: 'overrideGrade'; item: string; user: string; value: number | null }
   | { type: 'setFeedback'; item: string; user: string; feedback: string | null }
   | { type: 'excludeGrade'; item: string; user: string; excluded: boolean }
@@ -60,9 +69,22 @@ export type Command =
   | { type: 'setUser'; user: { id: string; name: string; groups?: string[] } }
   | { type: 'bulk'; commands: Command[] }
   /** Internal inverse of a grade write (undo, revert): fields whose live value is no longer `expect` are skipped. */
-  | { type: 'restoreCell'; item: string; user: string; fields: CellRecord; expect?: Partial<Record<GradeField, string>> }
+  | {
+      type: 'restoreCell';
+      item: string;
+      user: string;
+      fields: CellRecord;
+      expect?: Partial<Record<GradeField, string>>;
+    }
   /** Internal inverse of a row change: null fields = delete the row; `expect` holds the values it must still have. */
-  | { type: 'restoreRow'; coll: RowCollection; id: string; fields: Record<string, unknown> | null; expect?: Record<string, unknown> | null; mustExist?: boolean }
+  | {
+      type: 'restoreRow';
+      coll: RowCollection;
+      id: string;
+      fields: Record<string, unknown> | null;
+      expect?: Record<string, unknown> | null;
+      mustExist?: boolean;
+    }
   | { type: 'restoreSettings'; fields: Record<string, unknown>; expect?: Record<string, unknown> }
   /**
    * Internal: replays an offline write that a re-base did not fold in. Fields whose current value is still
@@ -89,7 +111,12 @@ export type CommandType = Command['type'];
  * Editing a grade, its feedback or exclusion and settling a conflict are guarded by grade:override, which stands
  * for Moodle's grade:edit here; setup by grade:manage; per-grade flags by grade:lock/unlock/hide.
  */
-export const COMMAND_CAPABILITY: Readonly<Record<Exclude<CommandType, 'bulk' | 'restoreCell' | 'restoreRow' | 'restoreSettings' | 'rescueCell'>, Capability>> = {
+export const COMMAND_CAPABILITY: Readonly<
+  Record<
+    Exclude<CommandType, 'bulk' | 'restoreCell' | 'restoreRow' | 'restoreSettings' | 'rescueCell'>,
+    Capability
+  >
+> = {
   setGrade: 'grade:override',
   overrideGrade: 'grade:override',
   setFeedback: 'grade:override',
@@ -121,7 +148,8 @@ export function commandCapabilities(cmd: Command): Capability[] {
   const out = new Set<Capability>();
   const walk = (c: Command) => {
     if (c.type === 'bulk') c.commands.forEach(walk);
-    else if (c.type === 'restoreCell' || c.type === 'rescueCell') for (const f of Object.keys(c.fields) as GradeField[]) out.add(FIELD_CAPABILITY[f]);
+    else if (c.type === 'restoreCell' || c.type === 'rescueCell')
+      for (const f of Object.keys(c.fields) as GradeField[]) out.add(FIELD_CAPABILITY[f]);
     else if (c.type === 'restoreRow' || c.type === 'restoreSettings') out.add('grade:manage');
     else out.add(COMMAND_CAPABILITY[c.type]);
   };
@@ -176,7 +204,16 @@ export type CommandResult =
 
 type Op =
   | { t: 'slot'; item: string; user: string; slot: GradeSlot; old: CellRecord; neu: CellRecord }
-  | { t: 'row'; coll: RowCollection; id: string; create: Record<string, unknown> | null; set: Record<string, unknown>; del: boolean; old: Record<string, unknown> | null; neu: Record<string, unknown> | null }
+  | {
+      t: 'row';
+      coll: RowCollection;
+      id: string;
+      create: Record<string, unknown> | null;
+      set: Record<string, unknown>;
+      del: boolean;
+      old: Record<string, unknown> | null;
+      neu: Record<string, unknown> | null;
+    }
   | { t: 'settings'; set: Record<string, unknown>; old: Record<string, unknown> };
 
 class Fail {
@@ -189,7 +226,11 @@ class Fail {
 class Planner {
   readonly ops: Op[] = [];
   readonly skipped: Problem[] = [];
-  private readonly rows = { items: new Map<string, Record<string, unknown> | null>(), categories: new Map<string, Record<string, unknown> | null>(), users: new Map<string, Record<string, unknown> | null>() };
+  private readonly rows = {
+    items: new Map<string, Record<string, unknown> | null>(),
+    categories: new Map<string, Record<string, unknown> | null>(),
+    users: new Map<string, Record<string, unknown> | null>(),
+  };
   private readonly cells = new Map<string, GradeSlot>();
   private settingsOverlay: Record<string, unknown> | null = null;
   readonly now: number;
@@ -258,7 +299,10 @@ class Planner {
     for (const f of keepBoth) {
       // The write's own value joins the current candidates instead of replacing them.
       const cands = (before.live[f] ?? []).filter((k) => keepIf(f, k));
-      slot.f[f] = [...cands.map((k): [unknown, string, number, string, number] => [k.value, k.dev, k.c, k.by, k.at]), [patch[f]]];
+      slot.f[f] = [
+        ...cands.map((k): [unknown, string, number, string, number] => [k.value, k.dev, k.c, k.by, k.at]),
+        [patch[f]],
+      ];
     }
     const key = item + SEP + user;
     const prevOp = this.ops.findIndex((o) => o.t === 'slot' && o.item === item && o.user === user);
@@ -346,8 +390,11 @@ function itemLockedNow(item: Record<string, unknown> | null, now: number): boole
 }
 
 function requireText(p: Problem[], at: string, v: unknown, allowEmpty = false): void {
-  if (typeof v !== 'string' || (!allowEmpty && v.trim() === '') || /[\u0000-\u001f]/.test(v))
-    p.push({ at, message: allowEmpty ? 'expected a string' : 'expected a non-empty id/text without control characters' });
+  if (typeof v !== 'string' || (!allowEmpty && v.trim() === '') || hasControlChar(v))
+    p.push({
+      at,
+      message: allowEmpty ? 'expected a string' : 'expected a non-empty id/text without control characters',
+    });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -379,13 +426,18 @@ function planCellPatch(
     if (itemLockedNow(item, pl.now))
       throw new Fail('locked', [{ at: `${at}.item`, message: `grade item "${cmd.item}" is locked` }]);
     if (flagActive(state.record.locked, pl.now))
-      throw new Fail('locked', [{ at: `${at}.user`, message: `the grade of "${cmd.user}" in "${cmd.item}" is locked` }]);
+      throw new Fail('locked', [
+        { at: `${at}.user`, message: `the grade of "${cmd.user}" in "${cmd.item}" is locked` },
+      ]);
   }
   if (!opts.resolving) {
     for (const f of Object.keys(patch) as GradeField[]) {
       if (state.conflicts[f])
         throw new Fail('conflict', [
-          { at: `${at}.${f}`, message: `the ${f} of "${cmd.user}" in "${cmd.item}" is in conflict; settle it with resolveConflict first` },
+          {
+            at: `${at}.${f}`,
+            message: `the ${f} of "${cmd.user}" in "${cmd.item}" is in conflict; settle it with resolveConflict first`,
+          },
         ]);
     }
   }
@@ -402,7 +454,8 @@ function planSetGrade(pl: Planner, at: string, c: Extract<Command, { type: 'setG
   const item = gradeTarget(pl, at, c.item, false);
   for (const k of ['raw', 'final'] as const) {
     const v = c[k];
-    if (v !== undefined && v !== null && !isNum(v)) p.push({ at: `${at}.${k}`, message: 'expected a finite number or null' });
+    if (v !== undefined && v !== null && !isNum(v))
+      p.push({ at: `${at}.${k}`, message: 'expected a finite number or null' });
   }
   for (const k of ['rawgrademin', 'rawgrademax'] as const) {
     const v = c[k];
@@ -411,7 +464,12 @@ function planSetGrade(pl: Planner, at: string, c: Extract<Command, { type: 'setG
   if (isNum(c.raw) && isNum(c.final)) p.push({ at: `${at}.final`, message: 'give raw or final, not both' });
   if (isNum(c.rawgrademin) && isNum(c.rawgrademax) && c.rawgrademin >= c.rawgrademax)
     p.push({ at: `${at}.rawgrademax`, message: 'must be greater than rawgrademin' });
-  if (isNum(c.final) && isNum(item.grademin) && isNum(item.grademax) && (c.final < item.grademin || c.final > item.grademax))
+  if (
+    isNum(c.final) &&
+    isNum(item.grademin) &&
+    isNum(item.grademax) &&
+    (c.final < item.grademin || c.final > item.grademax)
+  )
     p.push({ at: `${at}.final`, message: `out of the item range [${item.grademin}, ${item.grademax}]` });
   if (item.gradetype === 'scale') {
     const n = Array.isArray(item.scale) ? item.scale.length : 0;
@@ -437,12 +495,16 @@ function planSetGrade(pl: Planner, at: string, c: Extract<Command, { type: 'setG
 
 function planCategoryOrItemFlagsAreValid(p: Problem[], at: string, row: Record<string, unknown>): void {
   for (const k of ['hidden', 'locked'] as const)
-    if (row[k] !== undefined && row[k] !== null && !isFlagOrTime(row[k])) p.push({ at: `${at}.${k}`, message: 'expected true/false or unix seconds' });
+    if (row[k] !== undefined && row[k] !== null && !isFlagOrTime(row[k]))
+      p.push({ at: `${at}.${k}`, message: 'expected true/false or unix seconds' });
   for (const k of ['weight'] as const)
-    if (row[k] !== undefined && row[k] !== null && !isNum(row[k])) p.push({ at: `${at}.${k}`, message: 'expected a number or null' });
+    if (row[k] !== undefined && row[k] !== null && !isNum(row[k]))
+      p.push({ at: `${at}.${k}`, message: 'expected a number or null' });
   for (const k of ['weightOverride', 'extraCredit'] as const)
-    if (row[k] !== undefined && typeof row[k] !== 'boolean') p.push({ at: `${at}.${k}`, message: 'expected true or false' });
-  if (row.extraCreditWeight !== undefined && !isNum(row.extraCreditWeight)) p.push({ at: `${at}.extraCreditWeight`, message: 'expected a number' });
+    if (row[k] !== undefined && typeof row[k] !== 'boolean')
+      p.push({ at: `${at}.${k}`, message: 'expected true or false' });
+  if (row.extraCreditWeight !== undefined && !isNum(row.extraCreditWeight))
+    p.push({ at: `${at}.extraCreditWeight`, message: 'expected a number' });
   if (row.calculation !== undefined && row.calculation !== null && typeof row.calculation !== 'string')
     p.push({ at: `${at}.calculation`, message: 'expected a formula string or null' });
 }
@@ -456,11 +518,13 @@ function nextSortorder(pl: Planner, coll: 'items' | 'categories'): number {
 function planSetItem(pl: Planner, at: string, c: Extract<Command, { type: 'setItem' }>): void {
   const p: Problem[] = [];
   const input = c.item as unknown as Record<string, unknown>;
-  if (!input || typeof input !== 'object') throw new Fail('invalid', [{ at: `${at}.item`, message: 'expected an item object' }]);
+  if (!input || typeof input !== 'object')
+    throw new Fail('invalid', [{ at: `${at}.item`, message: 'expected an item object' }]);
   requireText(p, `${at}.item.id`, input.id);
   if (p.length) throw new Fail('invalid', p);
   const id = input.id as string;
-  if (id === 'course' || pl.row('categories', id)) throw new Fail('invalid', [{ at: `${at}.item.id`, message: `"${id}" is a category id` }]);
+  if (id === 'course' || pl.row('categories', id))
+    throw new Fail('invalid', [{ at: `${at}.item.id`, message: `"${id}" is a category id` }]);
   const cur = pl.row('items', id);
   const next = { ...(cur ?? {}), ...input } as Record<string, unknown>;
   const ia = `${at}.item`;
@@ -475,7 +539,10 @@ function planSetItem(pl: Planner, at: string, c: Extract<Command, { type: 'setIt
     p.push({ at: `${ia}.grademax`, message: 'must be greater than grademin' });
   if (next.gradetype !== undefined && next.gradetype !== 'value' && next.gradetype !== 'scale')
     p.push({ at: `${ia}.gradetype`, message: 'expected "value" or "scale"' });
-  if (next.gradetype === 'scale' && !(Array.isArray(next.scale) && next.scale.length > 0 && next.scale.every((s) => typeof s === 'string')))
+  if (
+    next.gradetype === 'scale' &&
+    !(Array.isArray(next.scale) && next.scale.length > 0 && next.scale.every((s) => typeof s === 'string'))
+  )
     p.push({ at: `${ia}.scale`, message: 'a scale item needs a non-empty array of labels' });
   for (const k of ['multfactor', 'plusfactor'] as const)
     if (next[k] !== undefined && !isNum(next[k])) p.push({ at: `${ia}.${k}`, message: 'expected a number' });
@@ -483,7 +550,10 @@ function planSetItem(pl: Planner, at: string, c: Extract<Command, { type: 'setIt
   if (typeof next.idnumber === 'string' && next.idnumber !== '') {
     for (const other of pl.allRows('items'))
       if (other.id !== id && other.idnumber === next.idnumber) {
-        p.push({ at: `${ia}.idnumber`, message: `idnumber "${next.idnumber}" is already used by "${String(other.id)}"` });
+        p.push({
+          at: `${ia}.idnumber`,
+          message: `idnumber "${next.idnumber}" is already used by "${String(other.id)}"`,
+        });
         break;
       }
   }
@@ -500,20 +570,25 @@ function planSetItem(pl: Planner, at: string, c: Extract<Command, { type: 'setIt
 function planSetCategory(pl: Planner, at: string, c: Extract<Command, { type: 'setCategory' }>): void {
   const p: Problem[] = [];
   const input = c.category as unknown as Record<string, unknown>;
-  if (!input || typeof input !== 'object') throw new Fail('invalid', [{ at: `${at}.category`, message: 'expected a category object' }]);
+  if (!input || typeof input !== 'object')
+    throw new Fail('invalid', [{ at: `${at}.category`, message: 'expected a category object' }]);
   requireText(p, `${at}.category.id`, input.id);
   if (p.length) throw new Fail('invalid', p);
   const id = input.id as string;
   const ca = `${at}.category`;
-  if (id === 'course' || pl.row('items', id)) throw new Fail('invalid', [{ at: `${ca}.id`, message: `"${id}" is an item id` }]);
+  if (id === 'course' || pl.row('items', id))
+    throw new Fail('invalid', [{ at: `${ca}.id`, message: `"${id}" is an item id` }]);
   const cur = pl.row('categories', id);
   const next = { ...(cur ?? {}), ...input } as Record<string, unknown>;
   requireText(p, `${ca}.name`, next.name, true);
   if (!AGGREGATIONS.includes(next.aggregation as Aggregation))
     p.push({ at: `${ca}.aggregation`, message: `expected one of ${AGGREGATIONS.join(', ')}` });
   if (next.parent === null || next.parent === undefined) {
-    const root = pl.allRows('categories').find((r) => (r.parent === null || r.parent === undefined) && r.id !== id);
-    if (root) p.push({ at: `${ca}.parent`, message: `the course category is "${String(root.id)}"; give a parent` });
+    const root = pl
+      .allRows('categories')
+      .find((r) => (r.parent === null || r.parent === undefined) && r.id !== id);
+    if (root)
+      p.push({ at: `${ca}.parent`, message: `the course category is "${String(root.id)}"; give a parent` });
     next.parent = null;
   } else if (typeof next.parent !== 'string' || !pl.row('categories', next.parent)) {
     p.push({ at: `${ca}.parent`, message: `unknown parent category "${String(next.parent)}"` });
@@ -531,11 +606,14 @@ function planSetCategory(pl: Planner, at: string, c: Extract<Command, { type: 's
     }
   }
   for (const k of ['dropLowest', 'keepHighest'] as const)
-    if (next[k] !== undefined && !(Number.isInteger(next[k]) && (next[k] as number) >= 0)) p.push({ at: `${ca}.${k}`, message: 'expected a whole number >= 0' });
+    if (next[k] !== undefined && !(Number.isInteger(next[k]) && (next[k] as number) >= 0))
+      p.push({ at: `${ca}.${k}`, message: 'expected a whole number >= 0' });
   for (const k of ['grademin', 'grademax'] as const)
-    if (next[k] !== undefined && next[k] !== null && !isNum(next[k])) p.push({ at: `${ca}.${k}`, message: 'expected a number or null' });
+    if (next[k] !== undefined && next[k] !== null && !isNum(next[k]))
+      p.push({ at: `${ca}.${k}`, message: 'expected a number or null' });
   for (const k of ['aggregateOnlyGraded', 'aggregateSubcategories', 'aggregateOutcomes'] as const)
-    if (next[k] !== undefined && typeof next[k] !== 'boolean') p.push({ at: `${ca}.${k}`, message: 'expected true or false' });
+    if (next[k] !== undefined && typeof next[k] !== 'boolean')
+      p.push({ at: `${ca}.${k}`, message: 'expected true or false' });
   planCategoryOrItemFlagsAreValid(p, ca, next);
   if (p.length) throw new Fail('invalid', p);
   if (!cur) {
@@ -551,7 +629,8 @@ function planMoveItem(pl: Planner, at: string, c: Extract<Command, { type: 'move
   const cur = pl.row('items', c.id);
   if (!cur) throw new Fail('not_found', [{ at: `${at}.id`, message: `no grade item "${String(c.id)}"` }]);
   const category = c.category ?? (cur.category as string);
-  if (!pl.row('categories', category)) throw new Fail('not_found', [{ at: `${at}.category`, message: `unknown category "${category}"` }]);
+  if (!pl.row('categories', category))
+    throw new Fail('not_found', [{ at: `${at}.category`, message: `unknown category "${category}"` }]);
   const siblings = pl
     .allRows('items')
     .filter((r) => r.id !== c.id)
@@ -568,7 +647,9 @@ function planMoveItem(pl: Planner, at: string, c: Extract<Command, { type: 'move
     const bi = siblings.findIndex((r) => r.id === c.before);
     if (bi < 0) throw new Fail('not_found', [{ at: `${at}.before`, message: `no grade item "${c.before}"` }]);
     if (siblings[bi]!.category !== category)
-      throw new Fail('invalid', [{ at: `${at}.before`, message: `"${c.before}" is not in category "${category}"` }]);
+      throw new Fail('invalid', [
+        { at: `${at}.before`, message: `"${c.before}" is not in category "${category}"` },
+      ]);
     const b = Number(siblings[bi]!.sortorder);
     const a = bi > 0 ? Number(siblings[bi - 1]!.sortorder) : b - 1;
     sortorder = (a + b) / 2;
@@ -593,7 +674,8 @@ const SETTINGS_CHECKS: Record<keyof CourseSettings, (v: unknown) => boolean> = {
 
 function planSettings(pl: Planner, at: string, s: Record<string, unknown>): void {
   const p: Problem[] = [];
-  if (!s || typeof s !== 'object') throw new Fail('invalid', [{ at: `${at}.settings`, message: 'expected an object' }]);
+  if (!s || typeof s !== 'object')
+    throw new Fail('invalid', [{ at: `${at}.settings`, message: 'expected an object' }]);
   for (const [k, v] of Object.entries(s)) {
     const check = SETTINGS_CHECKS[k as keyof CourseSettings];
     if (v === null) continue; // null clears a setting back to its default
@@ -609,31 +691,49 @@ function plan(pl: Planner, at: string, c: Command): void {
     case 'setGrade':
       return planSetGrade(pl, at, c);
     case 'overrideGrade':
-      if (c.value !== null && !isNum(c.value)) throw new Fail('invalid', [{ at: `${at}.value`, message: 'expected a finite number or null' }]);
+      if (c.value !== null && !isNum(c.value))
+        throw new Fail('invalid', [{ at: `${at}.value`, message: 'expected a finite number or null' }]);
       return planCellPatch(pl, at, c, { overridden: c.value }, { allowTotals: true });
     case 'setFeedback':
-      if (c.feedback !== null && typeof c.feedback !== 'string') throw new Fail('invalid', [{ at: `${at}.feedback`, message: 'expected text or null' }]);
-      return planCellPatch(pl, at, c, { feedback: c.feedback === null ? null : c.feedback } as CellRecord, { allowTotals: true });
+      if (c.feedback !== null && typeof c.feedback !== 'string')
+        throw new Fail('invalid', [{ at: `${at}.feedback`, message: 'expected text or null' }]);
+      return planCellPatch(pl, at, c, { feedback: c.feedback === null ? null : c.feedback } as CellRecord, {
+        allowTotals: true,
+      });
     case 'excludeGrade':
-      if (typeof c.excluded !== 'boolean') throw new Fail('invalid', [{ at: `${at}.excluded`, message: 'expected true or false' }]);
+      if (typeof c.excluded !== 'boolean')
+        throw new Fail('invalid', [{ at: `${at}.excluded`, message: 'expected true or false' }]);
       return planCellPatch(pl, at, c, { excluded: c.excluded }, { allowTotals: true });
     case 'hideGrade':
-      if (!isFlagOrTime(c.hidden)) throw new Fail('invalid', [{ at: `${at}.hidden`, message: 'expected true/false or unix seconds' }]);
+      if (!isFlagOrTime(c.hidden))
+        throw new Fail('invalid', [{ at: `${at}.hidden`, message: 'expected true/false or unix seconds' }]);
       return planCellPatch(pl, at, c, { hidden: c.hidden }, { allowTotals: true, ignoreLock: true });
     case 'lockGrade': {
       const locked = c.locked ?? true;
-      if (!isFlagOrTime(locked)) throw new Fail('invalid', [{ at: `${at}.locked`, message: 'expected true/false or unix seconds' }]);
+      if (!isFlagOrTime(locked))
+        throw new Fail('invalid', [{ at: `${at}.locked`, message: 'expected true/false or unix seconds' }]);
       return planCellPatch(pl, at, c, { locked }, { allowTotals: true, ignoreLock: true });
     }
     case 'unlockGrade':
       return planCellPatch(pl, at, c, { locked: false }, { allowTotals: true, ignoreLock: true });
     case 'resolveConflict': {
       if (!(GRADE_FIELDS as readonly string[]).includes(c.field))
-        throw new Fail('invalid', [{ at: `${at}.field`, message: `expected one of ${GRADE_FIELDS.join(', ')}` }]);
+        throw new Fail('invalid', [
+          { at: `${at}.field`, message: `expected one of ${GRADE_FIELDS.join(', ')}` },
+        ]);
       const state = pl.cell(c.item, c.user);
       const cands = state.conflicts[c.field];
-      if (!cands) throw new Fail('invalid', [{ at: `${at}.field`, message: `the ${c.field} of "${c.user}" in "${c.item}" is not in conflict` }]);
-      if (c.value !== null && c.value !== undefined && !cands.some((k) => canonical(k.value) === canonical(c.value)) && c.field !== 'grade' && c.field !== 'feedback')
+      if (!cands)
+        throw new Fail('invalid', [
+          { at: `${at}.field`, message: `the ${c.field} of "${c.user}" in "${c.item}" is not in conflict` },
+        ]);
+      if (
+        c.value !== null &&
+        c.value !== undefined &&
+        !cands.some((k) => canonical(k.value) === canonical(c.value)) &&
+        c.field !== 'grade' &&
+        c.field !== 'feedback'
+      )
         throw new Fail('invalid', [{ at: `${at}.value`, message: 'expected one of the candidate values' }]);
       pl.writeCell(c.item, c.user, { [c.field]: c.value ?? null } as CellRecord);
       return;
@@ -641,7 +741,8 @@ function plan(pl: Planner, at: string, c: Command): void {
     case 'setItem':
       return planSetItem(pl, at, c);
     case 'deleteItem': {
-      if (!pl.row('items', c.id)) throw new Fail('not_found', [{ at: `${at}.id`, message: `no grade item "${String(c.id)}"` }]);
+      if (!pl.row('items', c.id))
+        throw new Fail('not_found', [{ at: `${at}.id`, message: `no grade item "${String(c.id)}"` }]);
       return pl.setRow('items', c.id, null, false);
     }
     case 'moveItem':
@@ -651,8 +752,12 @@ function plan(pl: Planner, at: string, c: Command): void {
     case 'deleteCategory': {
       const cur = pl.row('categories', c.id);
       if (!cur) throw new Fail('not_found', [{ at: `${at}.id`, message: `no category "${String(c.id)}"` }]);
-      if (cur.parent === null) throw new Fail('invalid', [{ at: `${at}.id`, message: 'the course category cannot be deleted' }]);
-      if (pl.allRows('items').some((r) => r.category === c.id) || pl.allRows('categories').some((r) => r.parent === c.id))
+      if (cur.parent === null)
+        throw new Fail('invalid', [{ at: `${at}.id`, message: 'the course category cannot be deleted' }]);
+      if (
+        pl.allRows('items').some((r) => r.category === c.id) ||
+        pl.allRows('categories').some((r) => r.parent === c.id)
+      )
         throw new Fail('invalid', [{ at: `${at}.id`, message: `category "${c.id}" is not empty` }]);
       return pl.setRow('categories', c.id, null, false);
     }
@@ -662,17 +767,30 @@ function plan(pl: Planner, at: string, c: Command): void {
       const p: Problem[] = [];
       requireText(p, `${at}.user.id`, c.user?.id);
       requireText(p, `${at}.user.name`, c.user?.name, true);
-      if (c.user?.groups !== undefined && !(Array.isArray(c.user.groups) && c.user.groups.every((g) => typeof g === 'string')))
+      if (
+        c.user?.groups !== undefined &&
+        !(Array.isArray(c.user.groups) && c.user.groups.every((g) => typeof g === 'string'))
+      )
         p.push({ at: `${at}.user.groups`, message: 'expected an array of group names' });
       if (p.length) throw new Fail('invalid', p);
       const cur = pl.row('users', c.user.id);
       const row = { ...c.user };
       if (cur && canonical(cur) === canonical(row)) return;
-      pl.ops.push({ t: 'row', coll: 'users', id: c.user.id, create: row, set: {}, del: false, old: cur, neu: row });
+      pl.ops.push({
+        t: 'row',
+        coll: 'users',
+        id: c.user.id,
+        create: row,
+        set: {},
+        del: false,
+        old: cur,
+        neu: row,
+      });
       return;
     }
     case 'bulk':
-      if (!Array.isArray(c.commands)) throw new Fail('invalid', [{ at: `${at}.commands`, message: 'expected an array of commands' }]);
+      if (!Array.isArray(c.commands))
+        throw new Fail('invalid', [{ at: `${at}.commands`, message: 'expected an array of commands' }]);
       c.commands.forEach((sub, i) => plan(pl, `${at}[${i}]`, sub));
       return;
     case 'restoreCell':
@@ -681,7 +799,10 @@ function plan(pl: Planner, at: string, c: Command): void {
       return planRestoreRow(pl, at, c);
     case 'rescueCell': {
       if (!pl.row('items', c.item) && !pl.row('categories', c.item) && c.item !== 'course') {
-        pl.skipped.push({ at: `${c.item}/${c.user}`, message: 'the item was deleted meanwhile; offline change dropped' });
+        pl.skipped.push({
+          at: `${c.item}/${c.user}`,
+          message: 'the item was deleted meanwhile; offline change dropped',
+        });
         return;
       }
       const state = pl.cell(c.item, c.user);
@@ -699,7 +820,8 @@ function plan(pl: Planner, at: string, c: Command): void {
         return (c.seen[k.dev.slice(0, hash)] ?? -1) >= k.c;
       };
       const stays = (f: GradeField, k: { dev: string; c: number; value: unknown }) =>
-        (!sawIt(k) || (c.held?.[f] ?? []).includes(`${k.dev}:${k.c}`)) && canonical(k.value ?? null) !== canonical(c.fields[f] ?? null);
+        (!sawIt(k) || (c.held?.[f] ?? []).includes(`${k.dev}:${k.c}`)) &&
+        canonical(k.value ?? null) !== canonical(c.fields[f] ?? null);
       for (const f of Object.keys(c.fields) as GradeField[]) {
         const unseen = (state.live[f] ?? []).filter((k) => stays(f, k));
         (patch as Record<string, unknown>)[f] = c.fields[f];
@@ -723,7 +845,9 @@ function plan(pl: Planner, at: string, c: Command): void {
       return;
     }
     default:
-      throw new Fail('invalid', [{ at: `${at}.type`, message: `unknown command "${String((c as { type: unknown }).type)}"` }]);
+      throw new Fail('invalid', [
+        { at: `${at}.type`, message: `unknown command "${String((c as { type: unknown }).type)}"` },
+      ]);
   }
 }
 
@@ -738,7 +862,10 @@ function planRestoreCell(pl: Planner, at: string, c: Extract<Command, { type: 'r
       continue;
     }
     if (expect !== undefined && (live?.[0]?.origin ?? '') !== expect) {
-      pl.skipped.push({ at: `${c.item}/${c.user}.${f}`, message: 'changed by someone else since; left as is' });
+      pl.skipped.push({
+        at: `${c.item}/${c.user}.${f}`,
+        message: 'changed by someone else since; left as is',
+      });
       continue;
     }
     (patch as Record<string, unknown>)[f] = v;
@@ -752,11 +879,18 @@ function planRestoreRow(pl: Planner, at: string, c: Extract<Command, { type: 're
   if (c.fields === null) {
     // Undo a creation: only if the row still looks as created.
     if (!cur) return;
-    if (c.expect && Object.entries(c.expect).some(([k, v]) => canonical(cur[k] ?? null) !== canonical(v ?? null))) {
+    if (
+      c.expect &&
+      Object.entries(c.expect).some(([k, v]) => canonical(cur[k] ?? null) !== canonical(v ?? null))
+    ) {
       pl.skipped.push({ at: label, message: 'changed by someone else since; not deleted' });
       return;
     }
-    if (c.coll === 'categories' && (pl.allRows('items').some((r) => r.category === c.id) || pl.allRows('categories').some((r) => r.parent === c.id))) {
+    if (
+      c.coll === 'categories' &&
+      (pl.allRows('items').some((r) => r.category === c.id) ||
+        pl.allRows('categories').some((r) => r.parent === c.id))
+    ) {
       pl.skipped.push({ at: label, message: 'no longer empty; not deleted' });
       return;
     }
@@ -794,7 +928,8 @@ function inverseOf(ops: Op[], entries: HistoryEntry[]): Command | null {
       for (const f of Object.keys(op.neu) as GradeField[]) expect[f] = `${op.slot.d}:${op.slot.c}`;
       inv.push({ type: 'restoreCell', item: op.item, user: op.user, fields: op.old, expect });
     } else if (op.t === 'row') {
-      if (op.old === null) inv.push({ type: 'restoreRow', coll: op.coll, id: op.id, fields: null, expect: op.neu });
+      if (op.old === null)
+        inv.push({ type: 'restoreRow', coll: op.coll, id: op.id, fields: null, expect: op.neu });
       else if (op.neu === null) inv.push({ type: 'restoreRow', coll: op.coll, id: op.id, fields: op.old });
       else inv.push({ type: 'restoreRow', coll: op.coll, id: op.id, fields: op.old, expect: op.neu });
     } else inv.push({ type: 'restoreSettings', fields: op.old, expect: op.set });
@@ -819,7 +954,15 @@ function writeOps(doc: Y.Doc, e: Epoch, pl: Planner): HistoryEntry[] {
     if (op.t === 'slot') {
       e.grades.set(op.item + SEP + op.user + SEP + op.slot.d, op.slot);
       devicesOf(e).add(op.slot.d);
-      entries.push({ ...head(), k: 'grade', item: op.item, user: op.user, old: op.old, new: op.neu, slot: op.slot });
+      entries.push({
+        ...head(),
+        k: 'grade',
+        item: op.item,
+        user: op.user,
+        old: op.old,
+        new: op.neu,
+        slot: op.slot,
+      });
     } else if (op.t === 'row') {
       if (op.coll === 'users') {
         if (op.del) e.users.delete(op.id);
@@ -859,7 +1002,14 @@ export function applyCommand(doc: Y.Doc, cmd: Command, ctx: CommandContext): Com
   try {
     e = requireEpoch(doc);
   } catch {
-    return { ok: false, error: { code: 'empty', message: 'the course document is empty', problems: [{ at: 'doc', message: 'no course loaded' }] } };
+    return {
+      ok: false,
+      error: {
+        code: 'empty',
+        message: 'the course document is empty',
+        problems: [{ at: 'doc', message: 'no course loaded' }],
+      },
+    };
   }
   const pl = new Planner(e, ctx);
   try {
@@ -869,7 +1019,11 @@ export function applyCommand(doc: Y.Doc, cmd: Command, ctx: CommandContext): Com
       const first = err.problems[0];
       return {
         ok: false,
-        error: { code: err.code, message: first ? `${first.at}: ${first.message}` : err.code, problems: err.problems },
+        error: {
+          code: err.code,
+          message: first ? `${first.at}: ${first.message}` : err.code,
+          problems: err.problems,
+        },
       };
     }
     throw err;

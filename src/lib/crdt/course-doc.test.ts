@@ -23,7 +23,8 @@ const bob: Actor = { userId: 'bob', deviceId: 'dev-b' };
 const ctx = (actor: Actor, at = 1000): CommandContext => ({ actor, clock: fixedClock(at), src: 'grid' });
 
 function sync(...docs: Y.Doc[]): void {
-  for (const a of docs) for (const b of docs) if (a !== b) Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
+  for (const a of docs)
+    for (const b of docs) if (a !== b) Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
 }
 
 function pair(json: CourseJson = makeCourse(3, 4)): [Y.Doc, Y.Doc] {
@@ -151,7 +152,10 @@ describe('commands', () => {
       {
         type: 'bulk',
         commands: [
-          { type: 'setItem', item: { id: 'new', idnumber: 'new', name: 'New', category: 'c0', grademin: 0, grademax: 10 } },
+          {
+            type: 'setItem',
+            item: { id: 'new', idnumber: 'new', name: 'New', category: 'c0', grademin: 0, grademax: 10 },
+          },
           { type: 'setGrade', item: 'new', user: 'u0', raw: 7 },
           { type: 'setFeedback', item: 'new', user: 'u0', feedback: 'ok' },
         ],
@@ -222,7 +226,11 @@ describe('conflicts', () => {
     // A plain write cannot silently settle it.
     const r = applyCommand(a, { type: 'setGrade', item: 'i0', user: 'u0', raw: 9 }, ctx(alice));
     expect(r.ok ? '' : r.error.code).toBe('conflict');
-    ok(b, { type: 'resolveConflict', item: 'i0', user: 'u0', field: 'grade', value: { raw: 5 } }, ctx(bob, 1003));
+    ok(
+      b,
+      { type: 'resolveConflict', item: 'i0', user: 'u0', field: 'grade', value: { raw: 5 } },
+      ctx(bob, 1003),
+    );
     sync(a, b);
     expect(listConflicts(a)).toEqual([]);
     expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ raw: 5 });

@@ -161,11 +161,17 @@ export function currentEpoch(doc: Y.Doc): Epoch | null {
 
 export function requireEpoch(doc: Y.Doc): Epoch {
   const e = currentEpoch(doc);
-  if (!e) throw new ValidationError([{ at: 'doc', message: 'the course document is empty (no courseJsonToDoc yet)' }]);
+  if (!e)
+    throw new ValidationError([
+      { at: 'doc', message: 'the course document is empty (no courseJsonToDoc yet)' },
+    ]);
   return e;
 }
 
-const baseCache = new WeakMap<Y.Map<unknown>, { text: string; base: BaseSnapshot; cells: Map<string, PackedCell> }>();
+const baseCache = new WeakMap<
+  Y.Map<unknown>,
+  { text: string; base: BaseSnapshot; cells: Map<string, PackedCell> }
+>();
 
 /** The parsed base of an epoch (cached: the base string never changes). `cells` maps `item\0user` to packed cells. */
 export function epochBase(e: Epoch): { base: BaseSnapshot; cells: Map<string, PackedCell> } {
@@ -234,7 +240,12 @@ export function rowMap(row: Record<string, unknown>): Y.Map<unknown> {
 // ---------------------------------------------------------------------------------------------------------------
 // Validation of a CourseJson for loading (structure only: the engine validates semantics)
 
-const ID_BAD = /[\u0000-\u001f]/;
+/** Ids are joined with NUL in grade keys, so no control characters (code points below 32) are allowed. */
+export function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 32) return true;
+  return false;
+}
+const ID_BAD = { test: hasControlChar };
 
 export function courseProblems(json: CourseJson): Problem[] {
   const problems: Problem[] = [];
@@ -264,7 +275,8 @@ export function courseProblems(json: CourseJson): Problem[] {
     else if (itemIds.has(it.id) || catIds.has(it.id) || it.id === 'course')
       p(jsonPath('$', 'items', i, 'id'), `duplicate id "${it.id}"`);
     else itemIds.add(it.id);
-    if (!catIds.has(it?.category)) p(jsonPath('$', 'items', i, 'category'), `unknown category "${String(it?.category)}"`);
+    if (!catIds.has(it?.category))
+      p(jsonPath('$', 'items', i, 'category'), `unknown category "${String(it?.category)}"`);
   });
   const seen = new Set<string>();
   json.grades.forEach((g, i) => {
@@ -273,7 +285,8 @@ export function courseProblems(json: CourseJson): Problem[] {
     if (typeof g?.item !== 'string' || !(itemIds.has(g.item) || catIds.has(g.item) || g.item === 'course'))
       p(jsonPath('$', 'grades', i, 'item'), `unknown item "${String(g?.item)}"`);
     const key = `${g?.item}${SEP}${g?.user}`;
-    if (seen.has(key)) p(jsonPath('$', 'grades', i), `duplicate grade for user "${g.user}" and item "${g.item}"`);
+    if (seen.has(key))
+      p(jsonPath('$', 'grades', i), `duplicate grade for user "${g.user}" and item "${g.item}"`);
     seen.add(key);
   });
   return problems;
@@ -311,11 +324,17 @@ export function recordToGrade(item: string, user: string, r: CellRecord): Course
       }
     }
   }
-  if (r.overridden !== undefined && r.overridden !== null) ((g.overridden = r.overridden), (any = true));
-  if (typeof r.feedback === 'string' && r.feedback !== '') ((g.feedback = r.feedback), (any = true));
-  if (r.excluded === true) ((g.excluded = true), (any = true));
-  if (r.hidden !== undefined && r.hidden !== false) ((g.hidden = r.hidden), (any = true));
-  if (r.locked !== undefined && r.locked !== false) ((g.locked = r.locked), (any = true));
+  if (r.overridden !== undefined && r.overridden !== null) g.overridden = r.overridden;
+  if (typeof r.feedback === 'string' && r.feedback !== '') g.feedback = r.feedback;
+  if (r.excluded === true) g.excluded = true;
+  if (r.hidden !== undefined && r.hidden !== false) g.hidden = r.hidden;
+  if (r.locked !== undefined && r.locked !== false) g.locked = r.locked;
+  any ||=
+    g.overridden !== undefined ||
+    g.feedback !== undefined ||
+    g.excluded !== undefined ||
+    g.hidden !== undefined ||
+    g.locked !== undefined;
   return any ? g : null;
 }
 
@@ -328,7 +347,12 @@ function isRawOnly(r: CellRecord): number | null {
 
 /** Packs a course (setup + cells) into a base snapshot. `cells` are `item\0user` keys with merged cells. */
 export function buildBase(
-  setup: { settings: CourseSettings; categories: CourseCategory[]; items: CourseItem[]; users?: CourseJson['users'] },
+  setup: {
+    settings: CourseSettings;
+    categories: CourseCategory[];
+    items: CourseItem[];
+    users?: CourseJson['users'];
+  },
   cells: Iterable<[string, string, PackedCell]>,
 ): BaseSnapshot {
   const gu: string[] = [];
@@ -386,14 +410,16 @@ export function courseJsonToDoc(
 ): void {
   const problems = courseProblems(json);
   if (problems.length) throw new ValidationError(problems);
-  if (currentEpoch(doc)) throw new ValidationError([{ at: 'doc', message: 'the document already holds a course' }]);
+  if (currentEpoch(doc))
+    throw new ValidationError([{ at: 'doc', message: 'the document already holds a course' }]);
   const at = opts.at ?? 0;
   const categories = json.categories.map((c, i) => ({ ...c, sortorder: i + 1 }));
   const items = json.items.map((it, i) => ({ ...it, sortorder: i + 1 }));
   const base = buildBase(
     { settings: json.settings, categories, items, ...(json.users ? { users: json.users } : {}) },
     (function* () {
-      for (const g of json.grades) yield [g.item, g.user, { r: gradeToRecord(g) }] as [string, string, PackedCell];
+      for (const g of json.grades)
+        yield [g.item, g.user, { r: gradeToRecord(g) }] as [string, string, PackedCell];
     })(),
   );
   const id = newId(doc);
@@ -404,7 +430,9 @@ export function courseJsonToDoc(
     const m = newEpochMap(`0.${id}`, 0, base, { at, by: actor.userId, dev: actor.deviceId }, null);
     epochsMap(doc).set(`0.${id}`, m);
     const e = epochFrom(m);
-    e.history.push([{ k: 'load', id, tx: id, by: actor.userId, dev: actor.deviceId, at, src: opts.src ?? 'import' }]);
+    e.history.push([
+      { k: 'load', id, tx: id, by: actor.userId, dev: actor.deviceId, at, src: opts.src ?? 'import' },
+    ]);
   }, actor);
 }
 
@@ -503,7 +531,15 @@ export function listConflicts(doc: Y.Doc): CellConflict[] {
     if (cell.p && !bySlots.has(key)) push(key, mergeCell(toBaseCell(cell), []).conflicts);
   }
   return out.sort((a, b) =>
-    a.item < b.item ? -1 : a.item > b.item ? 1 : a.user < b.user ? -1 : a.user > b.user ? 1 : GRADE_FIELDS.indexOf(a.field) - GRADE_FIELDS.indexOf(b.field),
+    a.item < b.item
+      ? -1
+      : a.item > b.item
+        ? 1
+        : a.user < b.user
+          ? -1
+          : a.user > b.user
+            ? 1
+            : GRADE_FIELDS.indexOf(a.field) - GRADE_FIELDS.indexOf(b.field),
   );
 }
 
@@ -539,12 +575,15 @@ export function setupFromRows(rows: SetupRows): Setup {
 
 /** The live setup rows of an epoch, with sortorder. */
 export function setupRows(e: Epoch): SetupRows {
-  const m = (y: Y.Map<Y.Map<unknown>>) => new Map([...y.entries()].map(([k, v]) => [k, rowToJson(v)] as const));
+  const m = (y: Y.Map<Y.Map<unknown>>) =>
+    new Map([...y.entries()].map(([k, v]) => [k, rowToJson(v)] as const));
   return {
     settings: rowToJson(e.settings),
     categories: m(e.categories),
     items: m(e.items),
-    users: new Map([...e.users.entries()].map(([k, v]) => [k, { ...(v as Record<string, unknown>) }] as const)),
+    users: new Map(
+      [...e.users.entries()].map(([k, v]) => [k, { ...(v as Record<string, unknown>) }] as const),
+    ),
   };
 }
 
@@ -602,7 +641,9 @@ export function assembleCourse(
     const g = recordToGrade(item, user, mergeCell(toBaseCell(cells.get(key)), slots).record);
     if (g) extra.push(g);
   }
-  extra.sort((a, b) => (a.item < b.item ? -1 : a.item > b.item ? 1 : a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+  extra.sort((a, b) =>
+    a.item < b.item ? -1 : a.item > b.item ? 1 : a.user < b.user ? -1 : a.user > b.user ? 1 : 0,
+  );
   const out: CourseJson = {
     categories: setup.categories,
     items: setup.items,
@@ -624,7 +665,10 @@ export function migrateCourseDoc(doc: Y.Doc, actor: Actor): number {
   const found = Number(metaMap(doc).get('schema') ?? COURSE_SCHEMA_VERSION);
   if (found > COURSE_SCHEMA_VERSION)
     throw new ValidationError([
-      { at: 'meta.schema', message: `document schema ${found} is newer than this app understands (${COURSE_SCHEMA_VERSION})` },
+      {
+        at: 'meta.schema',
+        message: `document schema ${found} is newer than this app understands (${COURSE_SCHEMA_VERSION})`,
+      },
     ]);
   if (found < COURSE_SCHEMA_VERSION) {
     doc.transact(() => {

@@ -8,7 +8,8 @@ export function makeCourse(items: number, users: number, seed = 1): CourseJson {
   const rng = seededRng(seed);
   const grades: CourseGrade[] = [];
   for (let i = 0; i < items; i++)
-    for (let u = 0; u < users; u++) grades.push({ user: `u${u}`, item: `i${i}`, raw: Math.round(rng.next() * 1000) / 10 });
+    for (let u = 0; u < users; u++)
+      grades.push({ user: `u${u}`, item: `i${i}`, raw: Math.round(rng.next() * 1000) / 10 });
   return {
     categories: [{ id: 'c0', parent: null, name: 'Course', aggregation: 'natural' }],
     items: Array.from({ length: items }, (_, i) => ({

@@ -79,12 +79,14 @@ export function canonical(v: unknown): string {
 }
 
 function expand(slot: GradeSlot, p: Pair): Candidate {
-  if (p.length === 1) return { value: p[0], origin: `${slot.d}:${slot.c}`, dev: slot.d, c: slot.c, by: slot.by, at: slot.at };
+  if (p.length === 1)
+    return { value: p[0], origin: `${slot.d}:${slot.c}`, dev: slot.d, c: slot.c, by: slot.by, at: slot.at };
   return { value: p[0], origin: `${p[1]}:${p[2]}`, dev: p[1], c: p[2], by: p[3], at: p[4] };
 }
 
 function expandBase(p: Pair): Candidate {
-  if (p.length === 1) return { value: p[0], origin: `${BASE_DEVICE}:0`, dev: BASE_DEVICE, c: 0, by: '', at: 0 };
+  if (p.length === 1)
+    return { value: p[0], origin: `${BASE_DEVICE}:0`, dev: BASE_DEVICE, c: 0, by: '', at: 0 };
   return { value: p[0], origin: `${p[1]}:${p[2]}`, dev: p[1], c: p[2], by: p[3], at: p[4] };
 }
 

@@ -15,14 +15,18 @@ const bob: Actor = { userId: 'bob', deviceId: 'dev-b' };
 const ctx = (actor: Actor, at: number): CommandContext => ({ actor, clock: fixedClock(at), src: 'grid' });
 
 function sync(...docs: Y.Doc[]): void {
-  for (const a of docs) for (const b of docs) if (a !== b) Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
+  for (const a of docs)
+    for (const b of docs) if (a !== b) Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
 }
 function ok(doc: Y.Doc, cmd: Command, c: CommandContext) {
   const r = applyCommand(doc, cmd, c);
   if (!r.ok) throw new Error(r.error.message);
   return r;
 }
-const norm = (c: CourseJson) => ({ ...c, grades: [...c.grades].sort((x, y) => (x.item + '|' + x.user < y.item + '|' + y.user ? -1 : 1)) });
+const norm = (c: CourseJson) => ({
+  ...c,
+  grades: [...c.grades].sort((x, y) => (x.item + '|' + x.user < y.item + '|' + y.user ? -1 : 1)),
+});
 
 describe('history', () => {
   it('[CRDT-6] every change is logged with who, when, device, source and old -> new', () => {
@@ -32,7 +36,15 @@ describe('history', () => {
     ok(a, { type: 'setGrade', item: 'i0', user: 'u1', raw: 12 }, ctx(bob, 200));
     const h = listHistory(a, { item: 'i0', user: 'u1' });
     expect(h).toHaveLength(1);
-    expect(h[0]).toMatchObject({ k: 'grade', by: 'bob', dev: 'dev-b', at: 200, src: 'grid', old: { grade: before }, new: { grade: { raw: 12 } } });
+    expect(h[0]).toMatchObject({
+      k: 'grade',
+      by: 'bob',
+      dev: 'dev-b',
+      at: 200,
+      src: 'grid',
+      old: { grade: before },
+      new: { grade: { raw: 12 } },
+    });
   });
 
   it('[CRDT-6] the log survives sync and rebuilds the gradebook exactly as it was at each time', () => {
@@ -50,7 +62,11 @@ describe('history', () => {
     sync(a, b);
     expect(listConflicts(a)).toHaveLength(1);
     snaps.push([300, docToCourseJson(a)]);
-    ok(b, { type: 'resolveConflict', item: 'i2', user: 'u2', field: 'grade', value: { raw: 20 } }, ctx(bob, 400));
+    ok(
+      b,
+      { type: 'resolveConflict', item: 'i2', user: 'u2', field: 'grade', value: { raw: 20 } },
+      ctx(bob, 400),
+    );
     ok(b, { type: 'deleteItem', id: 'i0' }, ctx(bob, 400));
     ok(b, { type: 'setSettings', settings: { minmaxtouse: 'grade' } }, ctx(bob, 400));
     sync(a, b);
@@ -81,7 +97,7 @@ describe('history', () => {
 });
 
 describe('undo', () => {
-  it('[CRDT-7] undo reverts only the actor\'s own change and leaves another grader\'s later edit alone', () => {
+  it("[CRDT-7] undo reverts only the actor's own change and leaves another grader's later edit alone", () => {
     const a = new Y.Doc();
     courseJsonToDoc(makeCourse(2, 2), a, alice, { at: 100 });
     const b = new Y.Doc();
@@ -110,7 +126,10 @@ describe('undo', () => {
     undo.run({
       type: 'bulk',
       commands: [
-        { type: 'setItem', item: { id: 'x', idnumber: 'x', name: 'X', category: 'c0', grademin: 0, grademax: 5 } },
+        {
+          type: 'setItem',
+          item: { id: 'x', idnumber: 'x', name: 'X', category: 'c0', grademin: 0, grademax: 5 },
+        },
         { type: 'setGrade', item: 'x', user: 'u0', raw: 4 },
         { type: 'setGrade', item: 'i0', user: 'u2', raw: 4 },
         { type: 'setSettings', settings: { minmaxtouse: 'grade' } },

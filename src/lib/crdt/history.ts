@@ -32,11 +32,18 @@ export interface HistoryArchive {
 }
 
 /** The log of the current epoch in document order; filter by cell or row if asked. */
-export function listHistory(doc: Y.Doc, filter: { item?: string; user?: string; since?: number } = {}): HistoryEntry[] {
+export function listHistory(
+  doc: Y.Doc,
+  filter: { item?: string; user?: string; since?: number } = {},
+): HistoryEntry[] {
   const e = requireEpoch(doc);
   return e.history.toArray().filter((h) => {
     if (filter.since !== undefined && h.at < filter.since) return false;
-    if (filter.item !== undefined && !(h.k === 'grade' ? h.item === filter.item : h.k === 'row' && h.row === filter.item)) return false;
+    if (
+      filter.item !== undefined &&
+      !(h.k === 'grade' ? h.item === filter.item : h.k === 'row' && h.row === filter.item)
+    )
+      return false;
     if (filter.user !== undefined && !(h.k === 'grade' && h.user === filter.user)) return false;
     return true;
   });
@@ -51,7 +58,12 @@ function rowsFromBase(base: BaseSnapshot): SetupRows {
   };
 }
 
-function replay(base: BaseSnapshot, cells: Map<string, PackedCell>, entries: readonly HistoryEntry[], time: number): CourseJson {
+function replay(
+  base: BaseSnapshot,
+  cells: Map<string, PackedCell>,
+  entries: readonly HistoryEntry[],
+  time: number,
+): CourseJson {
   const rows = rowsFromBase(base);
   // Stable by time, then log order: entries of one device are in log order already.
   const upto = entries.map((h, i) => [h, i] as const).filter(([h]) => h.at <= time);
@@ -103,14 +115,18 @@ export function courseJsonAt(doc: Y.Doc, time: number, archives: readonly Histor
     const { base, cells } = epochBase(e);
     return replay(base, cells, e.history.toArray(), time);
   }
-  const arch = archives.find((a) => a.from <= time && time < a.to) ?? archives.find((a) => time < a.to && a.from > time);
+  const arch =
+    archives.find((a) => a.from <= time && time < a.to) ?? archives.find((a) => time < a.to && a.from > time);
   if (!arch || time < arch.from)
-    throw new ValidationError([{ at: 'time', message: `changes before ${started} were archived by a re-base; pass that archive` }]);
+    throw new ValidationError([
+      { at: 'time', message: `changes before ${started} were archived by a re-base; pass that archive` },
+    ]);
   const base = JSON.parse(arch.base) as BaseSnapshot;
   const cells = new Map<string, PackedCell>();
   base.gi.forEach((item, col) =>
     base.g[col]!.forEach((v, u) => {
-      if (v !== null) cells.set(item + SEP + base.gu[u]!, typeof v === 'number' ? { r: { grade: { raw: v } } } : v);
+      if (v !== null)
+        cells.set(item + SEP + base.gu[u]!, typeof v === 'number' ? { r: { grade: { raw: v } } } : v);
     }),
   );
   return replay(base, cells, arch.entries, time);
@@ -122,7 +138,12 @@ export function revertCommand(entry: HistoryEntry): Command | null {
     case 'grade':
       return { type: 'restoreCell', item: entry.item, user: entry.user, fields: entry.old };
     case 'row':
-      return { type: 'restoreRow', coll: entry.coll, id: entry.row, fields: entry.old === null ? null : entry.old };
+      return {
+        type: 'restoreRow',
+        coll: entry.coll,
+        id: entry.row,
+        fields: entry.old === null ? null : entry.old,
+      };
     case 'settings':
       return { type: 'restoreSettings', fields: entry.old };
     default:
@@ -139,13 +160,28 @@ export function revertChange(doc: Y.Doc, entryId: string, ctx: CommandContext): 
   const all = e.history.toArray();
   let picked = all.filter((h) => h.id === entryId);
   if (!picked.length) picked = all.filter((h) => h.tx === entryId);
-  const cmds = picked.map(revertCommand).filter((c): c is Command => c !== null).reverse();
+  const cmds = picked
+    .map(revertCommand)
+    .filter((c): c is Command => c !== null)
+    .reverse();
   if (!cmds.length)
-    return { ok: false, error: { code: 'not_found', message: `entryId: no revertible change "${entryId}"`, problems: [{ at: 'entryId', message: `no revertible change "${entryId}"` }] } };
-  return applyCommand(doc, cmds.length === 1 ? cmds[0]! : { type: 'bulk', commands: cmds }, { ...ctx, src: 'revert' });
+    return {
+      ok: false,
+      error: {
+        code: 'not_found',
+        message: `entryId: no revertible change "${entryId}"`,
+        problems: [{ at: 'entryId', message: `no revertible change "${entryId}"` }],
+      },
+    };
+  return applyCommand(doc, cmds.length === 1 ? cmds[0]! : { type: 'bulk', commands: cmds }, {
+    ...ctx,
+    src: 'revert',
+  });
 }
 
 /** Fields a grade entry changed, for display: `[field, old, new]`. */
-export function changedFields(entry: Extract<HistoryEntry, { k: 'grade' }>): [GradeField, unknown, unknown][] {
+export function changedFields(
+  entry: Extract<HistoryEntry, { k: 'grade' }>,
+): [GradeField, unknown, unknown][] {
   return (Object.keys(entry.new) as GradeField[]).map((f) => [f, entry.old[f] ?? null, entry.new[f] ?? null]);
 }

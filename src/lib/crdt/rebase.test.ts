@@ -14,14 +14,18 @@ const alice: Actor = { userId: 'alice', deviceId: 'dev-a' };
 const bob: Actor = { userId: 'bob', deviceId: 'dev-b' };
 const ctx = (actor: Actor, at: number): CommandContext => ({ actor, clock: fixedClock(at), src: 'grid' });
 function sync(...docs: Y.Doc[]): void {
-  for (const a of docs) for (const b of docs) if (a !== b) Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
+  for (const a of docs)
+    for (const b of docs) if (a !== b) Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
 }
 function ok(doc: Y.Doc, cmd: Command, c: CommandContext) {
   const r = applyCommand(doc, cmd, c);
   if (!r.ok) throw new Error(r.error.message);
   return r;
 }
-const norm = (c: CourseJson) => ({ ...c, grades: [...c.grades].sort((x, y) => (x.item + '|' + x.user < y.item + '|' + y.user ? -1 : 1)) });
+const norm = (c: CourseJson) => ({
+  ...c,
+  grades: [...c.grades].sort((x, y) => (x.item + '|' + x.user < y.item + '|' + y.user ? -1 : 1)),
+});
 
 describe('re-base', () => {
   it('[CRDT-8] keeps the gradebook and its open conflicts, and sheds the tombstones of overwrites', () => {
@@ -30,7 +34,12 @@ describe('re-base', () => {
     const b = new Y.Doc();
     sync(a, b);
     for (let round = 0; round < 20; round++)
-      for (let i = 0; i < 10; i++) ok(a, { type: 'setGrade', item: `i${i}`, user: `u${round % 20}`, raw: round + i }, ctx(alice, 200 + round));
+      for (let i = 0; i < 10; i++)
+        ok(
+          a,
+          { type: 'setGrade', item: `i${i}`, user: `u${round % 20}`, raw: round + i },
+          ctx(alice, 200 + round),
+        );
     ok(a, { type: 'setGrade', item: 'i3', user: 'u3', raw: 1 }, ctx(alice, 300));
     ok(b, { type: 'setGrade', item: 'i3', user: 'u3', raw: 2 }, ctx(bob, 301));
     sync(a, b);
@@ -49,7 +58,11 @@ describe('re-base', () => {
     Y.applyUpdate(c, Y.encodeStateAsUpdate(a));
     expect(norm(docToCourseJson(c))).toEqual(norm(before));
     // The conflict carried over can still be settled, and history before the re-base needs the archive.
-    ok(c, { type: 'resolveConflict', item: 'i3', user: 'u3', field: 'grade', value: { raw: 2 } }, ctx(bob, 500));
+    ok(
+      c,
+      { type: 'resolveConflict', item: 'i3', user: 'u3', field: 'grade', value: { raw: 2 } },
+      ctx(bob, 500),
+    );
     expect(listConflicts(c)).toEqual([]);
     expect(archive.entries.length).toBeGreaterThan(200);
     expect(() => courseJsonAt(a, 250)).toThrow(/archived/);
@@ -67,7 +80,7 @@ describe('re-base', () => {
     expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ raw: 11 });
   });
 
-  it('[CRDT-8] an offline device\'s writes to the folded epoch are replayed, conflicting where others changed the cell', () => {
+  it("[CRDT-8] an offline device's writes to the folded epoch are replayed, conflicting where others changed the cell", () => {
     const a = new Y.Doc();
     courseJsonToDoc(makeCourse(3, 3), a, alice, { at: 100 });
     const b = new Y.Doc();
@@ -85,7 +98,9 @@ describe('re-base', () => {
     for (const d of [a, b]) {
       expect(readCell(d, 'i0', 'u0').record.grade).toEqual({ raw: 41 });
       const c = listConflicts(d);
-      expect(c.map((k) => [k.item, k.user, k.candidates.map((x) => x.value)])).toEqual([['i1', 'u1', [{ raw: 7 }, { raw: 42 }]]]);
+      expect(c.map((k) => [k.item, k.user, k.candidates.map((x) => x.value)])).toEqual([
+        ['i1', 'u1', [{ raw: 7 }, { raw: 42 }]],
+      ]);
       expect(docToCourseJson(d).items.find((i) => i.id === 'i2')?.name).toBe('Offline rename');
     }
     expect(norm(docToCourseJson(a))).toEqual(norm(docToCourseJson(b)));

@@ -4,13 +4,7 @@ import * as Y from 'yjs';
 import type { Clock } from '../domain/shared/clock.ts';
 import { ValidationError } from '../domain/shared/errors.ts';
 import { applyCommand, type Command, type CommandContext } from './commands.ts';
-import {
-  GRADE_FIELDS,
-  mergeCell,
-  type CellRecord,
-  type GradeField,
-  type Pair,
-} from './grade-register.ts';
+import { GRADE_FIELDS, mergeCell, type CellRecord, type GradeField, type Pair } from './grade-register.ts';
 import {
   SEP,
   buildBase,
@@ -42,7 +36,12 @@ export interface GrowthStats {
 
 export function growthStats(doc: Y.Doc): GrowthStats {
   const e = requireEpoch(doc);
-  return { epoch: e.id, slots: e.grades.size, historyEntries: e.history.length, bytes: Y.encodeStateAsUpdate(doc).length };
+  return {
+    epoch: e.id,
+    slots: e.grades.size,
+    historyEntries: e.history.length,
+    bytes: Y.encodeStateAsUpdate(doc).length,
+  };
 }
 
 /**
@@ -63,7 +62,9 @@ export function shouldRebase(doc: Y.Doc, maxEntries = 50_000): boolean {
 export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock }): HistoryArchive {
   const e = requireEpoch(doc);
   if (!isCausallyComplete(doc))
-    throw new ValidationError([{ at: 'doc', message: 'updates are still pending (received out of order); re-base after they arrive' }]);
+    throw new ValidationError([
+      { at: 'doc', message: 'updates are still pending (received out of order); re-base after they arrive' },
+    ]);
   const now = ctx.clock.now();
   const { cells } = epochBase(e);
   const bySlots = slotsByCell(e);
@@ -86,7 +87,11 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
     const [item, user] = key.split(SEP) as [string, string];
     packed.push([item, user, p ? { r, p } : { r }]);
   };
-  for (const [key, cell] of cells) fold(key, bySlots.has(key) ? mergeCell(toBaseCell(cell), bySlots.get(key)!) : mergeCell(toBaseCell(cell), []));
+  for (const [key, cell] of cells)
+    fold(
+      key,
+      bySlots.has(key) ? mergeCell(toBaseCell(cell), bySlots.get(key)!) : mergeCell(toBaseCell(cell), []),
+    );
   for (const [key, slots] of bySlots) if (!cells.has(key)) fold(key, mergeCell(undefined, slots));
   const rows = setupRows(e);
   const base = buildBase(
@@ -111,14 +116,31 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
   doc.transact(() => {
     const id = newId(doc);
     const epochId = `${e.n + 1}.${id}`;
-    const m = newEpochMap(epochId, e.n + 1, base, { at: now, by: ctx.actor.userId, dev: ctx.actor.deviceId }, { epoch: e.id, sv: JSON.stringify(sv) });
+    const m = newEpochMap(
+      epochId,
+      e.n + 1,
+      base,
+      { at: now, by: ctx.actor.userId, dev: ctx.actor.deviceId },
+      { epoch: e.id, sv: JSON.stringify(sv) },
+    );
     const epochs = epochsMap(doc);
     // What this fold saw, kept outside the epochs so a device that comes back much later can still tell which of
     // its writes to the folded epoch made it in (the next epochs may be gone by then).
     foldsMap(doc).set(e.id, JSON.stringify(sv));
     for (const k of [...epochs.keys()]) epochs.delete(k);
     epochs.set(epochId, m);
-    epochFrom(m).history.push([{ k: 'rebase', from: e.id, id, tx: id, by: ctx.actor.userId, dev: ctx.actor.deviceId, at: now, src: 'rebase' }]);
+    epochFrom(m).history.push([
+      {
+        k: 'rebase',
+        from: e.id,
+        id,
+        tx: id,
+        by: ctx.actor.userId,
+        dev: ctx.actor.deviceId,
+        at: now,
+        src: 'rebase',
+      },
+    ]);
   }, ctx.actor);
   return archive;
 }
@@ -144,7 +166,9 @@ function rawGet(map: Y.Map<unknown>, key: string): unknown {
 }
 
 /** Log entries of an epoch map with the Yjs id of each (works on a deleted, not yet collected epoch). */
-function entriesWithIds(arr: Y.Array<HistoryEntry>): { entry: HistoryEntry; client: number; clock: number }[] {
+function entriesWithIds(
+  arr: Y.Array<HistoryEntry>,
+): { entry: HistoryEntry; client: number; clock: number }[] {
   const out: { entry: HistoryEntry; client: number; clock: number }[] = [];
   for (let n = arr._start; n; n = n.right) {
     const vals = n.content.getContent() as HistoryEntry[];
@@ -175,7 +199,8 @@ function collectOwn(old: Y.Map<unknown>, deviceId: string): Collected | null {
   const hist = rawGet(old, 'history');
   if (!(hist instanceof Y.Array)) return null;
   const entries = entriesWithIds(hist as Y.Array<HistoryEntry>).filter(
-    ({ entry }) => entry.dev === deviceId && (entry.k === 'grade' || entry.k === 'row' || entry.k === 'settings'),
+    ({ entry }) =>
+      entry.dev === deviceId && (entry.k === 'grade' || entry.k === 'row' || entry.k === 'settings'),
   );
   return { epoch: String(rawGet(old, 'id') ?? ''), n: Number(rawGet(old, 'n') ?? 0), entries };
 }
@@ -195,7 +220,15 @@ function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): numbe
   const mine = col.entries.filter(({ client, clock }) => clock >= (sv[String(client)] ?? 0));
   if (!mine.length) return 0;
   const cmds: Command[] = [];
-  const cells = new Map<string, { old: CellRecord; fields: CellRecord; seen: Record<string, number>; held: Partial<Record<GradeField, string[]>> }>();
+  const cells = new Map<
+    string,
+    {
+      old: CellRecord;
+      fields: CellRecord;
+      seen: Record<string, number>;
+      held: Partial<Record<GradeField, string[]>>;
+    }
+  >();
   for (const { entry } of mine) {
     if (entry.k === 'grade') {
       const key = entry.item + SEP + entry.user;
@@ -203,14 +236,26 @@ function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): numbe
       if (!c) {
         c = { old: {}, fields: {}, seen: {}, held: {} };
         cells.set(key, c);
-        cmds.push({ type: 'rescueCell', item: entry.item, user: entry.user, old: c.old, fields: c.fields, from: col.epoch, epoch: col.n, seen: c.seen, held: c.held });
+        cmds.push({
+          type: 'rescueCell',
+          item: entry.item,
+          user: entry.user,
+          old: c.old,
+          fields: c.fields,
+          from: col.epoch,
+          epoch: col.n,
+          seen: c.seen,
+          held: c.held,
+        });
       }
       // Values the writer kept beside its own (an open conflict it had not settled), as origins tagged by epoch.
       for (const [f, pairs] of Object.entries(entry.slot.f) as [GradeField, Pair[]][]) {
-        c.held[f] = pairs.filter((p) => p.length > 1).map((p) => {
-          const d = p[1] as string;
-          return `${d === '@' || d.includes('#') ? d : `${d}#${col.n}`}:${p[2] as number}`;
-        });
+        c.held[f] = pairs
+          .filter((p) => p.length > 1)
+          .map((p) => {
+            const d = p[1] as string;
+            return `${d === '@' || d.includes('#') ? d : `${d}#${col.n}`}:${p[2] as number}`;
+          });
       }
       // What the writer had seen, in its epoch's counters (the last write of a cell has seen the most).
       for (const [d, n] of Object.entries(entry.slot.vv)) if ((c.seen[d] ?? -1) < n) c.seen[d] = n;
@@ -220,9 +265,18 @@ function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): numbe
         (c.fields as Record<string, unknown>)[f] = entry.new[f] ?? null;
       }
     } else if (entry.k === 'row') {
-      if (entry.new === null) cmds.push({ type: 'restoreRow', coll: entry.coll, id: entry.row, fields: null });
-      else if (entry.old === null) cmds.push({ type: 'restoreRow', coll: entry.coll, id: entry.row, fields: entry.new });
-      else cmds.push({ type: 'restoreRow', coll: entry.coll, id: entry.row, fields: entry.new, mustExist: true });
+      if (entry.new === null)
+        cmds.push({ type: 'restoreRow', coll: entry.coll, id: entry.row, fields: null });
+      else if (entry.old === null)
+        cmds.push({ type: 'restoreRow', coll: entry.coll, id: entry.row, fields: entry.new });
+      else
+        cmds.push({
+          type: 'restoreRow',
+          coll: entry.coll,
+          id: entry.row,
+          fields: entry.new,
+          mustExist: true,
+        });
     } else if (entry.k === 'settings') {
       cmds.push({ type: 'restoreSettings', fields: entry.new });
     }
@@ -247,7 +301,7 @@ export function bindCourseDoc(doc: Y.Doc, ctx: CommandContext): () => void {
   const epochs = epochsMap(doc);
   const pending: Collected[] = [];
   const flush = () => {
-    for (let i = 0; i < pending.length; ) {
+    for (let i = 0; i < pending.length;) {
       if (replayCollected(doc, pending[i]!, ctx) === null) return;
       pending.splice(i, 1);
     }
@@ -260,7 +314,8 @@ export function bindCourseDoc(doc: Y.Doc, ctx: CommandContext): () => void {
   // content is still readable then (Yjs collects it only after the observers); the replay is a new transaction.
   const onChange = (ev: Y.YMapEvent<Y.Map<unknown>>) => {
     ev.changes.keys.forEach((change) => {
-      if (change.action === 'delete' && change.oldValue instanceof Y.Map) consider(change.oldValue as Y.Map<unknown>);
+      if (change.action === 'delete' && change.oldValue instanceof Y.Map)
+        consider(change.oldValue as Y.Map<unknown>);
     });
     const cur = currentEpoch(doc);
     for (const m of epochs.values()) if (m instanceof Y.Map && cur && m !== cur.map) consider(m);
