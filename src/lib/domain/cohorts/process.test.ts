@@ -431,13 +431,39 @@ describe('realtime agrees with full processing', () => {
         n: fc.integer({ min: 6, max: 9 }),
         city: fc.constantFrom('Paris', 'Leeds'),
       }),
+      fc.record({
+        kind: fc.constant('login' as const),
+        user: fc.constantFrom(...ids),
+        daysAgo: fc.integer({ min: 0, max: 20 }),
+      }),
+      fc.record({
+        kind: fc.constant('complete' as const),
+        user: fc.constantFrom(...ids),
+        done: fc.boolean(),
+      }),
+      fc.record({
+        kind: fc.constant('grade' as const),
+        user: fc.constantFrom(...ids),
+        grade: fc.integer({ min: 0, max: 10 }),
+      }),
+      fc.record({ kind: fc.constant('tags' as const), user: fc.constantFrom(...ids), chess: fc.boolean() }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(event, { maxLength: 25 }), async (events) => {
         const site = makeSite({
           users: ids.map((id, i) => u(id, { city: i % 2 ? 'Paris' : 'Leeds' })),
-          courses: [{ id: 'c1', fullname: 'C1' }],
-          cohorts: [{ id: 'paris' }, { id: 'students' }, { id: 'both' }, { id: 'neither' }],
+          courses: [{ id: 'c1', fullname: 'C1', enableCompletion: 1 }],
+          quizzes: [{ id: 'q', courseId: 'c1', grade: 10 }],
+          cohorts: [
+            { id: 'paris' },
+            { id: 'students' },
+            { id: 'both' },
+            { id: 'neither' },
+            { id: 'active' },
+            { id: 'done' },
+            { id: 'good' },
+            { id: 'chess' },
+          ],
         });
         const e = new CohortEngine(
           site,
@@ -457,6 +483,24 @@ describe('realtime agrees with full processing', () => {
               conditions: [
                 { type: 'group', operator: 'OR', conditions: [memberOf('paris'), memberOf('both')] },
               ],
+            },
+            {
+              id: 'a',
+              cohortId: 'active',
+              conditions: [
+                { type: 'user_last_login', operator: 'in_last', period: { value: 7, unit: 'days' } },
+              ],
+            },
+            { id: 'd', cohortId: 'done', conditions: [{ type: 'course_not_completed', courseId: 'c1' }] },
+            {
+              id: 'g',
+              cohortId: 'good',
+              conditions: [{ type: 'quiz_result', quizId: 'q', minGrade: 5, maxGrade: 10 }],
+            },
+            {
+              id: 'c',
+              cohortId: 'chess',
+              conditions: [{ type: 'user_profile_interests', operator: 'contains', tags: ['chess'] }],
             },
           ]),
         );
@@ -493,7 +537,27 @@ describe('realtime agrees with full processing', () => {
               contextId: 'c1',
             };
             e.handleEvent({ type: ev.on ? 'role_assigned' : 'role_unassigned', assignment }, NOW);
-          } else if (!e.index.userPos.has(String(ev.n)))
+          } else if (ev.kind === 'login')
+            e.handleEvent({ type: 'user_loggedin', userId: ev.user, time: NOW - ev.daysAgo * 86_400 }, NOW);
+          else if (ev.kind === 'complete')
+            e.handleEvent(
+              {
+                type: 'course_completed',
+                completion: { userId: ev.user, courseId: 'c1', timecompleted: ev.done ? NOW - 5 : null },
+              },
+              NOW,
+            );
+          else if (ev.kind === 'grade')
+            e.handleEvent(
+              { type: 'quiz_graded', grade: { quizId: 'q', userId: ev.user, grade: ev.grade } },
+              NOW,
+            );
+          else if (ev.kind === 'tags')
+            e.handleEvent(
+              { type: 'user_updated', user: { ...user(ev.user), interests: ev.chess ? ['Chess'] : ['go'] } },
+              NOW,
+            );
+          else if (!e.index.userPos.has(String(ev.n)))
             e.handleEvent(
               {
                 type: 'user_created',
