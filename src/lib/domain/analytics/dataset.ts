@@ -111,6 +111,27 @@ const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 /** [ANA-2.4] Builds a dataset. Throws CancelledError (nothing returned) if cancelled. */
 export function buildDataset(o: BuildOptions): Dataset {
+  const steps = datasetSteps(o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same, awaiting `o.pause()` after each analysable so a worker can receive a cancel message between courses
+ * (a synchronous loop would never let it in).
+ */
+export async function buildDatasetAsync(o: BuildOptions): Promise<Dataset> {
+  const steps = datasetSteps(o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await o.pause?.();
+  }
+}
+
+function* datasetSteps(o: BuildOptions): Generator<void, Dataset, void> {
   const { data, analyser, target, indicators, timeSplitting: ts, now } = o;
   const forTraining = o.mode === 'training';
   const indicatorIds = indicators.map((i) => i.id);
@@ -141,6 +162,7 @@ export function buildDataset(o: BuildOptions): Dataset {
     if (validity !== true) {
       skipped.push({ analysableId: a.id, reason: validity });
       o.onProgress?.(++done, total);
+      yield;
       continue;
     }
     let ranges: TimeRange[];
@@ -196,6 +218,7 @@ export function buildDataset(o: BuildOptions): Dataset {
     }
     pendings.push(p);
     o.onProgress?.(++done, total);
+    yield;
   }
 
   // Columns: range one-hot (only if the method asks and has > 1 range), indicators, then averages.

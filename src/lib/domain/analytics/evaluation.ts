@@ -140,6 +140,7 @@ export async function moodleEvaluate(o: EvaluateOptions, d: Dataset): Promise<Mo
   const perIt: { model: MetricSet; majority: MetricSet; rule: MetricSet | null }[] = [];
   const pos = positive(target);
   for (let it = 0; it < iterations; it++) {
+    await o.pause?.();
     throwIfCancelled(o.cancel, 'evaluation');
     // Fisher-Yates shuffle, then the first 20 % are the test part (not stratified, not grouped — like php-ml RandomSplit).
     const order = Int32Array.from({ length: n }, (_, i) => i);
@@ -223,6 +224,8 @@ async function groupedThreshold(o: EvaluateOptions, train: Dataset, pos: number,
   const oof = new Float64Array(train.rows);
   const posCol = o.target.classes.indexOf(pos);
   for (let f = 0; f < k; f++) {
+    await o.pause?.();
+    throwIfCancelled(o.cancel, 'evaluation');
     const inFold = (r: number) => foldOf.get(train.analysableIds[r]!) === f;
     const fitPart = subsetDataset(train, (r) => !inFold(r));
     const holdPart = subsetDataset(train, inFold);
@@ -304,6 +307,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationReport> {
   if (o.protocol === 'honest') {
     const testFrom = o.testFrom ?? defaultTestFrom(d);
     for (const r of rangeIdx) {
+      await o.pause?.();
       throwIfCancelled(o.cancel, 'evaluation');
       ranges.push(await honestRange(o, d, r, testFrom));
       o.onProgress?.(++done, rangeIdx.length);

@@ -5,7 +5,7 @@ import { ValidationError, jsonPath, type Problem } from '../shared/errors.ts';
 import type { JobOptions } from '../shared/cancel.ts';
 import { toChunks, type TrainedModelJson } from './backend.ts';
 import type { ActivityData } from './data.ts';
-import { buildDataset, rowCalculations, usedKey, type AverageColumns, type Dataset, type IndicatorCache } from './dataset.ts';
+import { buildDatasetAsync, rowCalculations, usedKey, type AverageColumns, type Dataset, type IndicatorCache } from './dataset.ts';
 import type { DataNeed } from './indicators.ts';
 import { resolveTimeSplitting, type AnalyticsRegistry } from './registry.ts';
 import type { Target } from './targets.ts';
@@ -149,12 +149,12 @@ export interface FlowInput extends JobOptions {
   readonly cache?: IndicatorCache;
 }
 
-function modelDataset(i: FlowInput, mode: 'training' | 'prediction', used: ReadonlySet<string>): { ds: Dataset; target: Target } {
+async function modelDataset(i: FlowInput, mode: 'training' | 'prediction', used: ReadonlySet<string>): Promise<{ ds: Dataset; target: Target }> {
   const { reg, model } = i;
   if (model.timeSplittingId === null) throw new Error(`model ${model.id} has no time splitting chosen`);
   const target = reg.targets.get(model.targetId);
   const ts = resolveTimeSplitting(reg, model.timeSplittingId);
-  const ds = buildDataset({
+  const ds = await buildDatasetAsync({
     data: i.data,
     analyser: reg.analysers.get(target.analyser),
     target,
@@ -169,6 +169,7 @@ function modelDataset(i: FlowInput, mode: 'training' | 'prediction', used: Reado
     missingFlags: model.missingFlags,
     ...(i.onProgress ? { onProgress: i.onProgress } : {}),
     ...(i.cancel ? { cancel: i.cancel } : {}),
+    ...(i.pause ? { pause: i.pause } : {}),
   });
   return { ds, target };
 }
@@ -183,7 +184,7 @@ export interface TrainResult {
 
 /** [ANA-2.5] Trains on finished courses' samples not used before; returns the model and the keys it used. */
 export async function trainModel(i: FlowInput & { readonly usedForTraining: ReadonlySet<string>; readonly previous?: TrainedModelJson }): Promise<TrainResult> {
-  const { ds, target } = modelDataset(i, 'training', i.usedForTraining);
+  const { ds, target } = await modelDataset(i, 'training', i.usedForTraining);
   if (target.isStatic) throw new Error(`target ${target.id} is static: it is not trained`);
   if (ds.rows === 0) throw new Error(`no new training samples (${ds.skipped.map((s) => `${s.analysableId}: ${s.reason}`).join('; ') || 'no analysables'})`);
   const backend = i.reg.backends.get(i.model.backendId);
@@ -224,7 +225,7 @@ export interface PredictResult {
  * keeps predictions of non-ignored classes with confidence >= the target's floor (static ones score 1).
  */
 export async function predictModel(i: FlowInput & { readonly alreadyPredicted: ReadonlySet<string>; readonly trained: TrainedModelJson | null }): Promise<PredictResult> {
-  const { ds, target } = modelDataset(i, 'prediction', i.alreadyPredicted);
+  const { ds, target } = await modelDataset(i, 'prediction', i.alreadyPredicted);
   const out: PredictionRow[] = [];
   const processedKeys = ds.sampleIds.map((s, r) => usedKey(s, ds.rangeIndex[r]!));
   let classes: Float64Array;

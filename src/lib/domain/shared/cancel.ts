@@ -25,6 +25,8 @@ export function cancelSource(): CancelSource {
 export interface JobOptions {
   onProgress?(done: number, total: number): void;
   cancel?: CancelToken;
+  /** Lets the host's event loop run between chunks (a worker resolves it on a macrotask so cancel messages get in). */
+  pause?(): Promise<void>;
 }
 
 /** Thrown when a job stops because its token was cancelled; nothing it was building is returned. */
