@@ -449,3 +449,28 @@ describe('grade_update with item details (lib/tests/gradelib_test.php test_grade
     expect(gb.range('course', 'u')).toEqual([0, 110]);
   });
 });
+
+describe("applyChange (the CRDT layer's changes)", () => {
+  it('[API-11] a grade change regrades the user; setup changes regrade all; invalid changes change nothing', () => {
+    const gb = loadCourse(
+      course('natural', { items: [item('a', 100), item('b', 50)], grades: gradesOf('u', { a: 40, b: 10 }) }),
+    );
+    expect(gb.applyChange({ kind: 'grade', item: 'b', user: 'u', patch: { raw: 30 } })).toEqual({
+      regraded: 'user',
+      courseTotal: 70,
+    });
+    expect(gb.applyChange({ kind: 'item', id: 'b', patch: { extraCredit: true } }).regraded).toBe('all');
+    expect(gb.range('course', 'u')).toEqual([0, 100]);
+    gb.applyChange({ kind: 'addItem', item: item('c', 20) });
+    gb.applyChange({ kind: 'addUsers', users: [{ id: 'v', name: 'New student' }] });
+    expect(gb.users).toContain('v');
+    expect(gb.final('course', 'v')).toBeNull();
+    gb.applyChange({ kind: 'settings', patch: { hideTotalsWithHiddenItems: 'include_hidden' } });
+    expect(gb.toJson().settings.hideTotalsWithHiddenItems).toBe('include_hidden');
+    expect(() =>
+      gb.applyChange({ kind: 'addCategory', category: cat('k', 'mean', { parent: 'nowhere' }) }),
+    ).toThrow(/\$\.categories\[1\]\.parent: unknown category "nowhere"/);
+    expect(gb.toJson().categories).toHaveLength(1);
+    expect(gb.final('course', 'u')).toBe(70);
+  });
+});

@@ -6,6 +6,7 @@ import type {
   CourseGrade,
   CourseItem,
   CourseJson,
+  CourseSettings,
   HideTotalsMode,
 } from '../interchange/course-types.ts';
 import { validateCourseJson } from '../interchange/course-json.ts';
@@ -65,6 +66,16 @@ export interface SourceGrade {
   rawgrademax?: number;
   feedback?: string;
 }
+
+/** One change as the CRDT layer reports it; see Gradebook.applyChange. */
+export type GradebookChange =
+  | { kind: 'grade'; item: string; user: string; patch: GradePatch; source?: string }
+  | { kind: 'item'; id: string; patch: Partial<Omit<CourseItem, 'id'>>; rescale?: boolean }
+  | { kind: 'addItem'; item: CourseItem }
+  | { kind: 'category'; id: string; patch: Partial<Omit<CourseCategory, 'id'>>; rescale?: boolean }
+  | { kind: 'addCategory'; category: CourseCategory }
+  | { kind: 'settings'; patch: Partial<CourseSettings> }
+  | { kind: 'addUsers'; users: { id: string; name: string }[] };
 
 /** [API-1] Validates and compiles a course document, then regrades it fully. Throws ValidationError. */
 export function loadCourse(input: unknown, opts: LoadOptions = {}): Gradebook {
@@ -399,6 +410,51 @@ export class Gradebook {
       else this.setGrade(itemId, userId, { final: v }, source);
     }
     return { refused };
+  }
+
+  /**
+   * [API-11] Applies one change: a grade change regrades only that user's dependents (REG-3); any setup
+   * change rebuilds and fully regrades. Returns what was regraded. All-or-nothing: an invalid change throws
+   * a ValidationError and leaves the gradebook as it was.
+   */
+  applyChange(change: GradebookChange): { regraded: 'user' | 'all'; courseTotal?: number | null } {
+    switch (change.kind) {
+      case 'grade':
+        return {
+          regraded: 'user',
+          courseTotal: this.setGrade(change.item, change.user, change.patch, change.source),
+        };
+      case 'item':
+        this.updateItem(change.id, change.patch, change.rescale ? { rescale: true } : {});
+        return { regraded: 'all' };
+      case 'category':
+        this.updateCategory(change.id, change.patch, change.rescale ? { rescale: true } : {});
+        return { regraded: 'all' };
+      case 'addItem': {
+        const json = this.engine.toJson();
+        this.replace({ ...json, items: [...json.items, change.item] });
+        return { regraded: 'all' };
+      }
+      case 'addCategory': {
+        const json = this.engine.toJson();
+        this.replace({ ...json, categories: [...json.categories, change.category] });
+        return { regraded: 'all' };
+      }
+      case 'settings': {
+        const json = this.engine.toJson();
+        this.replace({ ...json, settings: { ...json.settings, ...change.patch } });
+        return { regraded: 'all' };
+      }
+      case 'addUsers': {
+        const json = this.engine.toJson();
+        const known = new Set(json.users?.map((u) => u.id) ?? []);
+        this.replace({
+          ...json,
+          users: [...(json.users ?? []), ...change.users.filter((u) => !known.has(u.id))],
+        });
+        return { regraded: 'all' };
+      }
+    }
   }
 
   private replace(json: CourseJson): void {
