@@ -2,7 +2,7 @@
 // tool_dynamic_cohorts PHPUnit test of that name in our own words and data.
 import { describe, expect, it } from 'vitest';
 import { parseRule } from './rule.ts';
-import { ruleBrokenReason } from './evaluate.ts';
+import { describeRule, ruleBrokenReason } from './evaluate.ts';
 import { SiteIndex } from './site-index.ts';
 import { makeSite, matchOne, u } from './test-helpers.ts';
 
@@ -268,6 +268,24 @@ describe('cohort_field', () => {
       '3',
     ]);
   });
+  it('[COH-C5] context: a missing category is broken; the description names the category (plugin: cohort_field_test)', () => {
+    const s2 = makeSite({
+      categories: [{ id: 'cat', name: 'Science', parentId: null }],
+      cohorts: [{ id: 'k', contextid: 'cat' }],
+    });
+    const cond = c('member_of', 'contextid', 'equals', 'cat');
+    expect(brokenOf(s2, cond)).toBeNull();
+    expect(brokenOf(s2, c('member_of', 'contextid', 'equals', '7777'))).toMatch(
+      /value: category "7777" does not exist/,
+    );
+    expect(brokenOf(s2, c('member_of', 'name', 'equals', ''))).toMatch(/value/);
+    expect(brokenOf(s2, c('member_of', 'name', 'is_empty', ''))).toBeNull();
+    const idx = new SiteIndex(s2);
+    expect(describeRule(parseRule({ operator: 'AND', cohortId: null, conditions: [cond] }), idx)).toEqual([
+      'Users who are members of cohorts with field Context is equal to "Science"',
+    ]);
+  });
+
   it('[COH-C5] visible is a checkbox', () => {
     expect(matchOne(site, c('member_of', 'visible', 'equals', 0))).toEqual(['2']);
   });

@@ -175,13 +175,12 @@ export const cohortField: ConditionType<CohortFieldConfig> = {
         ? (index?.cohortFields.get(custom)?.name ?? custom)
         : (COHORT_FIELD_LABEL[c.field] ?? c.field);
     const kind = (index && cohortFieldKind(c.field, index)) ?? guessKind(c.operator);
-    return `Users who ${c.membership === 'member_of' ? 'are members of' : 'are not members of'} cohorts with field ${describeField(
-      label,
-      kind,
-      c.operator,
-      c.value,
-      c.includeMissingData,
-    )}`;
+    // A context is shown by name, as the plugin does ("System" or the category's name).
+    let value = c.value;
+    if (c.field === 'contextid' && value !== null)
+      value = value === 'system' ? 'System' : (index?.categories.get(String(value))?.name ?? value);
+    const field = describeField(label, kind, c.operator, value, c.includeMissingData);
+    return `Users who ${c.membership === 'member_of' ? 'are members of' : 'are not members of'} cohorts with field ${field}`;
   },
   toJson(c) {
     return {
