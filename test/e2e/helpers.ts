@@ -1,5 +1,5 @@
 // Shared steps of the browser tests: signing in as a demo person and opening a course.
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
 export const PASSWORD = 'markbook';
 
@@ -17,6 +17,6 @@ export async function openCourse(page: Page, name: string): Promise<void> {
 }
 
 /** The text of one grid cell, by column (item/category id) and user id. */
-export function cell(page: Page, column: string, user: string) {
-  return page.getByTestId(`cell-${column}-${user}`);
+export function cell(within: Page | Locator, column: string, user: string): Locator {
+  return within.getByTestId(`cell-${column}-${user}`);
 }
