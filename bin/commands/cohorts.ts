@@ -67,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
           return 1;
         }
         if (sub === 'match') printJson(matchingUserIds(index, rule, { now }));
+        else if (!index.userPos.has(userId!)) throw new UsageError(`user "${userId}" is not in ${siteFile}`);
         else printJson(explainUser(index, rule, userId!, { now }));
         return 0;
       } catch (e) {
