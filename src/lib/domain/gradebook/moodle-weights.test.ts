@@ -201,3 +201,74 @@ describe('grade_calculated_weights.feature', () => {
     );
   });
 });
+
+describe('grade_mingrade.feature', () => {
+  // Natural everywhere with empty grades as zero; minima -100 and 50. Manual grades are stored bounded
+  // (Student 2's 0.00 on Manual item 2, min 50, is stored as 50).
+  const json = (finals: Record<string, number>): CourseJson => ({
+    categories: [
+      { id: 'c1', parent: null, name: 'Course 1', aggregation: 'natural', aggregateOnlyGraded: false },
+      {
+        id: 'sub1',
+        parent: 'c1',
+        name: 'Sub category 1',
+        aggregation: 'natural',
+        aggregateOnlyGraded: false,
+      },
+      {
+        id: 'sub2',
+        parent: 'c1',
+        name: 'Sub category 2',
+        aggregation: 'natural',
+        aggregateOnlyGraded: false,
+      },
+    ],
+    items: [
+      ['mi1', 'c1', -100, 100],
+      ['mi2', 'c1', 50, 100],
+      ['mi3', 'sub1', -100, 50],
+      ['mi4', 'sub1', -100, 100],
+      ['mi5', 'sub2', 50, 100],
+      ['mi6', 'sub2', 50, 100],
+    ].map(([id, category, grademin, grademax]) => ({
+      id: id as string,
+      idnumber: id as string,
+      category: category as string,
+      name: id as string,
+      grademin: grademin as number,
+      grademax: grademax as number,
+    })),
+    grades: Object.entries(finals).map(([item, final]) => ({ user: 's', item, raw: null, final })),
+    settings: {},
+  });
+  const rows = (finals: Record<string, number>) =>
+    loadCourse(json(finals))
+      .userReport('s', { viewer: 'teacher', now: 0 })
+      .filter((r) => r.item.startsWith('mi'))
+      .map((r) => [
+        r.item,
+        `${formatFloat(r.weightPct!, 2)} %`,
+        formatFloat(r.final!, 2),
+        `${formatFloat(r.contributionPct!, 2)} %`,
+      ]);
+  it('[AGG-9][REP-5] Student 1: negative grades keep their points', () => {
+    expect(rows({ mi1: -25, mi2: 50, mi3: -80, mi4: -10, mi5: 50, mi6: 75 })).toEqual([
+      ['mi1', '18.18 %', '-25.00', '-4.55 %'],
+      ['mi2', '18.18 %', '50.00', '9.09 %'],
+      ['mi3', '33.33 %', '-80.00', '-14.55 %'],
+      ['mi4', '66.67 %', '-10.00', '-1.82 %'],
+      ['mi5', '50.00 %', '50.00', '9.09 %'],
+      ['mi6', '50.00 %', '75.00', '13.64 %'],
+    ]);
+  });
+  it('[AGG-9][REP-5] Student 2', () => {
+    expect(rows({ mi1: 0, mi2: 50, mi3: -10, mi4: 50, mi5: 50, mi6: 50 })).toEqual([
+      ['mi1', '18.18 %', '0.00', '0.00 %'],
+      ['mi2', '18.18 %', '50.00', '9.09 %'],
+      ['mi3', '33.33 %', '-10.00', '-1.82 %'],
+      ['mi4', '66.67 %', '50.00', '9.09 %'],
+      ['mi5', '50.00 %', '50.00', '9.09 %'],
+      ['mi6', '50.00 %', '50.00', '9.09 %'],
+    ]);
+  });
+});
