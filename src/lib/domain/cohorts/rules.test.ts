@@ -139,6 +139,48 @@ describe('parsing rule JSON', () => {
     expect(problems.find((p) => p.at === '$.conditions[0].operator')!.message).toMatch(/"resembles"/);
   });
 
+  it('[COH-R2] property: any JSON value either parses or is rejected with a ValidationError naming paths', () => {
+    const conditionish = fc.record(
+      {
+        type: fc.constantFrom(
+          'user_profile',
+          'cohort_membership',
+          'user_role',
+          'group',
+          'quiz_result',
+          'nope',
+        ),
+        operator: fc.oneof(fc.constantFrom('AND', 'OR', 'equals', 'member_of', 'has_role'), fc.anything()),
+        field: fc.oneof(fc.constantFrom('city', 'auth'), fc.anything()),
+        value: fc.anything(),
+        cohorts: fc.anything(),
+        conditions: fc.anything(),
+      },
+      { requiredKeys: ['type'] },
+    );
+    const ruleish = fc.record(
+      {
+        operator: fc.anything(),
+        cohortId: fc.anything(),
+        conditions: fc.oneof(fc.array(conditionish), fc.anything()),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), ruleish), (input) => {
+        try {
+          parseRule(input);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ValidationError);
+          const problems = (e as ValidationError).problems;
+          expect(problems.length).toBeGreaterThan(0);
+          for (const p of problems) expect(p.at.startsWith('$')).toBe(true);
+        }
+      }),
+      { numRuns: 400, seed: 3 },
+    );
+  });
+
   it('[COH-R3] an unknown condition type parses but makes the rule broken, naming the type', () => {
     const rule = parseRule(ruleJson([paris, { type: 'moon_phase', phase: 'full' }]));
     expect(ruleBrokenReason(new SiteIndex(site), rule, { now: NOW })).toBe(

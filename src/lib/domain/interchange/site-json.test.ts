@@ -1,5 +1,6 @@
 // Site JSON: validation with JSON paths, defaults, references, round trip (spec site-json.md).
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../shared/errors.ts';
 import { parseSiteJson, parseSiteJsonText, siteToJson } from './site-json.ts';
@@ -124,5 +125,27 @@ describe('site JSON', () => {
     const again = parseSiteJson(JSON.parse(JSON.stringify(siteToJson(site))));
     expect(again).toEqual(site);
     expect(site.users).toHaveLength(6);
+  });
+
+  it('[COH-S1] property: any JSON value either parses or is rejected with problems that name a JSON path', () => {
+    const record = fc.dictionary(
+      fc.constantFrom('id', 'username', 'userId', 'courseId', 'members', 'profile', 'suspended', 'x'),
+      fc.anything(),
+    );
+    const doc = fc.dictionary(
+      fc.constantFrom('users', 'courses', 'enrolments', 'cohorts', 'roles', 'completions', 'other'),
+      fc.oneof(fc.array(record, { maxLength: 3 }), fc.anything()),
+    );
+    fc.assert(
+      fc.property(fc.oneof(doc, fc.anything()), (input) => {
+        try {
+          parseSiteJson(input);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ValidationError);
+          for (const p of (e as ValidationError).problems) expect(p.at.startsWith('$')).toBe(true);
+        }
+      }),
+      { numRuns: 400, seed: 4 },
+    );
   });
 });
