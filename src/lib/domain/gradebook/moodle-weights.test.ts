@@ -272,3 +272,52 @@ describe('grade_mingrade.feature', () => {
     ]);
   });
 });
+
+describe('grade_contribution_with_extra_credit.feature', () => {
+  // Manual item 1 out of 150 graded 80; items 2-4 out of 100 are extra credit, graded 10, 70, 90.
+  it.each([
+    ['natural', ['100.00 %', '53.33 %', '66.67 %', '6.67 %', '57.14 %', '40.00 %']],
+    ['simple_weighted_mean', ['100.00 %', '53.33 %', '66.67 %', '6.67 %', '57.14 %', '40.00 %']],
+    ['extra_credit_mean', ['100.00 %', '53.33 %', '100.00 %', '10.00 %', '52.38 %', '36.67 %']],
+  ] as const)(
+    '[AGG-7][AGG-8][AGG-9] %s: extra-credit weights are cut at the bound',
+    (method, [m1w, m1c, m2w, m2c, m3w, m3c]) => {
+      const extra = method === 'extra_credit_mean' ? { extraCreditWeight: 1 } : { extraCredit: true };
+      const json: CourseJson = {
+        categories: [{ id: 'c1', parent: null, name: 'Course 1', aggregation: method }],
+        items: [
+          { id: 'm1', idnumber: 'm1', category: 'c1', name: 'Manual item 1', grademin: 0, grademax: 150 },
+          ...['m2', 'm3', 'm4'].map((id) => ({
+            id,
+            idnumber: id,
+            category: 'c1',
+            name: id,
+            grademin: 0,
+            grademax: 100,
+            ...extra,
+          })),
+        ],
+        grades: Object.entries({ m1: 80, m2: 10, m3: 70, m4: 90 }).map(([item, final]) => ({
+          user: 's',
+          item,
+          raw: null,
+          final,
+        })),
+        settings: {},
+      };
+      const rows = loadCourse(json)
+        .userReport('s', { viewer: 'teacher', now: 0 })
+        .map((r) => [
+          r.item,
+          `${formatFloat(r.weightPct ?? NaN, 2)} %`,
+          `${formatFloat(r.contributionPct ?? NaN, 2)} %`,
+        ]);
+      expect(rows.slice(0, 4)).toEqual([
+        ['m1', m1w, m1c],
+        ['m2', m2w, m2c],
+        ['m3', m3w, m3c],
+        ['m4', '0.00 %', '0.00 %'],
+      ]);
+    },
+  );
+});
