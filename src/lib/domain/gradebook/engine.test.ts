@@ -474,3 +474,41 @@ describe("applyChange (the CRDT layer's changes)", () => {
     expect(gb.final('course', 'u')).toBe(70);
   });
 });
+
+describe('incremental regrade with totals changed directly', () => {
+  it('[REG-3] property: overriding, locking and excluding category totals incrementally equals a full regrade', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.array(
+          fc.record({
+            cat: fc.integer({ min: 1, max: 6 }),
+            user: fc.integer({ min: 0, max: 4 }),
+            ovr: fc.option(fc.integer({ min: 0, max: 100 })),
+            excl: fc.boolean(),
+            locked: fc.boolean(),
+            final: fc.option(fc.integer({ min: 0, max: 100 })),
+          }),
+          { minLength: 1, maxLength: 10 },
+        ),
+        (seed, changes) => {
+          const gb = loadCourse(
+            generateCourse({ students: 5, items: 24, levels: 2, fanout: 2, calculated: 2, seed }),
+          );
+          for (const c of changes) {
+            gb.setGrade(`cat${c.cat}`, `u${c.user}`, {
+              overridden: c.ovr,
+              excluded: c.excl,
+              locked: c.locked,
+              final: c.final,
+            });
+          }
+          const incremental = finals(gb);
+          gb.regradeAll();
+          expect(finals(gb)).toEqual(incremental);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
