@@ -118,6 +118,7 @@ describe('markbook cohorts', () => {
     const r = markbook('process', fx('site.json'), rules, '--now', NOW);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([]);
+    expect(r.err).toMatch(/rule "off" skipped: disabled/);
     expect(r.err).toMatch(
       /rule "bad" is broken and was not processed: \$\.conditions\[0\]\.quizId: quiz "nope" does not exist/,
     );

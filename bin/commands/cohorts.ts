@@ -98,9 +98,10 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write(
             `${rulesFile}: rule "${b.ruleId}" is broken and was not processed: ${b.reason}\n`,
           );
-        for (const s of result.skipped)
-          if (s.reason !== 'disabled')
-            process.stderr.write(`${rulesFile}: rule "${s.ruleId}" skipped: ${s.reason}\n`);
+        for (const s of result.skipped) {
+          const hint = s.reason === 'disabled' ? ' (rules are disabled unless "enabled": true)' : '';
+          process.stderr.write(`${rulesFile}: rule "${s.ruleId}" skipped: ${s.reason}${hint}\n`);
+        }
         printJson(result.changes.map((c) => ({ cohortId: c.cohortId, added: c.added, removed: c.removed })));
         if (out) {
           // Write beside the target then rename, so a crash never leaves half a site file.
