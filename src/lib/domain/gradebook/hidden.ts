@@ -44,7 +44,8 @@ export function hidingAffected(e: GradeEngine, u: number): HidingAffected {
       res.alteredWeight.set(q, 0);
     } else if (e.isOverridden(q, u)) {
       // never recomputed
-    } else if (n.formula || n.kind === 'category') {
+    } else if (n.formula ? n.refs.length > 0 : n.kind === 'category' && cats[n.cat]!.aggChildren.length > 0) {
+      // Only items that depend on something are reconsidered (an empty category has nothing to redo).
       todo[q] = 1;
     }
   }
