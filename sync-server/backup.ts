@@ -46,6 +46,11 @@ export async function restoreBackup(
   if (!existsSync(file)) throw new Error(`${file}: no such file`);
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0 && !opts.force)
     throw new Error(`${dataDir} is not empty; pass --force to replace it`);
+  if (existsSync(join(dataDir, 'level'))) {
+    // Refuse while a server holds the store: opening takes LevelDB's lock, or fails naming the holder.
+    const current = await Store.open(dataDir);
+    await current.close();
+  }
   const staging = join(dirname(dataDir), `.${basename(dataDir)}.restore-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   const store = await Store.open(staging);
