@@ -512,3 +512,33 @@ describe('incremental regrade with totals changed directly', () => {
     );
   });
 });
+
+describe('bad input never crashes', () => {
+  it('[API-1][JSON-1] property: any field set to any JSON value either loads or is a ValidationError naming a path', () => {
+    const base = generateCourse({ students: 2, items: 8, levels: 1, fanout: 2, calculated: 1, seed: 3 });
+    const paths: (string | number)[][] = [];
+    const walk = (v: unknown, at: (string | number)[]) => {
+      if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...at, i]));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...at, k]);
+      paths.push(at);
+    };
+    walk(base, []);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: paths.length - 1 }), fc.jsonValue(), (i, value) => {
+        const doc = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
+        const path = paths[i]!;
+        if (path.length === 0) return;
+        let parent: Record<string | number, unknown> = doc;
+        for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+        parent[path.at(-1)!] = value;
+        try {
+          loadCourse(doc);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ValidationError);
+          expect((e as ValidationError).problems[0]!.at).toMatch(/^\$/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
