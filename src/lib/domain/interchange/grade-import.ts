@@ -382,14 +382,15 @@ const SUFFIX = /^(.*) \((Real|Percentage|Letter|Feedback)(?: \((?:Real|Percentag
  * [IMP-1] Guesses a mapping from headers: a user column by name, "Name (Real)" and "Name (Feedback)" from
  * our and Moodle's exports (grade/export/lib.php format_column_name), "Feedback: Name", plain item ids,
  * idnumbers or names, and Moodle's "Module: Name" prefix. Totals, calculated items, percentage/letter
- * columns and unknown headers are ignored. The user column prefers id, then idnumber, email, username.
+ * columns and unknown headers are ignored. The user column prefers id, then email, idnumber, username.
  */
 export function suggestMapping(
   headers: readonly string[],
   course: CourseJson,
   directory?: readonly DirectoryUser[],
 ): ImportMapping {
-  const preference: UserKey[] = ['id', 'idnumber', 'email', 'username'];
+  // Email before idnumber: Moodle requires emails, while idnumbers are often empty (load_data_test.php $oktext).
+  const preference: UserKey[] = ['id', 'email', 'idnumber', 'username'];
   let user: ImportMapping['user'] = null;
   const userCols = new Set<string>();
   for (const h of headers) {

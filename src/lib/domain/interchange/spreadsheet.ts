@@ -87,7 +87,10 @@ export function parseCsv(text: string, delimiter: CsvDelimiter | 'auto' = 'auto'
       }
       continue;
     }
-    if (c === 34 && cell === '') {
+    // A quote opens a quoted cell at its start, also after spaces (PHP's fgetcsv, which Moodle's
+    // csv_import_reader uses, reads ` "Feedback: X"` as Feedback: X; load_data_test.php $oktext).
+    if (c === 34 && (cell === '' || /^[ \t]+$/.test(cell))) {
+      cell = '';
       quoted = true;
       quoteRow = records.length + 1;
       i++;
