@@ -2,14 +2,15 @@
 // engine regrades, and what the grader grid shows. Writes go through CRDT commands only.
 import * as Y from 'yjs';
 import type { Command, CommandContext, CommandResult } from '../crdt/commands';
-import { docToCourseJson, listConflicts, requireEpoch, type Actor } from '../crdt/course-doc';
+import { SEP, currentEpoch, docToCourseJson, epochsMap, listConflicts, readCell, recordToGrade, type Actor, type CellConflict, type Epoch } from '../crdt/course-doc';
+import type { GradeSlot } from '../crdt/grade-register';
 import { bindCourseDoc } from '../crdt/rebase';
 import { CourseUndoManager } from '../crdt/undo';
 import type { CourseJson } from '../domain/interchange/course-types';
 import { database } from '../persistence/db';
 import { YStore } from '../persistence/y-store';
 import { RoomConnection } from '../sync/room-connection';
-import { buildGridModel, type GridModel } from './grid-model';
+import { applyCellToModel, buildGridModel, type GridModel } from './grid-model';
 import { session } from './session.svelte';
 import { syncStatus } from './sync-status.svelte';
 
@@ -34,13 +35,23 @@ export class CourseWorkspace {
   readonly room: string;
   readonly doc = new Y.Doc();
   model = $state.raw<GridModel | null>(null);
-  json = $state.raw<CourseJson | null>(null);
+  /** Bumped on every change the views should see. */
+  version = $state(0);
   loaded = $state(false);
   error = $state<string | null>(null);
-  conflicts = $state(0);
+  /** Every grade field in conflict, for the badge, the grid markers and the panel. */
+  conflictList = $state.raw<CellConflict[]>([]);
   private store: YStore;
   private conn: RoomConnection | null = null;
   private scheduled = false;
+  /** Cells (`item\0user`) whose slots changed since the last refresh; null = rebuild everything. */
+  private dirty: Set<string> | null = null;
+  private epoch: Epoch | null = null;
+  private unobserveEpoch: (() => void) | null = null;
+  private jsonCache: { version: number; json: CourseJson } | null = null;
+  /** Time of the last full rebuild and of the last incremental update (ms), for the status line and benchmarks. */
+  lastRebuildMs = 0;
+  lastUpdateMs = 0;
   private readonly undoManager: CourseUndoManager;
   private unbind: (() => void) | null = null;
   readonly ctx: CommandContext;
@@ -59,10 +70,11 @@ export class CourseWorkspace {
     this.ctx = { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) } };
     this.undoManager = new CourseUndoManager(this.doc, this.ctx);
     this.store = new YStore(database(), this.room, this.doc);
-    this.doc.on('update', () => this.schedule());
+    epochsMap(this.doc).observe(() => this.markAll());
     void this.store.whenLoaded.then(() => {
       // replays this device's unsynced writes if someone re-based the document meanwhile
       this.unbind = bindCourseDoc(this.doc, this.ctx);
+      this.markAll();
       this.refresh();
       this.loaded = true;
       this.connect();
@@ -112,7 +124,48 @@ export class CourseWorkspace {
     this.conn?.provider.awareness.setLocalStateField('cell', cell);
   }
 
-  /** Coalesces bursts of remote updates into one regrade per frame. */
+  /** The current snapshot of the course (computed on demand from the document, cached per version). */
+  get json(): CourseJson | null {
+    if (!this.model) return null;
+    if (this.jsonCache?.version !== this.version) this.jsonCache = { version: this.version, json: docToCourseJson(this.doc) };
+    return this.jsonCache.json;
+  }
+
+  /** Watches the current epoch: grade slots changed -> those cells; setup changed -> everything. */
+  private bindEpoch(): void {
+    const e = currentEpoch(this.doc);
+    if (e?.id === this.epoch?.id) return;
+    this.unobserveEpoch?.();
+    this.unobserveEpoch = null;
+    this.epoch = e;
+    if (!e) return;
+    const onGrades = (ev: Y.YMapEvent<GradeSlot>): void => {
+      if (this.dirty) {
+        for (const key of ev.keysChanged) this.dirty.add(key.slice(0, key.lastIndexOf(SEP)));
+      }
+      this.schedule();
+    };
+    const onSetup = (): void => this.markAll();
+    e.grades.observe(onGrades);
+    e.items.observeDeep(onSetup);
+    e.categories.observeDeep(onSetup);
+    e.settings.observe(onSetup);
+    e.users.observe(onSetup);
+    this.unobserveEpoch = () => {
+      e.grades.unobserve(onGrades);
+      e.items.unobserveDeep(onSetup);
+      e.categories.unobserveDeep(onSetup);
+      e.settings.unobserve(onSetup);
+      e.users.unobserve(onSetup);
+    };
+  }
+
+  private markAll(): void {
+    this.dirty = null;
+    this.schedule();
+  }
+
+  /** Coalesces a burst of changes (one transaction, a sync batch) into one regrade. */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -122,23 +175,46 @@ export class CourseWorkspace {
     });
   }
 
+  /** Regrades what changed: only the dirty cells' users when just grades changed, else the whole course. */
   private refresh(): void {
+    this.bindEpoch();
+    if (!this.epoch) return; // nothing synced yet
+    const t0 = performance.now();
     try {
-      requireEpoch(this.doc);
-    } catch {
-      return; // nothing synced yet
-    }
-    try {
-      const json = docToCourseJson(this.doc);
-      this.json = json;
-      this.model = buildGridModel(json, Math.floor(Date.now() / 1000));
-      this.conflicts = listConflicts(this.doc).length;
-      syncStatus.conflicts = this.conflicts;
-      syncStatus.conflictsHref = `/course?id=${encodeURIComponent(this.courseId)}#conflicts`;
-      this.error = null;
+      const dirty = this.dirty;
+      this.dirty = new Set();
+      if (dirty && this.model) {
+        for (const key of dirty) {
+          const [item, user] = key.split(SEP) as [string, string];
+          const grade = recordToGrade(item, user, readCell(this.doc, item, user).record);
+          if (!applyCellToModel(this.model, item, user, grade)) {
+            this.rebuild();
+            return;
+          }
+        }
+        this.model = { ...this.model };
+        this.lastUpdateMs = performance.now() - t0;
+      } else this.rebuild();
+      this.afterChange();
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     }
+  }
+
+  private rebuild(): void {
+    const t0 = performance.now();
+    this.dirty = new Set();
+    this.model = buildGridModel(docToCourseJson(this.doc), Math.floor(Date.now() / 1000));
+    this.lastRebuildMs = performance.now() - t0;
+    this.afterChange();
+  }
+
+  private afterChange(): void {
+    this.version++;
+    this.conflictList = listConflicts(this.doc);
+    syncStatus.conflicts = this.conflictList.length;
+    syncStatus.conflictsHref = `/course?id=${encodeURIComponent(this.courseId)}#conflicts`;
+    this.error = null;
   }
 
   /** Applies a command as this device's actor; its inverse goes on this person's undo stack (a bulk is one step). */
@@ -170,6 +246,7 @@ export class CourseWorkspace {
     window.removeEventListener('offline', this.onOffline);
     window.removeEventListener('online', this.onOnline);
     this.unbind?.();
+    this.unobserveEpoch?.();
     this.conn?.destroy();
     this.store.destroy();
     syncStatus.forget(this.room);

@@ -3,7 +3,7 @@
 // Pure presentation model (no Svelte, no storage) so it can move into the regrade worker unchanged.
 import type { GradeEngine } from '../domain/gradebook/engine';
 import { Gradebook } from '../domain/gradebook/index';
-import type { CourseJson } from '../domain/interchange/course-types';
+import type { CourseGrade, CourseJson } from '../domain/interchange/course-types';
 
 export interface GridColumn {
   /** Node id: item id, category id, or `course` for the course total (the root category). */
@@ -91,4 +91,27 @@ export function buildGridModel(json: CourseJson, now: number): GridModel {
     excluded: (col, row) => engine.isExcluded(col.q, row.u),
     lockedCell: (col, row) => engine.isLocked(col.q, row.u),
   };
+}
+
+/**
+ * Writes one cell's new state into the model's engine and regrades that user's dependents only.
+ * Returns false when the cell's item or user is unknown to the engine (the caller rebuilds instead).
+ */
+export function applyCellToModel(model: GridModel, item: string, user: string, grade: CourseGrade | null): boolean {
+  const engine = model.engine;
+  const q = engine.course.byId.get(item);
+  const u = engine.userIndex.get(user);
+  if (q === undefined || u === undefined) return false;
+  engine.setCell(q, u, {
+    raw: grade?.raw ?? null,
+    final: grade?.final ?? null,
+    rawgrademin: grade?.rawgrademin ?? null,
+    rawgrademax: grade?.rawgrademax ?? null,
+    overridden: grade?.overridden ?? null,
+    excluded: grade?.excluded ?? false,
+    hidden: grade?.hidden ?? false,
+    locked: grade?.locked ?? false,
+    feedback: grade?.feedback ?? null,
+  });
+  return true;
 }
