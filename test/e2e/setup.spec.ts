@@ -1,0 +1,168 @@
+// Gradebook setup in real Chromium against `npm start`: a teacher changes Modern History's setup (aggregation,
+// weights, a calculation, a move) and sees the grader report follow; an axe scan finds no serious problems.
+// Uses Modern History (hist201), which no other e2e file changes; the tests run in order on one data dir.
+import { expect, test, type Page } from '@playwright/test';
+import { cell, openCourse, signIn } from './helpers';
+
+const ITEMS = ['i-a1', 'i-a2', 'i-a3', 'i-a4'];
+
+async function openSetup(page: Page): Promise<void> {
+  await signIn(page, 'teacher1');
+  await openCourse(page, 'Modern History');
+  await page.getByRole('link', { name: 'Gradebook setup' }).click();
+  await expect(page.getByTestId('setup-tree')).toBeVisible();
+}
+
+async function setCourseAggregation(page: Page, label: string): Promise<void> {
+  await page.getByTestId('setup-row-c-course').getByRole('button', { name: /^Edit/ }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Aggregation').selectOption({ label });
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByTestId('setup-row-c-course')).toContainText(label);
+}
+
+const num = (s: string | null): number => Number((s ?? '').replace(/[^\d.-]/g, ''));
+
+test('[SET-3] a teacher changes the course aggregation and the grader report totals follow', async ({ page }) => {
+  await openSetup(page);
+  await setCourseAggregation(page, 'Highest grade');
+  await page.getByRole('link', { name: 'Grader report' }).click();
+  await expect(page.getByTestId('grader-grid')).toBeVisible();
+  // with "Highest grade" over 0-100 items the course total (0-100) is the student's best assignment
+  for (const student of ['s3', 's7']) {
+    const grades = [];
+    for (const it of ITEMS) {
+      const t = await cell(page, it, student).textContent();
+      if (t && /\d/.test(t)) grades.push(num(t));
+    }
+    await expect(cell(page, 'course', student)).toHaveText(Math.max(...grades).toFixed(2));
+  }
+});
+
+test('[SET-2] editing a Natural weight renormalises the other effective weights', async ({ page }) => {
+  await openSetup(page);
+  await setCourseAggregation(page, 'Natural');
+  // four 100-point items: 25 % each
+  for (const it of ITEMS) await expect(page.getByTestId(`effective-${it}`)).toHaveText('25.00 %');
+  const w = page.getByTestId('weight-i-a1');
+  await w.fill('50');
+  await w.press('Enter');
+  await expect(page.getByTestId('effective-i-a1')).toHaveText('50.00 %');
+  for (const it of ITEMS.slice(1)) await expect(page.getByTestId(`effective-${it}`)).toHaveText('16.67 %');
+  await expect(page.getByTestId('setup-status')).toContainText('Weight of Assignment 1 saved');
+  // one undo puts the automatic weights back
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByTestId('effective-i-a1')).toHaveText('25.00 %');
+});
+
+test('[SET-6] a calculation with a typo shows the error at its position and is fixed via completion', async ({ page }) => {
+  await openSetup(page);
+  await page.getByTestId('setup-row-c-course').getByRole('button', { name: /^Add item/ }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Item name').fill('Mean of the first two');
+  await dialog.getByLabel('ID number').fill('a1');
+  await expect(dialog.locator('#item-idnumber-err')).toContainText('already used');
+  await dialog.getByLabel('ID number').fill('first2');
+  await expect(dialog.locator('#item-idnumber-err')).toHaveText('');
+  await dialog.getByText('Calculation', { exact: true }).first().click();
+  const calc = dialog.getByTestId('calculation');
+  const typo = '=([[a1]] + [[a9]]) / 2';
+  await calc.fill(typo);
+  const status = dialog.getByTestId('calculation-status');
+  await expect(status).toContainText('[[a9]]');
+  await expect(status).toContainText(`at column ${typo.indexOf('[[a9]]') + 1}`);
+  await expect(dialog.getByTestId('calculation-where').locator('mark')).toHaveText('[');
+  // retype the second reference with completion: [[a lists a1..a4; ArrowDown picks a2, Enter inserts it
+  await calc.fill('');
+  await calc.pressSequentially('=([[a1]] + [[a');
+  const list = dialog.getByRole('listbox', { name: 'Item idnumbers' });
+  await expect(list).toBeVisible();
+  await expect(calc).toHaveAttribute('aria-expanded', 'true');
+  await expect(list.getByRole('option')).toHaveCount(4);
+  await calc.press('ArrowDown');
+  await expect(list.getByRole('option', { selected: true })).toContainText('[[a2]]');
+  await calc.press('Enter');
+  await expect(calc).toHaveValue('=([[a1]] + [[a2]]');
+  await expect(list).toBeHidden();
+  await calc.pressSequentially(') / 2');
+  await expect(status).toContainText('Calculation is valid');
+  await expect(dialog.getByTestId('depends-on')).toContainText('Assignment 1');
+  await expect(dialog.getByTestId('depends-on')).toContainText('Assignment 2');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  const row = page.locator('tr', { hasText: 'Mean of the first two' });
+  await expect(row).toContainText('Calculated');
+  // the grader report shows the new calculated column with (a1 + a2) / 2
+  await page.getByRole('link', { name: 'Grader report' }).click();
+  const grid = page.getByTestId('grader-grid');
+  await expect(grid.getByRole('columnheader', { name: /Mean of the first two/ })).toBeVisible();
+});
+
+test('[SET-1][SET-4] the tree works by keyboard and an item moves with the keyboard', async ({ page }) => {
+  await openSetup(page);
+  const course = page.getByTestId('setup-row-c-course');
+  await course.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('setup-row-i-a1')).toBeFocused();
+  await page.keyboard.press('ArrowLeft'); // on an item: to its parent
+  await expect(course).toBeFocused();
+  await page.keyboard.press('ArrowLeft'); // collapse
+  await expect(course).toHaveAttribute('aria-expanded', 'false');
+  await expect(page.getByTestId('setup-row-i-a1')).toHaveCount(0);
+  await page.keyboard.press('ArrowRight'); // expand
+  await expect(course).toHaveAttribute('aria-expanded', 'true');
+  await page.keyboard.press('End');
+  await expect(page.locator('tr[data-testid^="setup-row-"]').last()).toBeFocused();
+
+  // Move Assignment 4 before Assignment 1, keyboard only
+  const move = page.getByTestId('setup-row-i-a4').getByRole('button', { name: /^Move/ });
+  await page.getByTestId('setup-row-i-a4').focus();
+  await move.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: /Move Assignment 4/ });
+  await expect(dialog).toBeVisible();
+  const target = dialog.getByLabel('Before "Assignment 1" in Modern History');
+  await target.focus();
+  await page.keyboard.press('Space');
+  await expect(target).toBeChecked();
+  await dialog.getByRole('button', { name: 'Move', exact: true }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  const items = page.locator('tr[data-testid^="setup-row-i-"]');
+  await expect(items.first()).toHaveAttribute('data-testid', 'setup-row-i-a4');
+  await expect(page.getByTestId('setup-status')).toContainText('Moved Assignment 4');
+  // the grader report's first column is now Assignment 4
+  await page.getByRole('link', { name: 'Grader report' }).click();
+  await expect(page.getByTestId('grader-grid').getByRole('columnheader').nth(1)).toContainText('Assignment 4');
+});
+
+test('[SET-9] without grade:manage the setup is read-only', async ({ page }) => {
+  await signIn(page, 'assistant');
+  await openCourse(page, 'Physics 101');
+  await page.getByRole('link', { name: 'Gradebook setup' }).click();
+  await expect(page.getByTestId('setup-tree')).toBeVisible();
+  await expect(page.getByTestId('read-only')).toBeVisible();
+  await expect(page.getByRole('button', { name: /^Move/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /^Delete/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /^View/ }).first()).toBeVisible();
+});
+
+test('the setup page and its item dialog have no serious or critical axe violations', async ({ page }) => {
+  await openSetup(page);
+  const scan = async () => {
+    await page.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });
+    const result = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run: (ctx?: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe;
+      return axe.run(document);
+    });
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  };
+  expect(await scan()).toEqual([]);
+  await page.screenshot({ path: 'test-results/screens/setup.png', fullPage: true });
+  await page.getByTestId('setup-row-i-a2').getByRole('button', { name: /^Edit/ }).click();
+  await page.getByRole('dialog').getByText('Calculation', { exact: true }).first().click();
+  await page.getByRole('dialog').getByTestId('calculation').fill('=[[a');
+  expect(await scan()).toEqual([]);
+  await page.screenshot({ path: 'test-results/screens/setup-item.png', fullPage: true });
+});
