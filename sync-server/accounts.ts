@@ -10,7 +10,8 @@ import {
   verifyAccessToken,
   verifyPassword,
 } from './auth.ts';
-import type { Account, Store } from './store.ts';
+import type { Account } from './store.ts';
+import type { AuthStore } from './shared-auth.ts';
 import {
   roleCapabilities,
   type Capability,
@@ -61,7 +62,7 @@ export interface Principal {
 
 export class Accounts {
   constructor(
-    private readonly store: Store,
+    private readonly store: AuthStore,
     private readonly cfg: AuthConfig,
   ) {}
 

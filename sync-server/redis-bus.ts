@@ -9,11 +9,14 @@ const HISTORY_COMPACT_AT = 500;
 export interface RedisBusOptions {
   instanceId: string;
   onRemoteUpdate(room: string, update: Uint8Array): void;
+  /** Sessions ended on another instance (sign-out, password change): close their sockets here too. */
+  onSessionsEnded?(sessionIds: string[], reason: string): void;
   log(entry: object): void;
 }
 
 const CHANNEL_PREFIX = 'markbook:u:';
 const LOG_PREFIX = 'markbook:log:';
+const CONTROL = 'markbook:control';
 
 export class RedisBus {
   healthy = false;
@@ -36,6 +39,20 @@ export class RedisBus {
       });
     }
     sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (channel.toString('utf8') === CONTROL) {
+        try {
+          const m = JSON.parse(message.toString('utf8')) as {
+            from: string;
+            ended?: string[];
+            reason?: string;
+          };
+          if (m.from !== opts.instanceId && m.ended)
+            opts.onSessionsEnded?.(m.ended, m.reason ?? 'session ended');
+        } catch {
+          opts.log({ level: 'warn', msg: 'bad control message on redis' });
+        }
+        return;
+      }
       const room = channel.toString('utf8').slice(CHANNEL_PREFIX.length);
       const n = message[0] ?? 0;
       if (message.length < 1 + n) return;
@@ -56,8 +73,23 @@ export class RedisBus {
       throw new Error(`cannot connect to Redis at ${url}: ${(e as Error).message}`);
     }
     const bus = new RedisBus(pub, sub, opts);
+    await sub.subscribe(CONTROL);
     bus.healthy = true;
     return bus;
+  }
+
+  /** The command connection (shared accounts and sessions use it). */
+  get client(): Redis {
+    return this.pub;
+  }
+
+  /** Tells the other instances that sessions ended. */
+  async endSessions(sessionIds: string[], reason: string): Promise<void> {
+    if (sessionIds.length)
+      await this.pub.publish(
+        CONTROL,
+        JSON.stringify({ from: this.opts.instanceId, ended: sessionIds, reason }),
+      );
   }
 
   async subscribe(room: string): Promise<void> {

@@ -34,6 +34,7 @@ import {
 import { Metrics } from './metrics.ts';
 import { RedisBus } from './redis-bus.ts';
 import { backupStream } from './backup.ts';
+import { SharedAuthStore, type AuthStore } from './shared-auth.ts';
 
 export interface SeedData {
   accounts: {
@@ -169,23 +170,13 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
     }
 
     const metrics = new Metrics(now);
-    const accounts = new Accounts(store, {
-      secret,
-      accessTtlSec: opts.accessTtlSec ?? 15 * 60,
-      refreshTtlSec: opts.refreshTtlSec ?? 30 * 24 * 3600,
-      now,
-    });
-    const audit = (entry: Record<string, unknown>) => {
-      const e = { at: now(), ...entry } as Parameters<Store['audit']>[0];
-      store.audit(e).catch((err) => log({ level: 'error', msg: 'audit write failed', error: String(err) }));
-      log({ level: 'info', msg: 'audit', instance: instanceId, ...e });
-    };
-
     const rooms = new Map<string, Room>();
     const evicting = new Map<string, Promise<void>>();
     const conns = new Set<Conn>();
     let nextConnId = 1;
     let shuttingDown = false;
+    // Set once the websocket side exists; sessions ended on other instances close sockets here too.
+    let closeSessionSockets: (ids: readonly string[], reason: string) => void = () => {};
 
     if (opts.redisUrl) {
       bus = await RedisBus.connect(opts.redisUrl, {
@@ -199,9 +190,22 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
                 log({ level: 'error', msg: 'remote update failed', room: roomName, error: String(e) }),
               );
         },
+        onSessionsEnded: (ids, reason) => closeSessionSockets(ids, reason),
         log,
       });
     }
+    const authStore: AuthStore = bus ? new SharedAuthStore(store, bus.client, now) : store;
+    const accounts = new Accounts(authStore, {
+      secret,
+      accessTtlSec: opts.accessTtlSec ?? 15 * 60,
+      refreshTtlSec: opts.refreshTtlSec ?? 30 * 24 * 3600,
+      now,
+    });
+    const audit = (entry: Record<string, unknown>) => {
+      const e = { at: now(), ...entry } as Parameters<Store['audit']>[0];
+      store.audit(e).catch((err) => log({ level: 'error', msg: 'audit write failed', error: String(err) }));
+      log({ level: 'info', msg: 'audit', instance: instanceId, ...e });
+    };
 
     const getRoom = async (name: string): Promise<Room> => {
       for (;;) {
@@ -638,10 +642,16 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
     };
 
     /** Closes the sockets of ended sessions (sign-out, password change, reset). */
-    const endSessions = (sessionIds: readonly string[], reason: string) => {
+    closeSessionSockets = (sessionIds, reason) => {
       const ended = new Set(sessionIds);
       for (const c of conns)
         if (c.principal && ended.has(c.principal.sessionId)) closeConn(c, CLOSE.unauthorized, reason);
+    };
+    const endSessions = (sessionIds: readonly string[], reason: string) => {
+      closeSessionSockets(sessionIds, reason);
+      bus
+        ?.endSessions([...sessionIds], reason)
+        .catch((e) => log({ level: 'warn', msg: 'could not tell other instances', error: String(e) }));
     };
 
     const failedLogins = new Map<string, { count: number; since: number }>();
@@ -716,7 +726,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         if (!sessionId && typeof body.refreshToken === 'string' && body.refreshToken.includes('.'))
           sessionId = body.refreshToken.slice(0, body.refreshToken.indexOf('.'));
         if (sessionId) {
-          const s = await store.getSession(sessionId);
+          const s = await authStore.getSession(sessionId);
           if (
             s &&
             (token ||
