@@ -151,8 +151,10 @@ export function selectExport(
 ): { users: { id: string; name: string; groups: string[] }[]; targets: Target[] } {
   const problems: Problem[] = [];
   let users = exportUsers(course);
+  let groupKnown = true;
   if (opts.group !== undefined) {
-    if (!users.some((u) => u.groups.includes(opts.group!)))
+    groupKnown = users.some((u) => u.groups.includes(opts.group!));
+    if (!groupKnown)
       problems.push({ at: 'group', message: `no user of this course is in group "${opts.group}"` });
     users = users.filter((u) => u.groups.includes(opts.group!));
   }
@@ -161,7 +163,7 @@ export function selectExport(
     const all = new Set(exportUsers(course).map((u) => u.id));
     opts.users.forEach((id, i) => {
       if (!all.has(id)) problems.push({ at: `users[${i}]`, message: `unknown user "${id}"` });
-      else if (!known.has(id) && opts.group !== undefined)
+      else if (!known.has(id) && opts.group !== undefined && groupKnown)
         problems.push({ at: `users[${i}]`, message: `user "${id}" is not in group "${opts.group}"` });
     });
     const want = new Set(opts.users);
