@@ -156,6 +156,35 @@ describe('indicators', () => {
     expect(ind('due_submitted_share').calculate(ctx, sample('a'), range(0, WEEK))).toBeNull();
   });
 
+  it('[ANA-4] latest due assessment submitted, and missed in a row', () => {
+    const { ctx, sample } = world([], [sub('a', 'q1', WEEK, 0.8)]);
+    const r = range(0, 5 * WEEK); // q1, q2 due; a handed in q1 only, b nothing
+    expect(ind('last_due_submitted').calculate(ctx, sample('a'), r)).toBe(-1);
+    expect(ind('missed_in_a_row').calculate(ctx, sample('a'), r)).toBe(0);
+    expect(ind('missed_in_a_row').calculate(ctx, sample('b'), r)).toBe(1);
+    expect(ind('last_due_submitted').calculate(ctx, sample('a'), range(0, 3 * WEEK))).toBe(1);
+  });
+
+  it('[ANA-4] history indicators read only earlier, finished runs of the same course family', () => {
+    const mk = (id: string, start: number, family: string): CourseRow => ({ ...course, id, startdate: start, enddate: start + 10 * WEEK, family });
+    const e = (cid: string, u: string, outcome: EnrolmentRow['outcome'], end: number | null = null): EnrolmentRow => ({ ...enrol(u), id: `${cid}:${u}`, courseId: cid, outcome, end });
+    const data = buildActivityData({
+      courses: [mk('old', 0, 'F'), mk('other', 0, 'G'), mk('now', 20 * WEEK, 'F'), mk('future', 40 * WEEK, 'F')],
+      activities: [],
+      logs: [],
+      submissions: [],
+      // In "old": one withdrew before 30 % (not counted at 30 %), one withdrew later, two passed -> 1 of 3.
+      enrolments: [e('old', 'a', 'withdrawn', WEEK), e('old', 'b', 'withdrawn', 8 * WEEK), e('old', 'c', 'pass'), e('old', 'd', 'pass'), e('other', 'x', 'withdrawn'), e('now', 's', null), e('future', 'z', 'withdrawn')],
+      users: [],
+    });
+    const s: Sample = { id: 'now:s', kind: 'enrolment', analysableId: 'now', courseId: 'now', userId: 's', enrolment: data.enrolment('now:s')! };
+    const h = ind('history_withdrawn');
+    expect(h.calculate({ data, course: data.courses.get('now')! }, s, range(20 * WEEK, 23 * WEEK))).toBeCloseTo(2 / 3 - 1, 2);
+    // The first run of a family has no history.
+    const f: Sample = { ...s, id: 'old:c', analysableId: 'old', courseId: 'old' };
+    expect(h.calculate({ data, course: data.courses.get('old')! }, f, range(0, 3 * WEEK))).toBeNull();
+  });
+
   it('[ANA-4] recent activity decays over eight weeks of silence', () => {
     const { ctx, sample } = world([log('a', 10 * DAY)], [], [enrol('a', { start: 0 }), enrol('b', { start: 0 })]);
     expect(ind('recent_activity').calculate(ctx, sample('a'), range(0, 10 * DAY))).toBe(1);

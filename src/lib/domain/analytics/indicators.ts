@@ -480,6 +480,24 @@ const lateSubmissions = linear('late_submissions', 'Late submissions', ['activit
   return classifyValue(late, [0, 1]);
 });
 
+/** Whether the most recently due assessment has been handed in (disengagement shows there first). */
+const lastDueSubmitted = binary('last_due_submitted', 'Latest due assessment submitted', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
+  const due = dueByEnd(ctx, r);
+  const last = due[due.length - 1];
+  if (!last) return null;
+  return subsUntil(ctx, s, r.end).some((x) => x.activityId === last.id);
+});
+
+/** Due assessments missed in a row, counting back from the latest: 0 -> -1, 1 -> 0, 2+ -> +1. */
+const missedInARow = linear('missed_in_a_row', 'Due assessments missed in a row', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
+  const due = dueByEnd(ctx, r);
+  if (due.length === 0) return null;
+  const done = new Set(subsUntil(ctx, s, r.end).map((x) => x.activityId));
+  let n = 0;
+  for (let i = due.length - 1; i >= 0 && !done.has(due[i]!.id); i--) n++;
+  return classifyValue(n, [0, 1]);
+});
+
 /** Any submission at all so far. */
 const anySubmission = binary('any_submission', 'Any submission so far', ['submissions'], ['enrolment'], (ctx, s, r) =>
   subsUntil(ctx, s, r.end).length > 0,
@@ -565,6 +583,50 @@ const disability = binary('profile_disability', 'Declared disability', ['profile
   return v === 'Y' ? true : v === 'N' ? false : null;
 });
 
+/**
+ * Legacy-data indicators (not in Moodle; the OU Analyse approach): among earlier runs of the same course family
+ * that had finished by the range end, the share of students still enrolled at the same point of their course who
+ * ended with one of `outcomes`. Course-level, so no average column. Null without a finished earlier run.
+ */
+const historyCache = new WeakMap<ActivityData, Map<string, number | null>>();
+function historyIndicator(id: string, name: string, outcomes: readonly string[]): Indicator {
+  return {
+    id,
+    name,
+    kind: 'linear',
+    needs: ['course', 'enrolments'],
+    sampleKinds: ['enrolment', 'course'],
+    includeAverage: false,
+    calculate(ctx, _s, r) {
+      const c = ctx.course?.course;
+      if (!c || !c.family || c.enddate === null || c.enddate <= c.startdate) return null;
+      const fraction = Math.round(((r.end - c.startdate) / (c.enddate - c.startdate)) * 1000) / 1000;
+      let m = historyCache.get(ctx.data);
+      if (!m) historyCache.set(ctx.data, (m = new Map()));
+      const key = `${id}|${c.id}|${r.end}|${fraction}`;
+      const hit = m.get(key);
+      if (hit !== undefined) return hit;
+      let n = 0;
+      let k = 0;
+      for (const other of ctx.data.courses.values()) {
+        const o = other.course;
+        if (o.family !== c.family || o.id === c.id || o.enddate === null || o.enddate > r.end || o.startdate >= c.startdate) continue;
+        const at = o.startdate + fraction * (o.enddate - o.startdate);
+        for (const e of other.students) {
+          if (e.outcome === null || (e.end !== null && e.end <= at)) continue;
+          n++;
+          if (outcomes.includes(e.outcome)) k++;
+        }
+      }
+      const v = n === 0 ? null : round2(share(k / n));
+      m.set(key, v);
+      return v;
+    },
+  };
+}
+const historyWithdrawn = historyIndicator('history_withdrawn', 'Withdrawals in earlier runs of the course', ['withdrawn']);
+const historyNotPassed = historyIndicator('history_not_passed', 'Withdrawals or fails in earlier runs of the course', ['withdrawn', 'fail']);
+
 /** Share of the course's assessment weight that falls due in this range (how demanding the period was). */
 const dueLoad = linear('course_due_load', 'Assessment weight due in the range', ['activities'], ['enrolment', 'course'], (ctx, _s, r) => {
   const c = ctx.course;
@@ -604,6 +666,8 @@ export const INDICATORS: readonly Indicator[] = [
   workAhead,
   weightedScoreSoFar,
   relativeScore,
+  lastDueSubmitted,
+  missedInARow,
   anySubmission,
   daysSinceLastActivity,
   registrationLead,
@@ -615,6 +679,8 @@ export const INDICATORS: readonly Indicator[] = [
   ageBand,
   disability,
   dueLoad,
+  historyWithdrawn,
+  historyNotPassed,
 ];
 
 /** Moodle's default dropout indicator set (`lib/db/analytics.php`), as far as our data model supports it. */

@@ -126,6 +126,7 @@ export function mapOulad(t: OuladTables): ActivityDataRows {
       completionEnabled: false,
       gradePass: null,
       source: 'oulad',
+      family: mod,
     });
   });
   const courseEnd = new Map(courses.map((c) => [c.id, c.enddate!] as const));

@@ -26,6 +26,11 @@ export interface CourseRow {
   readonly gradePass: number | null;
   /** Where the row came from, e.g. 'oulad' (the app must show the OULAD citation for such rows). */
   readonly source: string;
+  /**
+   * Runs of the same course share a family (Moodle: a course idnumber stem or category; OULAD: code_module);
+   * history indicators learn from earlier, finished runs of the family. Optional.
+   */
+  readonly family?: string | null;
 }
 
 /** A course module (activity or resource). */
