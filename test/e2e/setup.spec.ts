@@ -24,7 +24,9 @@ async function setCourseAggregation(page: Page, label: string): Promise<void> {
 
 const num = (s: string | null): number => Number((s ?? '').replace(/[^\d.-]/g, ''));
 
-test('[SET-3] a teacher changes the course aggregation and the grader report totals follow', async ({ page }) => {
+test('[SET-3] a teacher changes the course aggregation and the grader report totals follow', async ({
+  page,
+}) => {
   await openSetup(page);
   await setCourseAggregation(page, 'Highest grade');
   await page.getByRole('link', { name: 'Grader report' }).click();
@@ -56,9 +58,14 @@ test('[SET-2] editing a Natural weight renormalises the other effective weights'
   await expect(page.getByTestId('effective-i-a1')).toHaveText('25.00 %');
 });
 
-test('[SET-6] a calculation with a typo shows the error at its position and is fixed via completion', async ({ page }) => {
+test('[SET-6] a calculation with a typo shows the error at its position and is fixed via completion', async ({
+  page,
+}) => {
   await openSetup(page);
-  await page.getByTestId('setup-row-c-course').getByRole('button', { name: /^Add item/ }).click();
+  await page
+    .getByTestId('setup-row-c-course')
+    .getByRole('button', { name: /^Add item/ })
+    .click();
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel('Item name').fill('Mean of the first two');
   await dialog.getByLabel('ID number').fill('a1');
@@ -134,7 +141,9 @@ test('[SET-1][SET-4] the tree works by keyboard and an item moves with the keybo
   await expect(page.getByTestId('setup-status')).toContainText('Moved Assignment 4');
   // the grader report's first column is now Assignment 4
   await page.getByRole('link', { name: 'Grader report' }).click();
-  await expect(page.getByTestId('grader-grid').getByRole('columnheader').nth(1)).toContainText('Assignment 4');
+  await expect(page.getByTestId('grader-grid').getByRole('columnheader').nth(1)).toContainText(
+    'Assignment 4',
+  );
 });
 
 test('[SET-9] without grade:manage the setup is read-only', async ({ page }) => {
@@ -153,10 +162,22 @@ test('the setup page and its item dialog have no serious or critical axe violati
   const scan = async () => {
     await page.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });
     const result = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx?: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe;
+      const axe = (
+        window as unknown as {
+          axe: {
+            run: (
+              ctx?: unknown,
+            ) => Promise<{
+              violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[];
+            }>;
+          };
+        }
+      ).axe;
       return axe.run(document);
     });
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
   };
   expect(await scan()).toEqual([]);
   await page.screenshot({ path: 'test-results/screens/setup.png', fullPage: true });

@@ -19,7 +19,11 @@ export function referencesOf(calculation: string): string[] {
 
 export type CalcCheck =
   | { ok: true; references: string[] }
-  | { ok: false; message: string; /** 0-based offset into the text, or null when no single place is at fault. */ position: number | null };
+  | {
+      ok: false;
+      message: string;
+      /** 0-based offset into the text, or null when no single place is at fault. */ position: number | null;
+    };
 
 interface Named {
   id: string;
@@ -30,8 +34,18 @@ interface Named {
 
 function nodes(json: CourseJson): Named[] {
   return [
-    ...json.items.map((i) => ({ id: i.id, name: i.name, idnumber: i.idnumber, calculation: i.calculation ?? null })),
-    ...json.categories.map((c) => ({ id: c.id, name: c.name, idnumber: c.idnumber ?? '', calculation: c.calculation ?? null })),
+    ...json.items.map((i) => ({
+      id: i.id,
+      name: i.name,
+      idnumber: i.idnumber,
+      calculation: i.calculation ?? null,
+    })),
+    ...json.categories.map((c) => ({
+      id: c.id,
+      name: c.name,
+      idnumber: c.idnumber ?? '',
+      calculation: c.calculation ?? null,
+    })),
   ];
 }
 
@@ -70,12 +84,18 @@ export function checkCalculation(json: CourseJson, ownerId: string, text: string
     const calc = n.id === ownerId ? text : n.calculation;
     if (calc && calc.trim() !== '') references.set(n.id, n.id === ownerId ? refs : referencesOf(calc));
   }
-  const itemByIdnumber = new Map(all.filter((n) => n.idnumber !== '').map((n) => [n.idnumber, n.id] as const));
+  const itemByIdnumber = new Map(
+    all.filter((n) => n.idnumber !== '').map((n) => [n.idnumber, n.id] as const),
+  );
   const plan = planDependencies({ references, itemByIdnumber });
   const cycle = plan.cycles.find((c) => c.includes(ownerId));
   if (cycle) {
     const names = cycle.map((id) => all.find((n) => n.id === id)?.name ?? id);
-    return { ok: false, message: `this calculation would go round in a circle: ${names.join(' → ')}`, position: null };
+    return {
+      ok: false,
+      message: `this calculation would go round in a circle: ${names.join(' → ')}`,
+      position: null,
+    };
   }
   return { ok: true, references: [...refs] };
 }
@@ -99,7 +119,12 @@ export function completionOptions(known: readonly string[], query: string): stri
 }
 
 /** Replaces the reference being typed with `[[idnumber]]` (absorbing a `]]` already after the caret). */
-export function applyCompletion(text: string, ctx: { start: number }, caret: number, idnumber: string): { text: string; caret: number } {
+export function applyCompletion(
+  text: string,
+  ctx: { start: number },
+  caret: number,
+  idnumber: string,
+): { text: string; caret: number } {
   let end = caret;
   // the rest of a partly typed idnumber and its closing brackets belong to the reference being replaced
   const rest = /^[^\s[\]]*\]\]/.exec(text.slice(caret));
@@ -116,11 +141,15 @@ export function dependencyView(
 ): { dependsOn: { idnumber: string; name: string | null }[]; usedBy: { id: string; name: string }[] } {
   const all = nodes(json);
   const byIdnumber = new Map(all.filter((n) => n.idnumber !== '').map((n) => [n.idnumber, n] as const));
-  const dependsOn = referencesOf(text).map((idnumber) => ({ idnumber, name: byIdnumber.get(idnumber)?.name ?? null }));
+  const dependsOn = referencesOf(text).map((idnumber) => ({
+    idnumber,
+    name: byIdnumber.get(idnumber)?.name ?? null,
+  }));
   const owner = all.find((n) => n.id === ownerId);
   const usedBy: { id: string; name: string }[] = [];
   if (owner?.idnumber)
     for (const n of all)
-      if (n.id !== ownerId && n.calculation && referencesOf(n.calculation).includes(owner.idnumber)) usedBy.push({ id: n.id, name: n.name });
+      if (n.id !== ownerId && n.calculation && referencesOf(n.calculation).includes(owner.idnumber))
+        usedBy.push({ id: n.id, name: n.name });
   return { dependsOn, usedBy };
 }

@@ -6,7 +6,11 @@ import { referencesOf } from './setup-calc';
 
 type Coefs = Pick<CourseItem, 'weight' | 'weightOverride' | 'extraCredit' | 'extraCreditWeight'>;
 
-const EXTRA_FAMILY: ReadonlySet<Aggregation> = new Set(['natural', 'simple_weighted_mean', 'extra_credit_mean']);
+const EXTRA_FAMILY: ReadonlySet<Aggregation> = new Set([
+  'natural',
+  'simple_weighted_mean',
+  'extra_credit_mean',
+]);
 
 /**
  * The coefficient fields a child gets when its parent's method changes, after grade_item::
@@ -47,7 +51,10 @@ export function coefficientsAfterChange(from: Aggregation, to: Aggregation, c: C
  * One command that saves a category's settings; when its aggregation changes, its children's coefficients are
  * reset in the same bulk (one undo step) as Moodle does.
  */
-export function saveCategoryCommand(json: CourseJson, patch: Partial<CourseCategory> & { id: string }): Command {
+export function saveCategoryCommand(
+  json: CourseJson,
+  patch: Partial<CourseCategory> & { id: string },
+): Command {
   const cur = json.categories.find((c) => c.id === patch.id);
   const main: Command = { type: 'setCategory', category: patch };
   if (!cur || !patch.aggregation || patch.aggregation === cur.aggregation) return main;
@@ -84,10 +91,18 @@ export function moveTargets(json: CourseJson, id: string): MoveTarget[] {
       for (let k = 0; k < inCat.length; k++) {
         const b = inCat[k]!;
         if (b.id === id || inCat[k - 1]?.id === id) continue; // before itself or its next sibling: no change
-        out.push({ key: `before:${b.id}`, label: `Before "${b.name}" in ${c.name}`, command: { type: 'moveItem', id, category: c.id, before: b.id } });
+        out.push({
+          key: `before:${b.id}`,
+          label: `Before "${b.name}" in ${c.name}`,
+          command: { type: 'moveItem', id, category: c.id, before: b.id },
+        });
       }
       if (inCat[inCat.length - 1]?.id !== id)
-        out.push({ key: `into:${c.id}`, label: `At the end of ${c.name}`, command: { type: 'moveItem', id, category: c.id, before: null } });
+        out.push({
+          key: `into:${c.id}`,
+          label: `At the end of ${c.name}`,
+          command: { type: 'moveItem', id, category: c.id, before: null },
+        });
     }
   } else if (cat && cat.parent !== null) {
     const below = new Set<string>([id]);
@@ -102,7 +117,11 @@ export function moveTargets(json: CourseJson, id: string): MoveTarget[] {
     }
     for (const c of json.categories) {
       if (below.has(c.id) || c.id === cat.parent) continue;
-      out.push({ key: `into:${c.id}`, label: `Into ${c.name}`, command: { type: 'setCategory', category: { id, parent: c.id } } });
+      out.push({
+        key: `into:${c.id}`,
+        label: `Into ${c.name}`,
+        command: { type: 'setCategory', category: { id, parent: c.id } },
+      });
     }
   }
   return out;
@@ -120,7 +139,11 @@ export interface DeletePlan {
 function graded(json: CourseJson, id: string): number {
   let n = 0;
   for (const g of json.grades)
-    if (g.item === id && (typeof g.raw === 'number' || typeof g.final === 'number' || typeof g.overridden === 'number')) n++;
+    if (
+      g.item === id &&
+      (typeof g.raw === 'number' || typeof g.final === 'number' || typeof g.overridden === 'number')
+    )
+      n++;
   return n;
 }
 
@@ -145,7 +168,10 @@ export function deletePlan(json: CourseJson, id: string): DeletePlan | null {
     const usedBy = item.idnumber ? calculationsReading(json, new Set([item.idnumber])) : [];
     const n = graded(json, id);
     const consequences = [`${n} grade${n === 1 ? '' : 's'} in "${item.name}" will be deleted.`];
-    if (usedBy.length) consequences.push(`These calculations read [[${item.idnumber}]] and will stop working: ${usedBy.join(', ')}.`);
+    if (usedBy.length)
+      consequences.push(
+        `These calculations read [[${item.idnumber}]] and will stop working: ${usedBy.join(', ')}.`,
+      );
     return { command: { type: 'deleteItem', id }, consequences, usedBy };
   }
   const cat = json.categories.find((c) => c.id === id);
@@ -160,11 +186,20 @@ export function deletePlan(json: CourseJson, id: string): DeletePlan | null {
   ];
   const consequences: string[] = [];
   const moved = childItems.length + childCats.length;
-  if (moved) consequences.push(`Its ${moved} item${moved === 1 ? '' : 's'} and sub-categor${moved === 1 ? 'y' : 'ies'} move up into "${parent?.name ?? cat.parent}".`);
+  if (moved)
+    consequences.push(
+      `Its ${moved} item${moved === 1 ? '' : 's'} and sub-categor${moved === 1 ? 'y' : 'ies'} move up into "${parent?.name ?? cat.parent}".`,
+    );
   const overrides = graded(json, id);
-  if (overrides) consequences.push(`${overrides} overridden total${overrides === 1 ? '' : 's'} of "${cat.name}" will be deleted.`);
+  if (overrides)
+    consequences.push(
+      `${overrides} overridden total${overrides === 1 ? '' : 's'} of "${cat.name}" will be deleted.`,
+    );
   const usedBy = cat.idnumber ? calculationsReading(json, new Set([cat.idnumber])) : [];
-  if (usedBy.length) consequences.push(`These calculations read [[${cat.idnumber}]] and will stop working: ${usedBy.join(', ')}.`);
+  if (usedBy.length)
+    consequences.push(
+      `These calculations read [[${cat.idnumber}]] and will stop working: ${usedBy.join(', ')}.`,
+    );
   if (!consequences.length) consequences.push(`The empty category "${cat.name}" will be deleted.`);
   return { command: commands.length === 1 ? commands[0]! : { type: 'bulk', commands }, consequences, usedBy };
 }
@@ -176,12 +211,23 @@ export function deletePlan(json: CourseJson, id: string): DeletePlan | null {
 export function cleanupCandidates(json: CourseJson): CourseItem[] {
   const withGrades = new Set<string>();
   for (const g of json.grades)
-    if (typeof g.raw === 'number' || typeof g.final === 'number' || typeof g.overridden === 'number' || (g.feedback ?? '') !== '') withGrades.add(g.item);
+    if (
+      typeof g.raw === 'number' ||
+      typeof g.final === 'number' ||
+      typeof g.overridden === 'number' ||
+      (g.feedback ?? '') !== ''
+    )
+      withGrades.add(g.item);
   const read = new Set<string>();
   for (const n of [...json.items, ...json.categories])
-    if (typeof n.calculation === 'string' && n.calculation !== '') for (const r of referencesOf(n.calculation)) read.add(r);
+    if (typeof n.calculation === 'string' && n.calculation !== '')
+      for (const r of referencesOf(n.calculation)) read.add(r);
   return json.items.filter(
-    (i) => !withGrades.has(i.id) && !i.outcome && !(typeof i.calculation === 'string' && i.calculation !== '') && !(i.idnumber && read.has(i.idnumber)),
+    (i) =>
+      !withGrades.has(i.id) &&
+      !i.outcome &&
+      !(typeof i.calculation === 'string' && i.calculation !== '') &&
+      !(i.idnumber && read.has(i.idnumber)),
   );
 }
 
@@ -208,7 +254,11 @@ export function problemsByField(err: CommandError): Map<string, string> {
 
 /** A fresh id for a new item or category, unique in this course (the caller supplies the random part). */
 export function freshId(json: CourseJson, prefix: 'i' | 'c', random: () => string): string {
-  const taken = new Set<string>([...json.items.map((i) => i.id), ...json.categories.map((c) => c.id), 'course']);
+  const taken = new Set<string>([
+    ...json.items.map((i) => i.id),
+    ...json.categories.map((c) => c.id),
+    'course',
+  ]);
   for (;;) {
     const id = `${prefix}-${random()}`;
     if (!taken.has(id)) return id;
@@ -218,5 +268,7 @@ export function freshId(json: CourseJson, prefix: 'i' | 'c', random: () => strin
 /** True when no other item or category uses this idnumber (grade_verify_idnumber, Moodle lib/gradelib.php). */
 export function idnumberFree(json: CourseJson, idnumber: string, exceptId: string | null): boolean {
   if (idnumber === '') return true;
-  return ![...json.items, ...json.categories].some((n) => n.id !== exceptId && (n.idnumber ?? '') === idnumber);
+  return ![...json.items, ...json.categories].some(
+    (n) => n.id !== exceptId && (n.idnumber ?? '') === idnumber,
+  );
 }

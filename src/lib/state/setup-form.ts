@@ -44,7 +44,10 @@ export function formToFlag(f: FlagForm): { ok: true; value: FlagOrTime } | { ok:
 }
 
 /** A number typed into a form (comma decimals accepted); empty gives `empty`. */
-export function parseNumber(text: string, empty: number | null = null): { ok: true; value: number | null } | { ok: false; message: string } {
+export function parseNumber(
+  text: string,
+  empty: number | null = null,
+): { ok: true; value: number | null } | { ok: false; message: string } {
   const t = text.trim().replace(',', '.');
   if (t === '') return { ok: true, value: empty };
   const n = Number(t);
@@ -65,7 +68,11 @@ export function changedFields<T extends object>(current: Partial<T> | null, next
 
 /** True when the item has grades a range change would affect. */
 export function hasGrades(json: CourseJson, itemId: string): boolean {
-  return json.grades.some((g) => g.item === itemId && (typeof g.raw === 'number' || typeof g.final === 'number' || typeof g.overridden === 'number'));
+  return json.grades.some(
+    (g) =>
+      g.item === itemId &&
+      (typeof g.raw === 'number' || typeof g.final === 'number' || typeof g.overridden === 'number'),
+  );
 }
 
 /**
@@ -74,15 +81,25 @@ export function hasGrades(json: CourseJson, itemId: string): boolean {
  * item's own range, stored finals and overrides move to the same place in the new range. Goes in the same bulk as
  * the setItem that changes the range (after it), so it is one undo step; a locked grade refuses the whole bulk.
  */
-export function rescaleCommands(json: CourseJson, itemId: string, oldMin: number, oldMax: number, newMin: number, newMax: number): Command[] {
+export function rescaleCommands(
+  json: CourseJson,
+  itemId: string,
+  oldMin: number,
+  oldMax: number,
+  newMin: number,
+  newMax: number,
+): Command[] {
   if (oldMin === newMin && oldMax === newMax) return [];
   const r = (v: number): number => rescaleKeepPercentage(v, oldMin, oldMax, newMin, newMax);
   const out: Command[] = [];
   for (const g of json.grades) {
     if (g.item !== itemId) continue;
-    if (typeof g.final === 'number') out.push({ type: 'setGrade', item: itemId, user: g.user, final: r(g.final) });
-    else if (typeof g.raw === 'number' && g.rawgrademin === undefined) out.push({ type: 'setGrade', item: itemId, user: g.user, raw: r(g.raw) });
-    if (typeof g.overridden === 'number') out.push({ type: 'overrideGrade', item: itemId, user: g.user, value: r(g.overridden) });
+    if (typeof g.final === 'number')
+      out.push({ type: 'setGrade', item: itemId, user: g.user, final: r(g.final) });
+    else if (typeof g.raw === 'number' && g.rawgrademin === undefined)
+      out.push({ type: 'setGrade', item: itemId, user: g.user, raw: r(g.raw) });
+    if (typeof g.overridden === 'number')
+      out.push({ type: 'overrideGrade', item: itemId, user: g.user, value: r(g.overridden) });
   }
   return out;
 }

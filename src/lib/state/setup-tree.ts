@@ -2,7 +2,13 @@
 // effective weight the engine computed. Pure view-model code: no Svelte, no storage, no clock; never writes.
 import type { GradeEngine } from '../domain/gradebook/engine';
 import { setupRows } from '../domain/gradebook/report';
-import type { Aggregation, CourseCategory, CourseItem, CourseJson, FlagOrTime } from '../domain/interchange/course-types';
+import type {
+  Aggregation,
+  CourseCategory,
+  CourseItem,
+  CourseJson,
+  FlagOrTime,
+} from '../domain/interchange/course-types';
 
 export type NodeType = 'category' | 'value' | 'scale' | 'calculated' | 'outcome';
 
@@ -44,7 +50,10 @@ export interface SetupNode {
  * flag; Weighted mean a weight; Simple weighted mean an extra-credit flag; Mean with extra credits an extra-credit
  * weight; the others nothing.
  */
-export function weightMode(parent: Aggregation | null): { weight: 'natural' | 'weighted' | null; extra: 'flag' | 'weight' | null } {
+export function weightMode(parent: Aggregation | null): {
+  weight: 'natural' | 'weighted' | null;
+  extra: 'flag' | 'weight' | null;
+} {
   switch (parent) {
     case 'natural':
       return { weight: 'natural', extra: 'flag' };
@@ -111,11 +120,12 @@ export function buildSetupTree(json: CourseJson, engine: GradeEngine | null = nu
   }
   const graded = new Map<string, number>();
   for (const g of json.grades) {
-    const has = (typeof g.raw === 'number') || typeof g.final === 'number' || typeof g.overridden === 'number';
+    const has = typeof g.raw === 'number' || typeof g.final === 'number' || typeof g.overridden === 'number';
     if (has) graded.set(g.item, (graded.get(g.item) ?? 0) + 1);
   }
   const engineRows = new Map<string, { weight: number | null; max: number }>();
-  if (engine) for (const r of setupRows(engine)) engineRows.set(r.item, { weight: r.setupWeightPct, max: r.grademax });
+  if (engine)
+    for (const r of setupRows(engine)) engineRows.set(r.item, { weight: r.setupWeightPct, max: r.grademax });
 
   const out: SetupNode[] = [];
   const visit = (cat: CourseCategory, level: number, parentAgg: Aggregation | null): void => {
@@ -194,7 +204,11 @@ export function visibleRows(rows: readonly SetupNode[], collapsed: ReadonlySet<s
 }
 
 /** A flag-or-time for people: "Yes", "No", or "until <time>" / "from <time>" formatted by the caller. */
-export function describeFlag(v: FlagOrTime, word: 'until' | 'from', formatTime: (unix: number) => string): string {
+export function describeFlag(
+  v: FlagOrTime,
+  word: 'until' | 'from',
+  formatTime: (unix: number) => string,
+): string {
   if (v === true) return 'Yes';
   if (v === false || v === 0) return 'No';
   return `${word} ${formatTime(v)}`;

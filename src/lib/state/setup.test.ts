@@ -35,15 +35,40 @@ function course(): CourseJson {
   return {
     categories: [
       { id: 'c-root', parent: null, name: 'Course', aggregation: 'natural' },
-      { id: 'c-hw', parent: 'c-root', name: 'Homework', aggregation: 'weighted_mean', grademin: 0, grademax: 100 },
+      {
+        id: 'c-hw',
+        parent: 'c-root',
+        name: 'Homework',
+        aggregation: 'weighted_mean',
+        grademin: 0,
+        grademax: 100,
+      },
       { id: 'c-sub', parent: 'c-hw', name: 'Bonus', aggregation: 'mean', weight: 2 },
     ],
     items: [
       { id: 'i-a', idnumber: 'a', category: 'c-root', name: 'Essay', grademin: 0, grademax: 60 },
-      { id: 'i-b', idnumber: 'b', category: 'c-root', name: 'Exam', grademin: 0, grademax: 40, extraCredit: false },
+      {
+        id: 'i-b',
+        idnumber: 'b',
+        category: 'c-root',
+        name: 'Exam',
+        grademin: 0,
+        grademax: 40,
+        extraCredit: false,
+      },
       { id: 'i-h1', idnumber: 'h1', category: 'c-hw', name: 'HW 1', grademin: 0, grademax: 10, weight: 3 },
       { id: 'i-h2', idnumber: 'h2', category: 'c-hw', name: 'HW 2', grademin: 0, grademax: 10, weight: 1 },
-      { id: 'i-calc', idnumber: 'calc', category: 'c-root', name: 'Best', grademin: 0, grademax: 100, calculation: '=max([[a]], [[b]])', weightOverride: true, weight: 0 },
+      {
+        id: 'i-calc',
+        idnumber: 'calc',
+        category: 'c-root',
+        name: 'Best',
+        grademin: 0,
+        grademax: 100,
+        calculation: '=max([[a]], [[b]])',
+        weightOverride: true,
+        weight: 0,
+      },
       { id: 'i-empty', idnumber: 'old', category: 'c-sub', name: 'Old quiz', grademin: 0, grademax: 10 },
       { id: 'i-empty2', idnumber: '', category: 'c-root', name: 'Unused', grademin: 0, grademax: 5 },
     ],
@@ -106,7 +131,7 @@ describe('setup tree', () => {
     expect([...subtreeIds(rows, 'c-hw')].sort()).toEqual(['c-hw', 'c-sub', 'i-empty', 'i-h1', 'i-h2']);
   });
 
-  it('[SET-2] effective Natural weights are the engine\'s and renormalise when one is overridden', () => {
+  it("[SET-2] effective Natural weights are the engine's and renormalise when one is overridden", () => {
     const json = course();
     const rows = buildSetupTree(json, engineOf(json));
     const w = (rs: typeof rows, id: string) => rs.find((r) => r.id === id)!.effectiveWeightPct;
@@ -116,7 +141,9 @@ describe('setup tree', () => {
     expect(w(rows, 'i-h1')).toBeNull(); // weighted mean parent: no Natural weight
     // override the essay to 50%: the others share the remaining 50% in proportion to their maxima
     const doc = open(json);
-    expect(run(doc, { type: 'setItem', item: { id: 'i-a', weight: 0.5, weightOverride: true } }).ok).toBe(true);
+    expect(run(doc, { type: 'setItem', item: { id: 'i-a', weight: 0.5, weightOverride: true } }).ok).toBe(
+      true,
+    );
     const after = docToCourseJson(doc);
     const rows2 = buildSetupTree(after, engineOf(after));
     expect(w(rows2, 'i-a')).toBeCloseTo(50, 3);
@@ -135,7 +162,7 @@ describe('setup tree', () => {
 });
 
 describe('aggregation changes', () => {
-  it('[SET-3] leaving Weighted mean resets the children\'s weights, in one undoable command, and the total changes', () => {
+  it("[SET-3] leaving Weighted mean resets the children's weights, in one undoable command, and the total changes", () => {
     const json = course();
     const doc = open(json);
     const before = total(docToCourseJson(doc), 'u1');
@@ -158,13 +185,27 @@ describe('aggregation changes', () => {
 
   it('[SET-3] within the extra-credit family the extra-credit coefficient survives (capped at 1 outside ECM)', () => {
     expect(coefficientsAfterChange('natural', 'natural', { weight: 0.3, weightOverride: true })).toEqual({});
-    expect(coefficientsAfterChange('natural', 'simple_weighted_mean', { weight: 0.3, weightOverride: true, extraCredit: true })).toEqual({
+    expect(
+      coefficientsAfterChange('natural', 'simple_weighted_mean', {
+        weight: 0.3,
+        weightOverride: true,
+        extraCredit: true,
+      }),
+    ).toEqual({
       weight: null,
       weightOverride: false,
     });
-    expect(coefficientsAfterChange('natural', 'extra_credit_mean', { extraCredit: true })).toEqual({ extraCredit: false, extraCreditWeight: 1 });
-    expect(coefficientsAfterChange('extra_credit_mean', 'natural', { extraCreditWeight: 2.5 })).toEqual({ extraCredit: true, extraCreditWeight: 0 });
-    expect(coefficientsAfterChange('natural', 'mean', { extraCredit: true, weight: 0.2, weightOverride: true })).toEqual({
+    expect(coefficientsAfterChange('natural', 'extra_credit_mean', { extraCredit: true })).toEqual({
+      extraCredit: false,
+      extraCreditWeight: 1,
+    });
+    expect(coefficientsAfterChange('extra_credit_mean', 'natural', { extraCreditWeight: 2.5 })).toEqual({
+      extraCredit: true,
+      extraCreditWeight: 0,
+    });
+    expect(
+      coefficientsAfterChange('natural', 'mean', { extraCredit: true, weight: 0.2, weightOverride: true }),
+    ).toEqual({
       weight: null,
       weightOverride: false,
       extraCredit: false,
@@ -186,7 +227,11 @@ describe('moves', () => {
     expect(rows.find((r) => r.id === 'c-hw')!.children).toEqual(['i-h1', 'i-b', 'i-h2', 'c-sub']);
     const first = moveTargets(docToCourseJson(doc), 'i-h2').find((x) => x.key === 'before:i-a')!;
     expect(run(doc, first.command).ok).toBe(true);
-    expect(buildSetupTree(docToCourseJson(doc)).find((r) => r.id === 'c-root')!.children.slice(0, 2)).toEqual(['i-h2', 'i-a']);
+    expect(
+      buildSetupTree(docToCourseJson(doc))
+        .find((r) => r.id === 'c-root')!
+        .children.slice(0, 2),
+    ).toEqual(['i-h2', 'i-a']);
   });
 
   it('[SET-4] a category never moves into itself or below itself, and moves into another category', () => {
@@ -237,7 +282,9 @@ describe('delete and clean-up', () => {
     expect(docToCourseJson(doc).items.map((i) => i.id)).not.toContain('i-empty');
     if (!r.ok || !r.inverse) throw new Error('expected an inverse');
     run(doc, r.inverse);
-    expect(docToCourseJson(doc).items.map((i) => i.id)).toEqual(expect.arrayContaining(['i-empty', 'i-empty2']));
+    expect(docToCourseJson(doc).items.map((i) => i.id)).toEqual(
+      expect.arrayContaining(['i-empty', 'i-empty2']),
+    );
     expect(cleanupCommand([])).toBeNull();
   });
 });
@@ -263,7 +310,10 @@ describe('calculations', () => {
     const cyc = checkCalculation(json, 'i-a', '=[[calc]] / 2');
     expect(cyc.ok).toBe(false);
     if (!cyc.ok) expect(cyc.message).toMatch(/circle/);
-    expect(checkCalculation(json, 'i-calc', '=sum([[a]], [[h1]])')).toEqual({ ok: true, references: ['a', 'h1'] });
+    expect(checkCalculation(json, 'i-calc', '=sum([[a]], [[h1]])')).toEqual({
+      ok: true,
+      references: ['a', 'h1'],
+    });
     expect(checkCalculation(json, 'i-calc', '')).toEqual({ ok: true, references: [] });
   });
 
@@ -319,12 +369,15 @@ describe('forms', () => {
 });
 
 describe('form values', () => {
-  it('[SET-7] rescaling keeps each grade\'s percentage, in the same undoable bulk as the range change', () => {
+  it("[SET-7] rescaling keeps each grade's percentage, in the same undoable bulk as the range change", () => {
     const json = course();
     const doc = open(json);
     const cmd: Command = {
       type: 'bulk',
-      commands: [{ type: 'setItem', item: { id: 'i-a', grademax: 120 } }, ...rescaleCommands(json, 'i-a', 0, 60, 0, 120)],
+      commands: [
+        { type: 'setItem', item: { id: 'i-a', grademax: 120 } },
+        ...rescaleCommands(json, 'i-a', 0, 60, 0, 120),
+      ],
     };
     const r = run(doc, cmd);
     expect(r.ok).toBe(true);
