@@ -1,7 +1,7 @@
 // Indicators: per (sample, time range) values in [-1, 1] or null, each declaring the data it needs.
 // Pure: reads only the ActivityData indexes it is given; never storage, clocks or randomness.
-import { logsBetween, type ActivityData, type CourseIndex } from './data.ts';
-import type { EnrolmentRow } from './types.ts';
+import { logsBetween, upperBound, type ActivityData, type CourseIndex } from './data.ts';
+import type { ActivityRow, EnrolmentRow, SubmissionRow } from './types.ts';
 import type { TimeRange } from './time-splitting.ts';
 
 export type SampleKind = 'enrolment' | 'course' | 'user';
@@ -312,24 +312,37 @@ const potentialSocial = linear('potential_social_breadth', 'Potential social bre
 // Indicators that work without click logs (assessments, submissions, enrolment) — not in Moodle.
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * One-entry memos: a dataset computes every indicator of one (sample, range) in a row, so the last answer is
+ * usually the one asked for again. Keyed by array identity and time; results are never mutated.
+ */
+let dueMemo: { list: readonly ActivityRow[]; t: number; out: ActivityRow[] } | null = null;
+let subsMemo: { list: readonly SubmissionRow[]; t: number; out: SubmissionRow[] } | null = null;
+
 /** Due assessments of the sample's course with due date in (course start, range end]. */
-function dueByEnd(ctx: IndicatorContext, r: TimeRange) {
+function dueByEnd(ctx: IndicatorContext, r: TimeRange): readonly ActivityRow[] {
   const c = ctx.course;
   if (!c) return [];
-  const out = [];
-  for (const a of c.dueAssessments) {
+  const list = c.dueAssessments;
+  if (dueMemo && dueMemo.list === list && dueMemo.t === r.end) return dueMemo.out;
+  const out: ActivityRow[] = [];
+  for (const a of list) {
     if (a.due! > r.end) break;
     out.push(a);
   }
+  dueMemo = { list, t: r.end, out };
   return out;
 }
 
-function subsUntil(ctx: IndicatorContext, s: Sample, t: number) {
+function subsUntil(ctx: IndicatorContext, s: Sample, t: number): readonly SubmissionRow[] {
   if (s.courseId === null || s.userId === null) return [];
   const all = ctx.data.submissionsOf(s.courseId, s.userId);
+  if (subsMemo && subsMemo.list === all && subsMemo.t === t) return subsMemo.out;
   let n = 0;
   while (n < all.length && all[n]!.submitted <= t) n++;
-  return all.slice(0, n);
+  const out = n === all.length ? (all as SubmissionRow[]) : all.slice(0, n);
+  subsMemo = { list: all, t, out };
+  return out;
 }
 
 /** Share of the assessments due so far that the student has submitted. */
@@ -430,30 +443,41 @@ const weightedScoreSoFar = linear('weighted_score_so_far', 'Weighted score on wo
   return total > 0 ? share(got / total) : null;
 });
 
-/** Mean score of the activity's submissions up to time t (memoised per data set). */
-const activityMeanCache = new WeakMap<ActivityData, Map<string, number | null>>();
-function activityMeanScore(ctx: IndicatorContext, activityId: string, t: number): number | null {
-  let m = activityMeanCache.get(ctx.data);
-  if (!m) activityMeanCache.set(ctx.data, (m = new Map()));
-  const k = `${activityId}@${t}`;
-  const hit = m.get(k);
-  if (hit !== undefined) return hit;
-  let sum = 0;
-  let n = 0;
-  const c = ctx.course;
-  if (c) {
-    for (const e of c.students) {
-      for (const x of ctx.data.submissionsOf(c.course.id, e.userId)) {
-        if (x.activityId === activityId && x.submitted <= t && x.score !== null) {
-          sum += x.score;
-          n++;
-        }
+/** Per activity: graded submissions sorted by time with prefix sums of scores (built once per data set). */
+interface ScoreTimeline {
+  readonly times: Float64Array;
+  readonly prefix: Float64Array;
+}
+const timelines = new WeakMap<ActivityData, Map<string, ScoreTimeline>>();
+function scoreTimelines(data: ActivityData): Map<string, ScoreTimeline> {
+  let m = timelines.get(data);
+  if (m) return m;
+  const raw = new Map<string, { t: number; s: number }[]>();
+  for (const c of data.courses.values())
+    for (const e of c.students)
+      for (const x of data.submissionsOf(c.course.id, e.userId)) {
+        if (x.score === null) continue;
+        const list = raw.get(x.activityId);
+        if (list) list.push({ t: x.submitted, s: x.score });
+        else raw.set(x.activityId, [{ t: x.submitted, s: x.score }]);
       }
-    }
+  m = new Map();
+  for (const [id, list] of raw) {
+    list.sort((a, b) => a.t - b.t);
+    const prefix = new Float64Array(list.length + 1);
+    list.forEach((v, i) => (prefix[i + 1] = prefix[i]! + v.s));
+    m.set(id, { times: Float64Array.from(list, (v) => v.t), prefix });
   }
-  const v = n === 0 ? null : sum / n;
-  m.set(k, v);
-  return v;
+  timelines.set(data, m);
+  return m;
+}
+
+/** Mean score of the activity's graded submissions up to time t. */
+function activityMeanScore(ctx: IndicatorContext, activityId: string, t: number): number | null {
+  const tl = scoreTimelines(ctx.data).get(activityId);
+  if (!tl) return null;
+  const n = upperBound(tl.times, t);
+  return n === 0 ? null : tl.prefix[n]! / n;
 }
 
 /** Mean difference between the student's scores and each assessment's mean score so far (x2, clamped). */
