@@ -4,6 +4,7 @@ import * as Y from 'yjs';
 import { seededRng, type Rng } from '../../src/lib/domain/shared/clock.ts';
 import { applyCommand, type Command } from '../../src/lib/crdt/commands.ts';
 import {
+  readHistory,
   currentEpoch,
   courseJsonToDoc,
   docToCourseJson,
@@ -11,7 +12,7 @@ import {
   readCell,
   type Actor,
 } from '../../src/lib/crdt/course-doc.ts';
-import { canonical, type GradeField } from '../../src/lib/crdt/grade-register.ts';
+import { canonical, type GradeField, type GradeSlot } from '../../src/lib/crdt/grade-register.ts';
 import { makeCourse } from '../../src/lib/crdt/fixtures.ts';
 import { bindCourseDoc, isCausallyComplete, rebaseCourseDoc } from '../../src/lib/crdt/rebase.ts';
 
@@ -67,11 +68,8 @@ export class ConvergenceError extends Error {
 
 function historyIds(doc: Y.Doc): string[] {
   // Between a re-base's deletion and its new epoch arriving (pending update) there may be no epoch at all.
-  return (
-    currentEpoch(doc)
-      ?.history.toArray()
-      .map((h) => h.id) ?? []
-  );
+  const e = currentEpoch(doc);
+  return e ? readHistory(e).map((h) => h.id) : [];
 }
 
 /**
@@ -227,7 +225,7 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
     doc.on('afterTransaction', (tr: Y.Transaction) => {
       if (tr.origin === NET || !o.rebase) return;
       // Rescues replay offline writes under new ids: remember which cells they stand for.
-      for (const h of currentEpoch(doc)?.history.toArray() ?? [])
+      for (const h of currentEpoch(doc) ? readHistory(currentEpoch(doc)!) : [])
         if (h.k === 'grade' && h.src.startsWith('rescue') && !rescues.some((r) => r.id === h.id))
           rescues.push({ id: h.id, dev: h.dev, item: h.item, user: h.user });
     });
@@ -273,7 +271,7 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
     if (o.rebase && r < 0.4 && c === clients[0] && isCausallyComplete(c.doc)) {
       refresh(c);
       rebaseCourseDoc(c.doc, { actor: c.actor, clock: { now: () => c.time } });
-      const head = currentEpoch(c.doc)!.history.get(0);
+      const head = readHistory(currentEpoch(c.doc)!)[0]!;
       rebaseKnown.set(head.id, new Set(c.seen));
       refresh(c);
       report.rebases++;
@@ -282,7 +280,8 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
     refresh(c);
     const known = new Set(c.seen);
     const visible = new Map<string, Map<string, number>>();
-    for (const [key, slot] of currentEpoch(c.doc)?.grades.entries() ?? []) {
+    for (const [key, text] of currentEpoch(c.doc)?.grades.entries() ?? []) {
+      const slot = JSON.parse(text) as GradeSlot;
       const cell = key.slice(0, key.lastIndexOf('\u0000'));
       let m = visible.get(cell);
       if (!m) visible.set(cell, (m = new Map()));
@@ -305,7 +304,7 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
           user: e.user,
           fields: { ...e.new },
           id: e.id,
-          c: e.slot.c,
+          c: e.c,
           known,
           saw: visible.get(`${e.item}\u0000${e.user}`) ?? new Map(),
         });

@@ -15,8 +15,10 @@ import type { Problem } from '../domain/shared/errors.ts';
 import {
   SEP,
   cellSlots,
+  appendHistory,
   devicesOf,
   epochBase,
+  putSlot,
   hasControlChar,
   newId,
   requireEpoch,
@@ -26,6 +28,7 @@ import {
   type Actor,
   type Epoch,
   type HistoryEntry,
+  type HistoryHead,
   type RowCollection,
 } from './course-doc.ts';
 import {
@@ -232,6 +235,10 @@ class Planner {
     users: new Map<string, Record<string, unknown> | null>(),
   };
   private readonly cells = new Map<string, GradeSlot>();
+  /** Index of the planned slot op of each cell (two steps of a bulk on one cell become one write). */
+  private readonly slotOps = new Map<string, number>();
+  /** Rows read from the document during this plan (a bulk of 1 000 grades reads its item 1 000 times). */
+  private readonly readCache = new Map<string, Record<string, unknown> | null>();
   private settingsOverlay: Record<string, unknown> | null = null;
   readonly now: number;
 
@@ -245,12 +252,18 @@ class Planner {
   row(coll: RowCollection, id: string): Record<string, unknown> | null {
     const o = this.rows[coll];
     if (o.has(id)) return o.get(id) ?? null;
-    const m = (coll === 'users' ? null : this.e[coll].get(id)) ?? null;
+    const ck = coll + SEP + id;
+    if (this.readCache.has(ck)) return this.readCache.get(ck) ?? null;
+    let out: Record<string, unknown> | null;
     if (coll === 'users') {
       const u = this.e.users.get(id) as Record<string, unknown> | undefined;
-      return u ? { ...u } : null;
+      out = u ? { ...u } : null;
+    } else {
+      const m = this.e[coll].get(id);
+      out = m ? rowToJson(m) : null;
     }
-    return m ? rowToJson(m) : null;
+    this.readCache.set(ck, out);
+    return out;
   }
 
   allRows(coll: 'items' | 'categories'): Record<string, unknown>[] {
@@ -305,7 +318,7 @@ class Planner {
       ];
     }
     const key = item + SEP + user;
-    const prevOp = this.ops.findIndex((o) => o.t === 'slot' && o.item === item && o.user === user);
+    const prevOp = this.slotOps.get(key) ?? -1;
     const old: CellRecord = {};
     const neu: CellRecord = {};
     for (const f of Object.keys(patch) as GradeField[]) {
@@ -318,7 +331,7 @@ class Planner {
       slot.c = prev.slot.c;
       slot.vv = prev.slot.vv;
       this.ops[prevOp] = { ...prev, slot, old: { ...old, ...prev.old }, neu: { ...prev.neu, ...neu } };
-    } else this.ops.push({ t: 'slot', item, user, slot, old, neu });
+    } else this.slotOps.set(key, this.ops.push({ t: 'slot', item, user, slot, old, neu }) - 1);
     this.cells.set(key, slot);
     return { slot, before };
   }
@@ -948,11 +961,13 @@ function writeOps(doc: Y.Doc, e: Epoch, pl: Planner): HistoryEntry[] {
   const head = () => {
     const id = newId(doc);
     if (!tx) tx = id;
-    return { id, tx, by: actor.userId, dev: actor.deviceId, at: pl.now, src };
+    const h: HistoryHead = { id, by: actor.userId, dev: actor.deviceId, at: pl.now, src };
+    if (tx !== id) h.tx = tx;
+    return h;
   };
   for (const op of pl.ops) {
     if (op.t === 'slot') {
-      e.grades.set(op.item + SEP + op.user + SEP + op.slot.d, op.slot);
+      putSlot(e, op.item, op.user, op.slot);
       devicesOf(e).add(op.slot.d);
       entries.push({
         ...head(),
@@ -961,7 +976,9 @@ function writeOps(doc: Y.Doc, e: Epoch, pl: Planner): HistoryEntry[] {
         user: op.user,
         old: op.old,
         new: op.neu,
-        slot: op.slot,
+        c: op.slot.c,
+        vv: op.slot.vv,
+        f: op.slot.f,
       });
     } else if (op.t === 'row') {
       if (op.coll === 'users') {
@@ -988,7 +1005,7 @@ function writeOps(doc: Y.Doc, e: Epoch, pl: Planner): HistoryEntry[] {
       entries.push({ ...head(), k: 'settings', old: op.old, new: op.set });
     }
   }
-  e.history.push(entries);
+  appendHistory(e, entries);
   return entries;
 }
 

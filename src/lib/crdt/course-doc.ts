@@ -38,7 +38,8 @@ export const COURSE_SCHEMA_VERSION = 1;
  *   epoch Map: n (number), id (string), at, by, dev, from ({ epoch, sv } | null),
  *              base (string: JSON BaseSnapshot, immutable),
  *              settings Map<field, value>, categories Map<id, Map<field, value>>, items Map<id, Map<field, value>>,
- *              users Map<id, row>, grades Map<`item\0user\0device`, GradeSlot>, history Array<HistoryEntry>.
+ *              users Map<id, row>, grades Map<`item\0user\0device`, JSON GradeSlot>,
+ *              history Array<JSON HistoryEntry[]> (one element per command).
  */
 export const SEP = '\u0000';
 
@@ -78,8 +79,10 @@ export type HistoryEntry =
       user: string;
       old: CellRecord;
       new: CellRecord;
-      /** The slot as written, so a past state (conflicts included) can be rebuilt exactly. */
-      slot: GradeSlot;
+      /** The slot as written (with dev/by/at/src from the head), so a past state can be rebuilt exactly. */
+      c: GradeSlot['c'];
+      vv: GradeSlot['vv'];
+      f: GradeSlot['f'];
     })
   | (HistoryHead & {
       k: 'row';
@@ -94,12 +97,81 @@ export type HistoryEntry =
 
 export interface HistoryHead {
   id: string;
-  tx: string;
+  /** The command this entry belongs to (absent when it is the command's first entry: then it is `id`). */
+  tx?: string;
   by: string;
   dev: string;
   at: number;
   /** Where the change came from: `grid`, `import`, `undo`, `redo`, `revert`, `resolve`, `rescue`, ... */
   src: string;
+}
+
+/** Stores one device's slot of a cell. */
+export function putSlot(e: Epoch, item: string, user: string, slot: GradeSlot): void {
+  e.grades.set(item + SEP + user + SEP + slot.d, JSON.stringify(slot));
+}
+
+interface HistoryCache {
+  /** Parsed entries per log element, aligned with the Y.Array. */
+  cmds: HistoryEntry[][];
+  flat: HistoryEntry[] | null;
+}
+const historyCache = new WeakMap<Y.Array<string>, HistoryCache>();
+
+function historyCacheOf(arr: Y.Array<string>): HistoryCache {
+  let c = historyCache.get(arr);
+  if (c) return c;
+  const cache: HistoryCache = { cmds: arr.toArray().map((t) => JSON.parse(t) as HistoryEntry[]), flat: null };
+  // Concurrent commands can land before ones already read (Yjs orders them by client), so follow the delta.
+  arr.observe((ev) => {
+    let i = 0;
+    for (const d of ev.changes.delta) {
+      if (d.retain) i += d.retain;
+      else if (d.insert) {
+        const add = (d.insert as string[]).map((t) => JSON.parse(t) as HistoryEntry[]);
+        cache.cmds.splice(i, 0, ...add);
+        i += add.length;
+      } else if (d.delete) cache.cmds.splice(i, d.delete);
+    }
+    cache.flat = null;
+  });
+  historyCache.set(arr, cache);
+  c = cache;
+  return c;
+}
+
+/** Every log entry of an epoch in log order (parsed once, then kept current from each change's delta). */
+export function readHistory(e: Epoch): HistoryEntry[] {
+  const c = historyCacheOf(e.history);
+  if (c.cmds.length !== e.history.length) {
+    // Changed inside the current transaction (observers have not run yet): read it whole.
+    return e.history.toArray().flatMap((t) => JSON.parse(t) as HistoryEntry[]);
+  }
+  c.flat ??= c.cmds.flat();
+  return c.flat;
+}
+
+/** Number of log entries in the epoch (what the re-base policy counts). */
+export function historySize(e: Epoch): number {
+  const c = historyCacheOf(e.history);
+  let n = 0;
+  for (const cmd of c.cmds) n += cmd.length;
+  return n;
+}
+
+/** Appends one command's entries as one log element. */
+export function appendHistory(e: Epoch, entries: HistoryEntry[]): void {
+  if (entries.length) e.history.push([JSON.stringify(entries)]);
+}
+
+/** The grade slot a grade history entry wrote. */
+export function entrySlot(h: Extract<HistoryEntry, { k: 'grade' }>): GradeSlot {
+  return { d: h.dev, c: h.c, vv: h.vv, by: h.by, at: h.at, src: h.src, f: h.f };
+}
+
+/** The command id of an entry. */
+export function entryTx(h: HistoryEntry): string {
+  return h.tx ?? h.id;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -113,8 +185,10 @@ export interface Epoch {
   readonly categories: Y.Map<Y.Map<unknown>>;
   readonly items: Y.Map<Y.Map<unknown>>;
   readonly users: Y.Map<unknown>;
-  readonly grades: Y.Map<GradeSlot>;
-  readonly history: Y.Array<HistoryEntry>;
+  /** Slots as JSON strings: Yjs decodes a string far faster than a nested object, and a cold load reads them all. */
+  readonly grades: Y.Map<string>;
+  /** One JSON string per command (its entries), so a bulk of 1 000 changes is one Yjs item, not 1 000. */
+  readonly history: Y.Array<string>;
 }
 
 export function metaMap(doc: Y.Doc): Y.Map<unknown> {
@@ -139,8 +213,8 @@ export function epochFrom(map: Y.Map<unknown>): Epoch {
     categories: map.get('categories') as Y.Map<Y.Map<unknown>>,
     items: map.get('items') as Y.Map<Y.Map<unknown>>,
     users: map.get('users') as Y.Map<unknown>,
-    grades: map.get('grades') as Y.Map<GradeSlot>,
-    history: map.get('history') as Y.Array<HistoryEntry>,
+    grades: map.get('grades') as Y.Map<string>,
+    history: map.get('history') as Y.Array<string>,
   };
 }
 
@@ -168,27 +242,52 @@ export function requireEpoch(doc: Y.Doc): Epoch {
   return e;
 }
 
-const baseCache = new WeakMap<
-  Y.Map<unknown>,
-  { text: string; base: BaseSnapshot; cells: Map<string, PackedCell> }
->();
+/** Read access to the cells of a base without unpacking them all (a 600k-cell base stays one array per column). */
+export class BaseCells {
+  private readonly cols = new Map<string, number>();
+  private readonly rows = new Map<string, number>();
+  constructor(readonly base: BaseSnapshot) {
+    base.gi.forEach((item, i) => this.cols.set(item, i));
+    base.gu.forEach((user, i) => this.rows.set(user, i));
+  }
+  private static unpack(v: null | number | PackedCell | undefined): PackedCell | undefined {
+    if (v === null || v === undefined) return undefined;
+    return typeof v === 'number' ? { r: { grade: { raw: v } } } : v;
+  }
+  at(item: string, user: string): PackedCell | undefined {
+    const c = this.cols.get(item);
+    const r = this.rows.get(user);
+    return c === undefined || r === undefined ? undefined : BaseCells.unpack(this.base.g[c]![r]);
+  }
+  /** By `item\0user` key. */
+  get(key: string): PackedCell | undefined {
+    const cut = key.indexOf(SEP);
+    return this.at(key.slice(0, cut), key.slice(cut + 1));
+  }
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+  *[Symbol.iterator](): IterableIterator<[string, PackedCell]> {
+    const { gi, gu, g } = this.base;
+    for (let c = 0; c < gi.length; c++) {
+      const col = g[c]!;
+      for (let r = 0; r < col.length; r++) {
+        const v = BaseCells.unpack(col[r]);
+        if (v) yield [gi[c]! + SEP + gu[r]!, v];
+      }
+    }
+  }
+}
 
-/** The parsed base of an epoch (cached: the base string never changes). `cells` maps `item\0user` to packed cells. */
-export function epochBase(e: Epoch): { base: BaseSnapshot; cells: Map<string, PackedCell> } {
+const baseCache = new WeakMap<Y.Map<unknown>, { text: string; base: BaseSnapshot; cells: BaseCells }>();
+
+/** The parsed base of an epoch (cached: the base string never changes). `cells` looks up `item\0user` keys. */
+export function epochBase(e: Epoch): { base: BaseSnapshot; cells: BaseCells } {
   const text = e.map.get('base') as string;
   const hit = baseCache.get(e.map);
   if (hit && hit.text === text) return hit;
   const base = JSON.parse(text) as BaseSnapshot;
-  const cells = new Map<string, PackedCell>();
-  base.gi.forEach((item, col) => {
-    const column = base.g[col] ?? [];
-    for (let u = 0; u < column.length; u++) {
-      const v = column[u];
-      if (v === null || v === undefined) continue;
-      cells.set(item + SEP + base.gu[u]!, typeof v === 'number' ? { r: { grade: { raw: v } } } : v);
-    }
-  });
-  const out = { text, base, cells };
+  const out = { text, base, cells: new BaseCells(base) };
   baseCache.set(e.map, out);
   return out;
 }
@@ -224,8 +323,8 @@ export function newEpochMap(
   const users = new Y.Map<unknown>();
   for (const u of base.users ?? []) users.set(u.id, u);
   m.set('users', users);
-  m.set('grades', new Y.Map<GradeSlot>());
-  m.set('history', new Y.Array<HistoryEntry>());
+  m.set('grades', new Y.Map<string>());
+  m.set('history', new Y.Array<string>());
   // The base goes last: an epoch counts only once it is complete (currentEpoch checks for it).
   m.set('base', JSON.stringify(base));
   return m;
@@ -430,8 +529,8 @@ export function courseJsonToDoc(
     const m = newEpochMap(`0.${id}`, 0, base, { at, by: actor.userId, dev: actor.deviceId }, null);
     epochsMap(doc).set(`0.${id}`, m);
     const e = epochFrom(m);
-    e.history.push([
-      { k: 'load', id, tx: id, by: actor.userId, dev: actor.deviceId, at, src: opts.src ?? 'import' },
+    appendHistory(e, [
+      { k: 'load', id, by: actor.userId, dev: actor.deviceId, at, src: opts.src ?? 'import' },
     ]);
   }, actor);
 }
@@ -454,7 +553,8 @@ function bySortorder(a: Record<string, unknown>, b: Record<string, unknown>): nu
 /** Slots of every cell that has any, keyed `item\0user`. */
 export function slotsByCell(e: Epoch): Map<string, GradeSlot[]> {
   const out = new Map<string, GradeSlot[]>();
-  for (const [key, slot] of e.grades.entries()) {
+  for (const [key, text] of e.grades.entries()) {
+    const slot = JSON.parse(text) as GradeSlot;
     const cut = key.lastIndexOf(SEP);
     const cell = key.slice(0, cut);
     const list = out.get(cell);
@@ -470,18 +570,18 @@ export function cellSlots(e: Epoch, item: string, user: string): GradeSlot[] {
   const prefix = item + SEP + user + SEP;
   for (const dev of devicesOf(e)) {
     const s = e.grades.get(prefix + dev);
-    if (s) out.push(s);
+    if (s) out.push(JSON.parse(s) as GradeSlot);
   }
   return out;
 }
 
-const devCache = new WeakMap<Y.Map<GradeSlot>, Set<string>>();
+const devCache = new WeakMap<Y.Map<string>, Set<string>>();
 /** Devices that wrote any slot in this epoch: built once, then kept current by an observer and by local writes. */
 export function devicesOf(e: Epoch): Set<string> {
   let devs = devCache.get(e.grades);
   if (devs) return devs;
   const set = new Set<string>();
-  for (const s of e.grades.values()) set.add(s.d);
+  for (const key of e.grades.keys()) set.add(key.slice(key.lastIndexOf(SEP) + 1));
   e.grades.observe((ev) => {
     for (const key of ev.keysChanged) set.add(key.slice(key.lastIndexOf(SEP) + 1));
   });
@@ -605,7 +705,7 @@ export function docToCourseJson(doc: Y.Doc): CourseJson {
 /** Builds a CourseJson from a base, setup rows and the slots of each cell (consumes `bySlots`). */
 export function assembleCourse(
   base: BaseSnapshot,
-  cells: Map<string, PackedCell>,
+  cells: BaseCells,
   setup: Setup,
   bySlots: Map<string, GradeSlot[]>,
 ): CourseJson {

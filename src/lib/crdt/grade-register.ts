@@ -24,9 +24,10 @@ export interface CellRecord {
 
 /**
  * One value of one field with where it came from. `[value]` means "written by the slot holding it"; otherwise
- * `[value, device, counter, by, at]`. Device `@` with counter 0 is the epoch base, which every slot has seen.
+ * `[value, device, counter, by, at]` (`by`/`at` may be left out in a base: unknown). Device `@` with counter 0 is
+ * the epoch base, which every slot has seen.
  */
-export type Pair = [unknown] | [unknown, string, number, string, number];
+export type Pair = [unknown] | [unknown, string, number] | [unknown, string, number, string, number];
 
 /** One device's view of one cell after its latest write to it. Stored as plain JSON under `item\0user\0device`. */
 export interface GradeSlot {
@@ -81,13 +82,29 @@ export function canonical(v: unknown): string {
 function expand(slot: GradeSlot, p: Pair): Candidate {
   if (p.length === 1)
     return { value: p[0], origin: `${slot.d}:${slot.c}`, dev: slot.d, c: slot.c, by: slot.by, at: slot.at };
-  return { value: p[0], origin: `${p[1]}:${p[2]}`, dev: p[1], c: p[2], by: p[3], at: p[4] };
+  const q = p as unknown[];
+  return {
+    value: p[0],
+    origin: `${p[1]}:${p[2]}`,
+    dev: p[1],
+    c: p[2],
+    by: String(q[3] ?? ''),
+    at: Number(q[4] ?? 0),
+  };
 }
 
 function expandBase(p: Pair): Candidate {
   if (p.length === 1)
     return { value: p[0], origin: `${BASE_DEVICE}:0`, dev: BASE_DEVICE, c: 0, by: '', at: 0 };
-  return { value: p[0], origin: `${p[1]}:${p[2]}`, dev: p[1], c: p[2], by: p[3], at: p[4] };
+  const q = p as unknown[];
+  return {
+    value: p[0],
+    origin: `${p[1]}:${p[2]}`,
+    dev: p[1],
+    c: p[2],
+    by: String(q[3] ?? ''),
+    at: Number(q[4] ?? 0),
+  };
 }
 
 /** The base pairs of a field (from the epoch base record and its stored conflicts). */

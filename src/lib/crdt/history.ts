@@ -5,14 +5,17 @@ import type { CourseJson } from '../domain/interchange/course-types.ts';
 import { ValidationError } from '../domain/shared/errors.ts';
 import { applyCommand, type Command, type CommandContext, type CommandResult } from './commands.ts';
 import {
+  BaseCells,
+  readHistory,
   SEP,
+  entrySlot,
+  entryTx,
   assembleCourse,
   epochBase,
   requireEpoch,
   setupFromRows,
   type BaseSnapshot,
   type HistoryEntry,
-  type PackedCell,
   type SetupRows,
 } from './course-doc.ts';
 import type { GradeField, GradeSlot } from './grade-register.ts';
@@ -37,7 +40,7 @@ export function listHistory(
   filter: { item?: string; user?: string; since?: number } = {},
 ): HistoryEntry[] {
   const e = requireEpoch(doc);
-  return e.history.toArray().filter((h) => {
+  return readHistory(e).filter((h) => {
     if (filter.since !== undefined && h.at < filter.since) return false;
     if (
       filter.item !== undefined &&
@@ -60,7 +63,7 @@ function rowsFromBase(base: BaseSnapshot): SetupRows {
 
 function replay(
   base: BaseSnapshot,
-  cells: Map<string, PackedCell>,
+  cells: BaseCells,
   entries: readonly HistoryEntry[],
   time: number,
 ): CourseJson {
@@ -71,9 +74,9 @@ function replay(
   const slots = new Map<string, GradeSlot>();
   for (const [h] of upto) {
     if (h.k === 'grade') {
-      const key = h.item + SEP + h.user + SEP + h.slot.d;
+      const key = h.item + SEP + h.user + SEP + h.dev;
       const prev = slots.get(key);
-      if (!prev || prev.c < h.slot.c) slots.set(key, h.slot);
+      if (!prev || prev.c < h.c) slots.set(key, entrySlot(h));
     } else if (h.k === 'row') {
       const coll = rows[h.coll];
       if (h.new === null) coll.delete(h.row);
@@ -113,7 +116,7 @@ export function courseJsonAt(doc: Y.Doc, time: number, archives: readonly Histor
   const started = Number(e.map.get('at') ?? 0);
   if (time >= started || (e.n === 0 && archives.length === 0)) {
     const { base, cells } = epochBase(e);
-    return replay(base, cells, e.history.toArray(), time);
+    return replay(base, cells, readHistory(e), time);
   }
   const arch =
     archives.find((a) => a.from <= time && time < a.to) ?? archives.find((a) => time < a.to && a.from > time);
@@ -122,13 +125,7 @@ export function courseJsonAt(doc: Y.Doc, time: number, archives: readonly Histor
       { at: 'time', message: `changes before ${started} were archived by a re-base; pass that archive` },
     ]);
   const base = JSON.parse(arch.base) as BaseSnapshot;
-  const cells = new Map<string, PackedCell>();
-  base.gi.forEach((item, col) =>
-    base.g[col]!.forEach((v, u) => {
-      if (v !== null)
-        cells.set(item + SEP + base.gu[u]!, typeof v === 'number' ? { r: { grade: { raw: v } } } : v);
-    }),
-  );
+  const cells = new BaseCells(base);
   return replay(base, cells, arch.entries, time);
 }
 
@@ -157,9 +154,9 @@ export function revertCommand(entry: HistoryEntry): Command | null {
  */
 export function revertChange(doc: Y.Doc, entryId: string, ctx: CommandContext): CommandResult {
   const e = requireEpoch(doc);
-  const all = e.history.toArray();
+  const all = readHistory(e);
   let picked = all.filter((h) => h.id === entryId);
-  if (!picked.length) picked = all.filter((h) => h.tx === entryId);
+  if (!picked.length) picked = all.filter((h) => entryTx(h) === entryId);
   const cmds = picked
     .map(revertCommand)
     .filter((c): c is Command => c !== null)

@@ -7,7 +7,10 @@ import { applyCommand, type Command, type CommandContext } from './commands.ts';
 import { GRADE_FIELDS, mergeCell, type CellRecord, type GradeField, type Pair } from './grade-register.ts';
 import {
   SEP,
+  appendHistory,
   buildBase,
+  historySize,
+  readHistory,
   currentEpoch,
   epochBase,
   epochFrom,
@@ -39,7 +42,7 @@ export function growthStats(doc: Y.Doc): GrowthStats {
   return {
     epoch: e.id,
     slots: e.grades.size,
-    historyEntries: e.history.length,
+    historyEntries: readHistory(e).length,
     bytes: Y.encodeStateAsUpdate(doc).length,
   };
 }
@@ -50,7 +53,7 @@ export function growthStats(doc: Y.Doc): GrowthStats {
  */
 export function shouldRebase(doc: Y.Doc, maxEntries = 50_000): boolean {
   const e = currentEpoch(doc);
-  return !!e && e.history.length >= maxEntries;
+  return !!e && historySize(e) >= maxEntries;
 }
 
 /**
@@ -77,9 +80,13 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
     for (const f of GRADE_FIELDS) {
       const live = merged.live[f];
       if (!live) continue;
-      if (live.length > 1 || live[0]!.dev !== '@') {
+      if (live.length > 1) {
         p ??= {};
         p[f] = live.map((k): Pair => [k.value, rename(k.dev), k.c, k.by, k.at]);
+      } else if (live[0]!.dev !== '@') {
+        // A single value keeps only its origin (who/when are in the archived log): ~15 bytes per written cell.
+        p ??= {};
+        p[f] = [[live[0]!.value, rename(live[0]!.dev), live[0]!.c]];
       }
       if (live[0]!.value !== null) (r as Record<string, unknown>)[f] = live[0]!.value;
     }
@@ -111,7 +118,7 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
     from: Number(e.map.get('at') ?? 0),
     to: now,
     base: e.map.get('base') as string,
-    entries: e.history.toArray(),
+    entries: readHistory(e).slice(),
   };
   doc.transact(() => {
     const id = newId(doc);
@@ -129,12 +136,11 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
     foldsMap(doc).set(e.id, JSON.stringify(sv));
     for (const k of [...epochs.keys()]) epochs.delete(k);
     epochs.set(epochId, m);
-    epochFrom(m).history.push([
+    appendHistory(epochFrom(m), [
       {
         k: 'rebase',
         from: e.id,
         id,
-        tx: id,
         by: ctx.actor.userId,
         dev: ctx.actor.deviceId,
         at: now,
@@ -166,13 +172,15 @@ function rawGet(map: Y.Map<unknown>, key: string): unknown {
 }
 
 /** Log entries of an epoch map with the Yjs id of each (works on a deleted, not yet collected epoch). */
-function entriesWithIds(
-  arr: Y.Array<HistoryEntry>,
-): { entry: HistoryEntry; client: number; clock: number }[] {
+function entriesWithIds(arr: Y.Array<string>): { entry: HistoryEntry; client: number; clock: number }[] {
   const out: { entry: HistoryEntry; client: number; clock: number }[] = [];
   for (let n = arr._start; n; n = n.right) {
-    const vals = n.content.getContent() as HistoryEntry[];
-    vals.forEach((entry, k) => out.push({ entry, client: n!.id.client, clock: n!.id.clock + k }));
+    // One element per command; every entry of a command shares that element's Yjs id.
+    const vals = n.content.getContent() as string[];
+    vals.forEach((text, k) => {
+      for (const entry of JSON.parse(text) as HistoryEntry[])
+        out.push({ entry, client: n!.id.client, clock: n!.id.clock + k });
+    });
   }
   return out;
 }
@@ -198,7 +206,7 @@ interface Collected {
 function collectOwn(old: Y.Map<unknown>, deviceId: string): Collected | null {
   const hist = rawGet(old, 'history');
   if (!(hist instanceof Y.Array)) return null;
-  const entries = entriesWithIds(hist as Y.Array<HistoryEntry>).filter(
+  const entries = entriesWithIds(hist as Y.Array<string>).filter(
     ({ entry }) =>
       entry.dev === deviceId && (entry.k === 'grade' || entry.k === 'row' || entry.k === 'settings'),
   );
@@ -215,7 +223,7 @@ function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): numbe
   if (!cur) return null;
   if (cur.id === col.epoch) return 0;
   const src = `rescue:${col.epoch}`;
-  if (cur.history.toArray().some((h) => h.dev === ctx.actor.deviceId && h.src === src)) return 0;
+  if (readHistory(cur).some((h) => h.dev === ctx.actor.deviceId && h.src === src)) return 0;
   const sv = foldedState(doc, col.epoch);
   const mine = col.entries.filter(({ client, clock }) => clock >= (sv[String(client)] ?? 0));
   if (!mine.length) return 0;
@@ -249,7 +257,7 @@ function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): numbe
         });
       }
       // Values the writer kept beside its own (an open conflict it had not settled), as origins tagged by epoch.
-      for (const [f, pairs] of Object.entries(entry.slot.f) as [GradeField, Pair[]][]) {
+      for (const [f, pairs] of Object.entries(entry.f) as [GradeField, Pair[]][]) {
         c.held[f] = pairs
           .filter((p) => p.length > 1)
           .map((p) => {
@@ -258,8 +266,8 @@ function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): numbe
           });
       }
       // What the writer had seen, in its epoch's counters (the last write of a cell has seen the most).
-      for (const [d, n] of Object.entries(entry.slot.vv)) if ((c.seen[d] ?? -1) < n) c.seen[d] = n;
-      if ((c.seen[entry.slot.d] ?? -1) < entry.slot.c) c.seen[entry.slot.d] = entry.slot.c;
+      for (const [d, n] of Object.entries(entry.vv)) if ((c.seen[d] ?? -1) < n) c.seen[d] = n;
+      if ((c.seen[entry.dev] ?? -1) < entry.c) c.seen[entry.dev] = entry.c;
       for (const f of Object.keys(entry.new) as GradeField[]) {
         if (!(f in c.old)) (c.old as Record<string, unknown>)[f] = entry.old[f] ?? null;
         (c.fields as Record<string, unknown>)[f] = entry.new[f] ?? null;
