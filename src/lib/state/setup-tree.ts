@@ -40,8 +40,6 @@ export interface SetupNode {
   hidden: FlagOrTime;
   locked: FlagOrTime;
   calculation: string | null;
-  /** How many grade rows hold a value (grade, override) for this node. */
-  gradedCount: number;
 }
 
 /**
@@ -118,11 +116,6 @@ export function buildSetupTree(json: CourseJson, engine: GradeEngine | null = nu
     list.push(c);
     catsOf.set(c.parent, list);
   }
-  const graded = new Map<string, number>();
-  for (const g of json.grades) {
-    const has = typeof g.raw === 'number' || typeof g.final === 'number' || typeof g.overridden === 'number';
-    if (has) graded.set(g.item, (graded.get(g.item) ?? 0) + 1);
-  }
   const engineRows = new Map<string, { weight: number | null; max: number }>();
   if (engine)
     for (const r of setupRows(engine)) engineRows.set(r.item, { weight: r.setupWeightPct, max: r.grademax });
@@ -156,7 +149,6 @@ export function buildSetupTree(json: CourseJson, engine: GradeEngine | null = nu
       hidden: cat.hidden ?? false,
       locked: cat.locked ?? false,
       calculation: cat.calculation ?? null,
-      gradedCount: graded.get(isCourse ? 'course' : cat.id) ?? 0,
     });
     for (const it of items) {
       out.push({
@@ -181,7 +173,6 @@ export function buildSetupTree(json: CourseJson, engine: GradeEngine | null = nu
         hidden: it.hidden ?? false,
         locked: it.locked ?? false,
         calculation: it.calculation ?? null,
-        gradedCount: graded.get(it.id) ?? 0,
       });
     }
     for (const sub of subs) if (catById.has(sub.id)) visit(sub, level + 1, cat.aggregation);
