@@ -21,7 +21,7 @@ import { flagNumber, flagString, parseArgs, printJson, UsageError } from './cli-
 
 const USAGE = `usage: markbook import <course.json> <file.csv|file.xml> [--map mapping.json] [--out new-course.json]
   [--users directory.json] [--format csv|xml] [--now <unix seconds>] [--delimiter , | ; | tab | :]
-  [--decimal . | ,] [--empty skip|clear] [--scale-positions] [--out-of-range error|clamp] [--force]`;
+  [--decimal . | ,] [--empty skip|clear] [--scale-positions] [--out-of-range error|clamp] [--group G] [--force]`;
 
 const FLAGS = [
   'map',
@@ -35,6 +35,7 @@ const FLAGS = [
   'scale-positions',
   'out-of-range',
   'force',
+  'group',
   'help',
 ];
 const BOOLEAN = ['scale-positions', 'force', 'help'];
@@ -152,6 +153,8 @@ export async function main(args: string[]): Promise<number> {
         force: p.flags.has('force'),
       };
       if (directory) opts.directory = directory;
+      const group = flagString(p, 'group');
+      if (group !== undefined) opts.group = group;
       let plan: ImportPlan;
       let mapping: ImportMapping | null = null;
       if (format === 'xml') {

@@ -10,6 +10,7 @@ import { Gradebook } from '../gradebook/index.ts';
 import {
   applyImportPlan,
   csvHeaders,
+  importPatches,
   MAX_PROBLEMS,
   planCsvImport,
   readNumber,
@@ -321,6 +322,50 @@ describe('CSV import plan', () => {
     const gb = new Gradebook(next);
     for (const ch of p.changes.filter((x) => x.field === 'final'))
       expect(gb.final(ch.item, ch.user)).toBe(ch.new);
+  });
+
+  it('[IMP-11] importPatches: one patch per grade; applied through the engine they give the same finals as applyImportPlan', () => {
+    const course = fixture();
+    const p = plan('User ID,Quiz 1,FB,Lab 1\nu1,7.5,Better,\nu2,-,x,\nu3,3,,12\n', {
+      'Quiz 1': { kind: 'grade', item: 'q1' },
+      FB: { kind: 'feedback', item: 'q1' },
+      'Lab 1': { kind: 'grade', item: 'lab1' },
+    });
+    const patches = importPatches(course, p);
+    expect(patches).toEqual([
+      { item: 'q1', user: 'u1', patch: { overridden: 7.5, feedback: 'Better' } },
+      {
+        item: 'q1',
+        user: 'u2',
+        patch: {
+          raw: null,
+          final: null,
+          overridden: null,
+          rawgrademin: null,
+          rawgrademax: null,
+          feedback: 'x',
+        },
+      },
+      { item: 'q1', user: 'u3', patch: { raw: null, final: 3 } },
+      { item: 'lab1', user: 'u3', patch: { raw: null, final: 12 } },
+    ]);
+    const live = new Gradebook(course);
+    for (const x of patches) live.setGrade(x.item, x.user, x.patch, 'import');
+    const applied = new Gradebook(applyImportPlan(course, p));
+    for (const u of ['u1', 'u2', 'u3'])
+      for (const i of ['q1', 'lab1', 'bonus', 'labs', 'course'])
+        expect(live.final(i, u)).toBe(applied.final(i, u));
+  });
+
+  it('[IMP-3] with a group, users outside it are refused (Moodle separate groups mode)', () => {
+    const p = plan(
+      'User ID,Quiz 1\nu1,1\nu2,2\n',
+      { 'Quiz 1': { kind: 'grade', item: 'q1' } },
+      { group: 'g1' },
+    );
+    expect(p.problems.map((x) => `${x.at}: ${x.message}`)).toEqual([
+      'row 3, column "User ID": user "u2" is not in group "g1"; you may import only that group',
+    ]);
   });
 
   it('[IMP-11] all-or-nothing: a plan with problems cannot be applied and says so', () => {

@@ -7,7 +7,7 @@ import { validateCourseJson } from './course-json.ts';
 import { ValidationError, jsonPath, type Problem } from '../shared/errors.ts';
 import { throwIfCancelled, type JobOptions } from '../shared/cancel.ts';
 import { parseCsv, type CsvDelimiter } from './spreadsheet.ts';
-import { Gradebook } from '../gradebook/index.ts';
+import { Gradebook, type GradePatch } from '../gradebook/index.ts';
 import { formatFloat } from '../gradebook/display.ts';
 
 /** Which user field a column holds (Moodle's "Map from": userid, username, useremail, useridnumber). */
@@ -55,6 +55,8 @@ export interface ImportOptions extends JobOptions {
   outOfRange?: 'error' | 'clamp';
   /** [IMP-12] Skip the "Last downloaded from this course" date check (Moodle's "Force import"). */
   force?: boolean;
+  /** [IMP-3] Only users of this group may be imported (Moodle's separate groups mode, usermappingerrorcurrentgroup). */
+  group?: string;
   /** Current finals and locks; default: a Gradebook regraded from the course at `now`. */
   grades?: GradeView;
 }
@@ -114,6 +116,7 @@ export class ImportContext {
   private readonly gradeIndex = new Map<string, CourseGrade>();
   private readonly itemsById = new Map<string, CourseItem>();
   private readonly totals = new Map<string, string>();
+  private readonly groupsOf = new Map<string, readonly string[]>();
   readonly opts: ImportOptions;
 
   constructor(course: CourseJson, opts: ImportOptions = {}) {
@@ -121,7 +124,10 @@ export class ImportContext {
     this.opts = opts;
     this.view = opts.grades ?? new Gradebook(course, { now: opts.now ?? 0 });
     this.courseUsers = new Set<string>();
-    for (const u of course.users ?? []) this.courseUsers.add(u.id);
+    for (const u of course.users ?? []) {
+      this.courseUsers.add(u.id);
+      this.groupsOf.set(u.id, u.groups ?? []);
+    }
     for (const g of course.grades) {
       this.courseUsers.add(g.user);
       this.gradeIndex.set(key(g.item, g.user), g);
@@ -166,6 +172,12 @@ export class ImportContext {
       id = inCourse[0] ?? ids[0]!;
     }
     if (!this.courseUsers.has(id)) return { ok: false, message: `user "${id}" is not in this course` };
+    const group = this.opts.group;
+    if (group !== undefined && !this.groupsOf.get(id)?.includes(group))
+      return {
+        ok: false,
+        message: `user "${id}" is not in group "${group}"; you may import only that group`,
+      };
     return { ok: true, id };
   }
 
@@ -702,11 +714,51 @@ function emptyPlan(problems: ProblemList): ImportPlan {
 // ---------------------------------------------------------------------------------------------------------
 // Applying.
 
+/** One grade's change as the engine and the CRDT command take it (null clears a field). */
+export interface ImportPatch {
+  item: string;
+  user: string;
+  patch: GradePatch;
+}
+
 /**
- * [IMP-11] Applies a clean plan and returns the new course document (the input is not changed). A grade on
- * an activity grade (one with a raw value) or an overridden one becomes an override, as grade_item::
- * update_final_grade does for imports; otherwise it is a stored final. Clearing removes the value.
- * Throws ValidationError when the plan has problems or the result is not a valid course.
+ * [IMP-11] The plan as one patch per changed grade, merging its grade and feedback changes. A new grade on a
+ * grade that has a raw (activity) value or an override becomes an override, as grade_item::update_final_grade
+ * marks imported grades overridden (grade/import/lib.php grade_import_commit passes source 'import');
+ * otherwise it is a stored final. Clearing removes raw, final and override. The app turns these patches
+ * into one CRDT bulk command; applyImportPlan applies them to course JSON.
+ */
+export function importPatches(course: CourseJson, plan: ImportPlan): ImportPatch[] {
+  const index = new Map<string, CourseGrade>();
+  for (const g of course.grades) index.set(key(g.item, g.user), g);
+  const out = new Map<string, ImportPatch>();
+  for (const c of plan.changes) {
+    const k = key(c.item, c.user);
+    let p = out.get(k);
+    if (!p) out.set(k, (p = { item: c.item, user: c.user, patch: {} }));
+    if (c.field === 'feedback') {
+      p.patch.feedback = c.new === '' || c.new === null ? null : String(c.new);
+      continue;
+    }
+    const v = c.new as number | null;
+    const g = index.get(k);
+    if (v === null)
+      Object.assign(p.patch, {
+        raw: null,
+        final: null,
+        overridden: null,
+        rawgrademin: null,
+        rawgrademax: null,
+      });
+    else if (typeof g?.raw === 'number' || typeof g?.overridden === 'number') p.patch.overridden = v;
+    else Object.assign(p.patch, { raw: null, final: v });
+  }
+  return [...out.values()];
+}
+
+/**
+ * [IMP-11] Applies a clean plan (its importPatches) and returns the new course document; the input is not
+ * changed. Throws ValidationError when the plan has problems or the result is not a valid course.
  */
 export function applyImportPlan(course: CourseJson, plan: ImportPlan): CourseJson {
   if (!plan.ok)
@@ -717,30 +769,18 @@ export function applyImportPlan(course: CourseJson, plan: ImportPlan): CourseJso
   const grades = course.grades.map((g) => ({ ...g }));
   const index = new Map<string, CourseGrade>();
   for (const g of grades) index.set(key(g.item, g.user), g);
-  for (const c of plan.changes) {
-    let g = index.get(key(c.item, c.user));
+  for (const { item, user, patch } of importPatches(course, plan)) {
+    let g = index.get(key(item, user));
     if (!g) {
-      g = { user: c.user, item: c.item, raw: null };
+      g = { user, item, raw: null };
       grades.push(g);
-      index.set(key(c.item, c.user), g);
+      index.set(key(item, user), g);
     }
-    if (c.field === 'feedback') {
-      if (c.new === '' || c.new === null) delete g.feedback;
-      else g.feedback = String(c.new);
-      continue;
-    }
-    const v = c.new as number | null;
-    if (v === null) {
-      g.raw = null;
-      delete g.final;
-      delete g.rawgrademin;
-      delete g.rawgrademax;
-      g.overridden = null;
-    } else if (typeof g.raw === 'number' || typeof g.overridden === 'number') {
-      g.overridden = v;
-    } else {
-      g.raw = null;
-      g.final = v;
+    const rec = g as unknown as Record<string, unknown>;
+    for (const [field, value] of Object.entries(patch)) {
+      // raw and overridden are `number | null` in course JSON; the optional fields are removed when cleared.
+      if (value === null && field !== 'raw' && field !== 'overridden') delete rec[field];
+      else rec[field] = value;
     }
   }
   return validateCourseJson({ ...course, grades });
