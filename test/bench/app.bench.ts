@@ -1,0 +1,163 @@
+// Browser figures for the grader's app (issue 6), measured in the system Chromium through Playwright:
+// first grid paint of a 1,000 x 200 course from IndexedDB, keystroke to updated course total (p50/p95),
+// and frames while scrolling the 2,000 x 300 course. Starts its own servers on loopback with a temp store.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import * as Y from 'yjs';
+import { courseJsonToDoc } from '../../src/lib/crdt/course-doc.ts';
+import { startSyncServer } from '../../sync-server/server.ts';
+import { startStaticServer } from '../../sync-server/static.ts';
+import { generateCourse } from '../fixtures/courses/generate.ts';
+import { percentile, report } from './util.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function courseUpdate(students: number, items: number): Uint8Array {
+  const json = generateCourse({ students, items, levels: 4, calculated: 10, seed: 7 });
+  json.users = Array.from(new Set(json.grades.map((g) => g.user))).map((id) => ({ id, name: `Student ${id}` }));
+  const doc = new Y.Doc();
+  courseJsonToDoc(json, doc, { userId: 'bench', deviceId: 'bench' }, { src: 'bench' });
+  return Y.encodeStateAsUpdate(doc);
+}
+
+async function signInAndOpen(page: Page, course: string): Promise<void> {
+  await page.goto('/');
+  await page.getByLabel('Username').fill('teacher');
+  await page.getByLabel('Password').fill('bench-pass');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: course }).click();
+  await page.getByTestId('grader-grid').waitFor({ timeout: 120_000 });
+}
+
+export async function run(): Promise<void> {
+  if (!existsSync(join(root, 'build/index.html'))) spawnSync(join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'markbook-appbench-'));
+  const t0 = performance.now();
+  const mid = courseUpdate(1000, 200);
+  const big = courseUpdate(2000, 300);
+  console.log(`generated the 1,000 x 200 and 2,000 x 300 courses in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(mid.length / 1048576).toFixed(1)} / ${(big.length / 1048576).toFixed(1)} MiB encoded)`);
+  const sync = await startSyncServer({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    appOrigins: ['http://127.0.0.1:4573'],
+    maxMessageBytes: 64 * 1024 * 1024,
+    seed: {
+      accounts: [{ userId: 't', username: 'teacher', password: 'bench-pass', displayName: 'Bench Teacher' }],
+      courseRoles: [
+        { userId: 't', courseId: 'mid', role: 'editingteacher' },
+        { userId: 't', courseId: 'big', role: 'editingteacher' },
+      ],
+      courses: [
+        { id: 'mid', name: 'Mid course' },
+        { id: 'big', name: 'Big course' },
+      ],
+      docs: [
+        { room: 'course/mid', update: mid },
+        { room: 'course/big', update: big },
+      ],
+    },
+  });
+  const app = await startStaticServer({ root: join(root, 'build'), port: 4573, syncUrl: `ws://127.0.0.1:${sync.port}` });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  try {
+    const ctx = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+
+    // 1,000 x 200: first visit syncs from the server into IndexedDB; the reload then paints from IndexedDB.
+    await signInAndOpen(page, 'Mid course');
+    await page.waitForTimeout(1500); // let the device store settle (updates written, compaction)
+    const paints: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.reload();
+      await page.getByTestId('grader-grid').waitFor();
+      const mark = await page.waitForFunction(() => {
+        const m = performance.getEntriesByName('markbook:first-grid-paint')[0] as PerformanceMark | undefined;
+        return m ? { t: m.startTime, detail: m.detail as { rebuildMs: number } } : null;
+      });
+      const v = (await mark.jsonValue())!;
+      paints.push(v.t);
+      if (i === 0) console.log(`  (engine rebuild inside it: ${v.detail.rebuildMs.toFixed(0)} ms)`);
+    }
+    paints.sort((a, b) => a - b);
+    report('first grid paint from IndexedDB, 1,000 x 200 (median of 3)', paints[1]!, 1000);
+
+    // keystroke -> updated course total: type into a cell, Enter; time until the total cell's text changes and a frame passes
+    const lat = (await page.evaluate(async () => {
+      const out: number[] = [];
+      const grid = document.querySelector('[data-testid="grader-grid"]')!;
+      const firstRow = grid.querySelector('tbody tr:not([aria-hidden]) th')!.parentElement!;
+      const cells = [...firstRow.querySelectorAll('td[role="gridcell"]')] as HTMLElement[];
+      const editable = cells.find((c) => c.getAttribute('aria-readonly') === 'false')!;
+      const total = cells[cells.length - 1]!;
+      for (let i = 0; i < 60; i++) {
+        editable.focus();
+        editable.dispatchEvent(new KeyboardEvent('keydown', { key: String(i % 10), bubbles: true }));
+        await new Promise((r) => setTimeout(r, 0));
+        const input = document.getElementById('grid-editor') as HTMLInputElement;
+        input.value = String(40 + (i % 50));
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        const before = total.textContent;
+        const t0 = performance.now();
+        const changed = new Promise<void>((resolve) => {
+          const mo = new MutationObserver(() => {
+            if (total.textContent !== before) {
+              mo.disconnect();
+              resolve();
+            }
+          });
+          mo.observe(total, { characterData: true, childList: true, subtree: true });
+          setTimeout(() => {
+            mo.disconnect();
+            resolve();
+          }, 1000);
+        });
+        input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+        await changed;
+        await new Promise((r) => requestAnimationFrame(() => r(null)));
+        out.push(performance.now() - t0);
+      }
+      return out;
+    })) as number[];
+    lat.sort((a, b) => a - b);
+    report('keystroke -> course total on screen, p50', percentile(lat, 50), 16);
+    report('keystroke -> course total on screen, p95', percentile(lat, 95), 16);
+
+    // 2,000 x 300: scroll from top to bottom and count long frames
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Big course' }).click();
+    await page.getByTestId('grader-grid').waitFor({ timeout: 120_000 });
+    const frames = (await page.evaluate(async () => {
+      const sc = document.querySelector('[data-testid="grader-grid"]')!.parentElement as HTMLElement;
+      const times: number[] = [];
+      let last = performance.now();
+      const steps = 240; // about 4 s at 60 Hz
+      for (let i = 1; i <= steps; i++) {
+        sc.scrollTop = (sc.scrollHeight - sc.clientHeight) * (i / steps);
+        sc.scrollLeft = (sc.scrollWidth - sc.clientWidth) * (i / steps);
+        await new Promise((r) => requestAnimationFrame(() => r(null)));
+        const now = performance.now();
+        times.push(now - last);
+        last = now;
+      }
+      return times;
+    })) as number[];
+    const sorted = [...frames].sort((a, b) => a - b);
+    const long = frames.filter((f) => f > 1.5 * (1000 / 60)).length;
+    report('scroll 2,000 x 300, frame time p50', percentile(sorted, 50), 1000 / 60);
+    report('scroll 2,000 x 300, frame time p95', percentile(sorted, 95), 1000 / 60);
+    console.log(`  frames over 25 ms: ${long} of ${frames.length} (headless, software rendering: a real tablet GPU differs)`);
+    await ctx.close();
+  } finally {
+    await browser.close();
+    await app.close();
+    await sync.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
