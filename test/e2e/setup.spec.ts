@@ -165,9 +165,7 @@ test('the setup page and its item dialog have no serious or critical axe violati
       const axe = (
         window as unknown as {
           axe: {
-            run: (
-              ctx?: unknown,
-            ) => Promise<{
+            run: (ctx?: unknown) => Promise<{
               violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[];
             }>;
           };
@@ -186,4 +184,52 @@ test('the setup page and its item dialog have no serious or critical axe violati
   await page.getByRole('dialog').getByTestId('calculation').fill('=[[a');
   expect(await scan()).toEqual([]);
   await page.screenshot({ path: 'test-results/screens/setup-item.png', fullPage: true });
+});
+
+test('[SET-5][SET-8] delete says what goes; clean-up deletes empty columns in one step that undo restores', async ({
+  page,
+}) => {
+  await openSetup(page);
+  // an empty column: no grades, nothing reads it
+  await page
+    .getByTestId('setup-row-c-course')
+    .getByRole('button', { name: /^Add item/ })
+    .click();
+  let dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Item name').fill('Old attendance column');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  const emptyRow = page.locator('tr', { hasText: 'Old attendance column' });
+  await expect(emptyRow).toHaveCount(1);
+
+  // deleting a graded item names the grades it takes
+  await page
+    .getByTestId('setup-row-i-a2')
+    .getByRole('button', { name: /^Delete/ })
+    .click();
+  dialog = page.getByRole('dialog', { name: 'Delete Assignment 2?' });
+  await expect(dialog.getByTestId('delete-consequences')).toContainText(
+    /\d+ grades in "Assignment 2" will be deleted/,
+  );
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('setup-row-i-a2')).toHaveCount(1);
+
+  await page.getByRole('button', { name: 'Clean up empty columns' }).click();
+  dialog = page.getByRole('dialog', { name: 'Clean up empty columns' });
+  await expect(dialog.getByRole('checkbox', { name: /Old attendance column/ })).toBeChecked();
+  await expect(dialog.getByRole('checkbox', { name: /Assignment/ })).toHaveCount(0);
+  await dialog.getByRole('button', { name: /^Delete 1 column$/ }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(emptyRow).toHaveCount(0);
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(emptyRow).toHaveCount(1);
+});
+
+test('[SET-4] an item moves by drag and drop onto another item', async ({ page }) => {
+  await openSetup(page);
+  const items = page.locator('tr[data-testid^="setup-row-i-"]');
+  const firstBefore = await items.first().getAttribute('data-testid');
+  await page.getByTestId('setup-row-i-a3').dragTo(page.locator(`tr[data-testid="${firstBefore}"]`));
+  await expect(items.first()).toHaveAttribute('data-testid', 'setup-row-i-a3');
+  await expect(page.getByTestId('setup-status')).toContainText('Moved Assignment 3');
 });
