@@ -1,8 +1,10 @@
 // Room names and who may read or write each room: the per-document authorisation rule of the sync server.
 // Pure decisions over an account and its course role; never grants a student any course document.
+import type * as Y from 'yjs';
 import {
   canEditGradebook,
   effectiveCourseRole,
+  type Capability,
   type CourseRole,
   type SiteRole,
 } from '../src/lib/domain/shared/capabilities.ts';
@@ -65,3 +67,19 @@ export function decideAccess(
   if (role && role !== 'student') return { mode: 'r', role };
   return { mode: 'none', reason: 'a student may read only their own grades' };
 }
+
+/** What a capability check of an incoming update sees. */
+export interface UpdateGuardContext {
+  room: RoomRef;
+  /** The room's current document (before the update). */
+  doc: Y.Doc;
+  update: Uint8Array;
+  userId: string;
+  siteRole: SiteRole;
+  role: CourseRole | null;
+  capabilities: readonly Capability[];
+}
+
+export type UpdateGuardResult = { ok: true } | { ok: false; reason: string; capability?: Capability };
+/** Decides whether an update from a writer is allowed (e.g. a lock change needs grade:lock). */
+export type UpdateGuard = (ctx: UpdateGuardContext) => UpdateGuardResult;

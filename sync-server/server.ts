@@ -11,7 +11,14 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { Store, type Account } from './store.ts';
 import { hashPassword, isPasswordHash, newSecret, sha256Hex } from './auth.ts';
 import { Accounts, AuthError, type Principal } from './accounts.ts';
-import { decideAccess, isValidId, parseRoom, type RoomRef } from './access.ts';
+import {
+  decideAccess,
+  isValidId,
+  parseRoom,
+  type RoomRef,
+  type UpdateGuard,
+  type UpdateGuardResult,
+} from './access.ts';
 import {
   Room,
   MSG_AUTH,
@@ -29,12 +36,12 @@ import {
   roleCapabilities,
   type Capability,
   type CourseRole,
-  type SiteRole,
 } from '../src/lib/domain/shared/capabilities.ts';
 import { Metrics } from './metrics.ts';
 import { RedisBus } from './redis-bus.ts';
 import { backupStream } from './backup.ts';
 import { SharedAuthStore, type AuthStore } from './shared-auth.ts';
+import { courseUpdateGuard } from './course-guard.ts';
 
 export interface SeedData {
   accounts: {
@@ -69,21 +76,7 @@ export const CLOSE = {
   shuttingDown: 1001,
 } as const;
 
-/** What a capability check of an incoming update sees. */
-export interface UpdateGuardContext {
-  room: RoomRef;
-  /** The room's current document (before the update). */
-  doc: Y.Doc;
-  update: Uint8Array;
-  userId: string;
-  siteRole: SiteRole;
-  role: CourseRole | null;
-  capabilities: readonly Capability[];
-}
-
-export type UpdateGuardResult = { ok: true } | { ok: false; reason: string; capability?: Capability };
-/** Decides whether an update from a writer is allowed (e.g. a lock change needs grade:lock). */
-export type UpdateGuard = (ctx: UpdateGuardContext) => UpdateGuardResult;
+export type { UpdateGuard, UpdateGuardContext, UpdateGuardResult } from './access.ts';
 
 export interface SyncServerOptions {
   host?: string;
@@ -109,7 +102,7 @@ export interface SyncServerOptions {
   compactEvery?: number;
   /** Clock in unix ms (tests inject one). */
   now?: () => number;
-  /** Capability check for course updates (the CRDT module provides the real one). Default: allow. */
+  /** Capability check for updates from writers. Default: courseUpdateGuard (course-guard.ts). */
   guard?: UpdateGuard;
   /** Instance name in logs and metrics (scale-out). */
   instanceId?: string;
@@ -154,6 +147,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
   const rate = opts.rateLimit ?? { perSecond: 1000, burst: 5000 };
   const idleEvictMs = opts.idleEvictMs ?? 60_000;
   const compactEvery = opts.compactEvery ?? 500;
+  const guard = opts.guard ?? courseUpdateGuard(() => Math.floor(now() / 1000));
 
   const store = await Store.open(opts.dataDir);
   let bus: RedisBus | null = null;
@@ -334,10 +328,10 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
             ? 'projections are read-only'
             : 'your role in this course is read-only',
         );
-      if (opts.guard && c.roomRef && c.principal) {
+      if (c.roomRef && c.principal) {
         let verdict: UpdateGuardResult;
         try {
-          verdict = opts.guard({
+          verdict = guard({
             room: c.roomRef,
             doc: room.doc,
             update,
