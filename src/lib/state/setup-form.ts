@@ -3,7 +3,7 @@
 // never applies a command itself.
 import type { Command } from '../crdt/commands';
 import { rescaleKeepPercentage } from '../domain/gradebook/range';
-import type { CourseJson, FlagOrTime } from '../domain/interchange/course-types';
+import type { CourseCategory, CourseItem, CourseJson, FlagOrTime } from '../domain/interchange/course-types';
 
 export type FlagMode = 'no' | 'yes' | 'time';
 
@@ -54,17 +54,57 @@ export function parseNumber(
   return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, message: `"${text}" is not a number` };
 }
 
-/** Only the fields whose value differs from the current row (a new row sends everything). */
-export function changedFields<T extends object>(current: Partial<T> | null, next: Partial<T>): Partial<T> {
+/**
+ * Only the fields whose value differs from the current row (a new row sends everything). A field the row does not
+ * have counts as its default, so saving an untouched form writes nothing (no empty history entries).
+ */
+export function changedFields<T extends object>(
+  current: Partial<T> | null,
+  next: Partial<T>,
+  defaults: Partial<T> = {},
+): Partial<T> {
   if (!current) return next;
   const out: Partial<T> = {};
   for (const k of Object.keys(next) as (keyof T)[]) {
-    const a = current[k] ?? null;
-    const b = next[k] ?? null;
+    const a = current[k] ?? defaults[k] ?? null;
+    const b = next[k] ?? defaults[k] ?? null;
     if (JSON.stringify(a) !== JSON.stringify(b)) out[k] = next[k];
   }
   return out;
 }
+
+/** What an item field means when it is absent (course-json.md defaults). */
+export const ITEM_DEFAULTS: Partial<CourseItem> = {
+  gradetype: 'value',
+  scale: null,
+  multfactor: 1,
+  plusfactor: 0,
+  weight: null,
+  weightOverride: false,
+  extraCredit: false,
+  extraCreditWeight: 0,
+  hidden: false,
+  locked: false,
+  calculation: null,
+};
+
+/** What a category field means when it is absent (course-json.md defaults; a total's range is 0..100). */
+export const CATEGORY_DEFAULTS: Partial<CourseCategory> = {
+  idnumber: '',
+  aggregateOnlyGraded: true,
+  dropLowest: 0,
+  keepHighest: 0,
+  aggregateOutcomes: false,
+  grademin: 0,
+  grademax: 100,
+  weight: null,
+  weightOverride: false,
+  extraCredit: false,
+  extraCreditWeight: 0,
+  hidden: false,
+  locked: false,
+  calculation: null,
+};
 
 /** True when the item has grades a range change would affect. */
 export function hasGrades(json: CourseJson, itemId: string): boolean {

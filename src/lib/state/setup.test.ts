@@ -26,7 +26,16 @@ import {
   problemsByField,
   saveCategoryCommand,
 } from './setup-commands';
-import { changedFields, flagToForm, formToFlag, hasGrades, parseNumber, rescaleCommands } from './setup-form';
+import {
+  CATEGORY_DEFAULTS,
+  ITEM_DEFAULTS,
+  changedFields,
+  flagToForm,
+  formToFlag,
+  hasGrades,
+  parseNumber,
+  rescaleCommands,
+} from './setup-form';
 import { buildSetupTree, subtreeIds, visibleRows, weightMode } from './setup-tree';
 
 const actor: Actor = { userId: 't1', deviceId: 'd1' };
@@ -414,5 +423,53 @@ describe('form values', () => {
     expect(changedFields({ name: 'A', grademax: 10 }, { name: 'A', grademax: 20 })).toEqual({ grademax: 20 });
     expect(hasGrades(course(), 'i-a')).toBe(true);
     expect(hasGrades(course(), 'i-empty')).toBe(false);
+  });
+
+  it('[SET-7] saving an untouched form writes nothing: absent fields count as their defaults', () => {
+    const item = course().items[0]!; // no multfactor, hidden, weightOverride... stored
+    const asForm = {
+      name: item.name,
+      idnumber: item.idnumber,
+      gradetype: 'value' as const,
+      scale: null,
+      grademin: 0,
+      grademax: 60,
+      multfactor: 1,
+      plusfactor: 0,
+      weight: null,
+      weightOverride: false,
+      extraCredit: false,
+      hidden: false,
+      locked: false,
+      calculation: null,
+    };
+    expect(changedFields(item, asForm, ITEM_DEFAULTS)).toEqual({});
+    expect(changedFields(item, { ...asForm, hidden: true }, ITEM_DEFAULTS)).toEqual({ hidden: true });
+    const cat = course().categories[1]!;
+    expect(
+      changedFields(
+        cat,
+        {
+          name: cat.name,
+          aggregation: cat.aggregation,
+          aggregateOnlyGraded: true,
+          dropLowest: 0,
+          keepHighest: 0,
+          grademin: 0,
+          grademax: 100,
+          hidden: false,
+          locked: false,
+          calculation: null,
+        },
+        CATEGORY_DEFAULTS,
+      ),
+    ).toEqual({});
+    // and a no-op save really writes no history entry
+    const doc = open();
+    const r = run(doc, {
+      type: 'setItem',
+      item: { id: item.id, ...changedFields(item, asForm, ITEM_DEFAULTS) },
+    });
+    expect(r.ok && r.entries.length).toBe(0);
   });
 });
