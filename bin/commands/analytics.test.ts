@@ -12,8 +12,12 @@ const KEYS = ['auc', 'prAuc', 'precision', 'recall', 'f1', 'mcc', 'brier', 'weig
 function capture() {
   let out = '';
   let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  vi.spyOn(process.stdout, 'write').mockImplementation(
+    (s: string | Uint8Array) => ((out += String(s)), true),
+  );
+  vi.spyOn(process.stderr, 'write').mockImplementation(
+    (s: string | Uint8Array) => ((err += String(s)), true),
+  );
   return { out: () => out, err: () => err };
 }
 
@@ -32,47 +36,88 @@ describe('markbook analytics', () => {
     expect(c.out()).toBe('');
   });
 
-  it.runIf(existsSync(OULAD))('[ANA-7.2] evaluate (honest) prints model metrics, both baselines and sample counts', async () => {
-    const c = capture();
-    expect(await main(['evaluate', '--oulad', OULAD, '--target', 'withdrawal', '--at', '0.25'])).toBe(0);
-    const r = JSON.parse(c.out());
-    for (const k of KEYS) {
-      expect(typeof r[k]).toBe('number');
-      expect(typeof r.baselines.majority[k]).toBe('number');
-      expect(typeof r.baselines.rule[k]).toBe('number');
-    }
-    expect(r.trainSamples).toBeGreaterThan(10000);
-    expect(r.testSamples).toBeGreaterThan(10000);
-    expect(r.baselines.majority.auc).toBe(0.5);
-    expect(r.citation).toMatch(/10\.1038\/sdata\.2017\.171/);
-  });
+  it.runIf(existsSync(OULAD))(
+    '[ANA-7.2] evaluate (honest) prints model metrics, both baselines and sample counts',
+    async () => {
+      const c = capture();
+      expect(await main(['evaluate', '--oulad', OULAD, '--target', 'withdrawal', '--at', '0.25'])).toBe(0);
+      const r = JSON.parse(c.out());
+      for (const k of KEYS) {
+        expect(typeof r[k]).toBe('number');
+        expect(typeof r.baselines.majority[k]).toBe('number');
+        expect(typeof r.baselines.rule[k]).toBe('number');
+      }
+      expect(r.trainSamples).toBeGreaterThan(10000);
+      expect(r.testSamples).toBeGreaterThan(10000);
+      expect(r.baselines.majority.auc).toBe(0.5);
+      expect(r.citation).toMatch(/10\.1038\/sdata\.2017\.171/);
+    },
+    // Loads 7 MB of CSV and fits several models: allow for a busy shared machine.
+    60_000,
+  );
 
-  it.runIf(existsSync(OULAD))('[ANA-7.1] evaluate --protocol moodle reports the weighted-F1 score, its SD and status', async () => {
-    const c = capture();
-    expect(await main(['evaluate', '--oulad', OULAD, '--target', 'at_risk', '--at', '0.5', '--protocol', 'moodle'])).toBe(0);
-    const r = JSON.parse(c.out());
-    expect(r.protocol).toBe('moodle');
-    expect(r.moodle.score).toBeGreaterThan(0);
-    expect(r.moodle.deviation).toBeLessThan(0.05);
-    for (const k of KEYS) expect(typeof r[k]).toBe('number');
-  });
+  it.runIf(existsSync(OULAD))(
+    '[ANA-7.1] evaluate --protocol moodle reports the weighted-F1 score, its SD and status',
+    async () => {
+      const c = capture();
+      expect(
+        await main([
+          'evaluate',
+          '--oulad',
+          OULAD,
+          '--target',
+          'at_risk',
+          '--at',
+          '0.5',
+          '--protocol',
+          'moodle',
+        ]),
+      ).toBe(0);
+      const r = JSON.parse(c.out());
+      expect(r.protocol).toBe('moodle');
+      expect(r.moodle.score).toBeGreaterThan(0);
+      expect(r.moodle.deviation).toBeLessThan(0.05);
+      for (const k of KEYS) expect(typeof r[k]).toBe('number');
+    },
+    // Loads 7 MB of CSV and fits several models: allow for a busy shared machine.
+    60_000,
+  );
 
-  it.runIf(existsSync(OULAD))('[ANA-8.1] train writes a model; predict uses it on the presentations running at --now', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'markbook-analytics-'));
-    const file = join(dir, 'model.json');
-    let c = capture();
-    expect(await main(['train', '--oulad', OULAD, '--target', 'at_risk', '--at', '0.25', '--out', file])).toBe(0);
-    const t = JSON.parse(c.out());
-    expect(t.trainedOn).toBeGreaterThan(10000);
-    expect(JSON.parse(readFileSync(file, 'utf8')).trained.format).toBe('markbook-analytics-model');
-    vi.restoreAllMocks();
-    c = capture();
-    // Mid-December 2014: the 2014J presentations (started 1 October) are past 25 % and running.
-    expect(await main(['predict', '--oulad', OULAD, '--model', file, '--now', '2014-12-15T00:00:00Z', '--limit', '3'])).toBe(0);
-    const p = JSON.parse(c.out());
-    expect(p.insights).toBeGreaterThan(0);
-    expect(Object.keys(p.byCourse).every((k: string) => k.endsWith('2014J'))).toBe(true);
-    expect(p.predictions).toHaveLength(3);
-    expect(p.predictions[0].calculations).toHaveProperty('due_submitted_share');
-  });
+  it.runIf(existsSync(OULAD))(
+    '[ANA-8.1] train writes a model; predict uses it on the presentations running at --now',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'markbook-analytics-'));
+      const file = join(dir, 'model.json');
+      let c = capture();
+      expect(
+        await main(['train', '--oulad', OULAD, '--target', 'at_risk', '--at', '0.25', '--out', file]),
+      ).toBe(0);
+      const t = JSON.parse(c.out());
+      expect(t.trainedOn).toBeGreaterThan(10000);
+      expect(JSON.parse(readFileSync(file, 'utf8')).trained.format).toBe('markbook-analytics-model');
+      vi.restoreAllMocks();
+      c = capture();
+      // Mid-December 2014: the 2014J presentations (started 1 October) are past 25 % and running.
+      expect(
+        await main([
+          'predict',
+          '--oulad',
+          OULAD,
+          '--model',
+          file,
+          '--now',
+          '2014-12-15T00:00:00Z',
+          '--limit',
+          '3',
+        ]),
+      ).toBe(0);
+      const p = JSON.parse(c.out());
+      expect(p.insights).toBeGreaterThan(0);
+      expect(Object.keys(p.byCourse).every((k: string) => k.endsWith('2014J'))).toBe(true);
+      expect(p.predictions).toHaveLength(3);
+      expect(p.predictions[0].calculations).toHaveProperty('due_submitted_share');
+    },
+    // Loads 7 MB of CSV and fits several models: allow for a busy shared machine.
+    60_000,
+  );
 });

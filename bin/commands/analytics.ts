@@ -6,13 +6,34 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, flagString, flagNumber, printJson, UsageError, type ParsedArgs } from './cli-util.ts';
 import { parseCsv } from '../../src/lib/ml/csv.ts';
-import { mapOulad, OULAD_CITATION, OULAD_FILES, type OuladTables } from '../../src/lib/domain/analytics/oulad.ts';
+import {
+  mapOulad,
+  OULAD_CITATION,
+  OULAD_FILES,
+  type OuladTables,
+} from '../../src/lib/domain/analytics/oulad.ts';
 import { buildActivityData, type ActivityData } from '../../src/lib/domain/analytics/data.ts';
-import { OULAD_AVERAGES, OULAD_INDICATORS, OULAD_MISSING_FLAGS, OULAD_TARGETS, OULAD_TEST_FROM, ouladDataset } from '../../src/lib/domain/analytics/oulad-model.ts';
+import {
+  OULAD_AVERAGES,
+  OULAD_INDICATORS,
+  OULAD_MISSING_FLAGS,
+  OULAD_TARGETS,
+  OULAD_TEST_FROM,
+  ouladDataset,
+} from '../../src/lib/domain/analytics/oulad-model.ts';
 import { evaluate, type MetricSet, type RangeEvaluation } from '../../src/lib/domain/analytics/evaluation.ts';
-import { logisticRegressionBackend, parseTrainedModel, type MlBackend } from '../../src/lib/domain/analytics/backend.ts';
+import {
+  logisticRegressionBackend,
+  parseTrainedModel,
+  type MlBackend,
+} from '../../src/lib/domain/analytics/backend.ts';
 import { defaultRegistry } from '../../src/lib/domain/analytics/registry.ts';
-import { predictModel, trainModel, validateModelConfig, type ModelConfig } from '../../src/lib/domain/analytics/model.ts';
+import {
+  predictModel,
+  trainModel,
+  validateModelConfig,
+  type ModelConfig,
+} from '../../src/lib/domain/analytics/model.ts';
 import { seededRng } from '../../src/lib/domain/shared/clock.ts';
 import { ValidationError } from '../../src/lib/domain/shared/errors.ts';
 
@@ -39,7 +60,9 @@ export function loadOulad(dir: string): ActivityData {
   return buildActivityData(mapOulad(tables as unknown as OuladTables));
 }
 
-async function backendFor(p: ParsedArgs): Promise<{ backend: MlBackend; tfBackend: string | null; tfReason: string | null }> {
+async function backendFor(
+  p: ParsedArgs,
+): Promise<{ backend: MlBackend; tfBackend: string | null; tfReason: string | null }> {
   const name = flagString(p, 'backend') ?? 'lr';
   if (name === 'lr') return { backend: logisticRegressionBackend, tfBackend: null, tfReason: null };
   if (name !== 'nn') throw new UsageError(`--backend must be lr or nn, not "${name}"`);
@@ -48,7 +71,10 @@ async function backendFor(p: ParsedArgs): Promise<{ backend: MlBackend; tfBacken
   const tf = await import('@tensorflow/tfjs');
   const { selectTfBackend } = await import('../../src/lib/ml/tf-backend-select.ts');
   const { createNeuralNetworkBackend } = await import('../../src/lib/ml/nn-backend.ts');
-  const choice = await selectTfBackend(tf, { prefer: pin, wasmPath: join(repoRoot, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/') });
+  const choice = await selectTfBackend(tf, {
+    prefer: pin,
+    wasmPath: join(repoRoot, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/'),
+  });
   const epochs = flagNumber(p, 'epochs');
   // Evaluations fit the network several times (threshold folds); cap the Moodle epoch formula to keep runs short.
   const backend = createNeuralNetworkBackend(tf, epochs !== undefined ? { epochs } : { maxEpochs: 100 });
@@ -118,7 +144,8 @@ async function cmdEvaluate(p: ParsedArgs): Promise<number> {
   const { name, target } = targetOf(p);
   const ats = fractions(p);
   const protocol = flagString(p, 'protocol') ?? 'honest';
-  if (protocol !== 'honest' && protocol !== 'moodle') throw new UsageError(`--protocol must be honest or moodle, not "${protocol}"`);
+  if (protocol !== 'honest' && protocol !== 'moodle')
+    throw new UsageError(`--protocol must be honest or moodle, not "${protocol}"`);
   const seed = flagNumber(p, 'seed') ?? 1;
   const { backend, tfBackend, tfReason } = await backendFor(p);
   const data = loadOulad(dir);
@@ -140,7 +167,9 @@ async function cmdEvaluate(p: ParsedArgs): Promise<number> {
       protocol,
       backend: backend.id,
       ...(tfBackend ? { tfBackend, tfReason } : {}),
-      ...(protocol === 'honest' ? { split: 'train on 2013 presentations, test on 2014 presentations' } : { split: '10 random 80/20 row splits (Moodle)' }),
+      ...(protocol === 'honest'
+        ? { split: 'train on 2013 presentations, test on 2014 presentations' }
+        : { split: '10 random 80/20 row splits (Moodle)' }),
       ...rangeJson(rep.ranges[0]!, protocol),
       dataset: { rows: dataset.rows, features: dataset.nFeatures, droppedAllNull: dataset.droppedAllNull },
       citation: OULAD_CITATION,
@@ -151,7 +180,12 @@ async function cmdEvaluate(p: ParsedArgs): Promise<number> {
 }
 
 /** The model config the OULAD commands train and predict with. */
-function ouladModel(reg: ReturnType<typeof defaultRegistry>, targetId: string, at: number, backendId: string): ModelConfig {
+function ouladModel(
+  reg: ReturnType<typeof defaultRegistry>,
+  targetId: string,
+  at: number,
+  backendId: string,
+): ModelConfig {
   return validateModelConfig(reg, {
     id: `oulad-${targetId}`,
     name: `OULAD ${targetId}`,
@@ -184,11 +218,29 @@ async function cmdTrain(p: ParsedArgs): Promise<number> {
   if (backend.id !== 'lr') reg.backends.register(backend);
   const model = ouladModel(reg, target.id, at!, backend.id);
   // Default: mid-2014, when every 2013 presentation has finished and no 2014 one has.
-  const until = flagString(p, 'until') ? parseNow(flagString(p, 'until'), 'until') : Date.UTC(2014, 6, 1) / 1000;
+  const until = flagString(p, 'until')
+    ? parseNow(flagString(p, 'until'), 'until')
+    : Date.UTC(2014, 6, 1) / 1000;
   const data = loadOulad(dir);
   const res = await trainModel({ reg, model, data, now: until, usedForTraining: new Set() });
-  writeFileSync(out, JSON.stringify({ model, trained: res.trained, usedSamples: res.usedKeys.length, citation: OULAD_CITATION }));
-  printJson({ model: model.id, target: target.id, backend: backend.id, ...(tfBackend ? { tfBackend } : {}), trainedOn: res.samples, skippedCourses: res.skipped.length, out });
+  writeFileSync(
+    out,
+    JSON.stringify({
+      model,
+      trained: res.trained,
+      usedSamples: res.usedKeys.length,
+      citation: OULAD_CITATION,
+    }),
+  );
+  printJson({
+    model: model.id,
+    target: target.id,
+    backend: backend.id,
+    ...(tfBackend ? { tfBackend } : {}),
+    trainedOn: res.samples,
+    skippedCourses: res.skipped.length,
+    out,
+  });
   return 0;
 }
 
@@ -208,7 +260,13 @@ async function cmdPredict(p: ParsedArgs): Promise<number> {
   const reg = defaultRegistry();
   const trained = parseTrainedModel(json.trained);
   if (trained.backend === 'nn') {
-    const { backend } = await backendFor({ positional: [], flags: new Map([['backend', 'nn'], ['tf', flagString(p, 'tf') ?? 'wasm']]) });
+    const { backend } = await backendFor({
+      positional: [],
+      flags: new Map([
+        ['backend', 'nn'],
+        ['tf', flagString(p, 'tf') ?? 'wasm'],
+      ]),
+    });
     reg.backends.register(backend);
   }
   const model = validateModelConfig(reg, json.model);
@@ -243,7 +301,9 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof ValidationError) {
-      process.stderr.write(`markbook analytics: invalid input:\n${e.problems.map((x) => `  ${x.at}: ${x.message}`).join('\n')}\n`);
+      process.stderr.write(
+        `markbook analytics: invalid input:\n${e.problems.map((x) => `  ${x.at}: ${x.message}`).join('\n')}\n`,
+      );
       return 1;
     }
     throw e;

@@ -25,7 +25,10 @@ function setup() {
     pause: () => new Promise((r) => setTimeout(r, 0)),
     async initTf(prefer) {
       const choice = await selectTfBackend(tf, { prefer: prefer ?? 'cpu' });
-      return { choice, register: (reg) => reg.backends.register(createNeuralNetworkBackend(tf, { epochs: 3 })) };
+      return {
+        choice,
+        register: (reg) => reg.backends.register(createNeuralNetworkBackend(tf, { epochs: 3 })),
+      };
     },
   });
   return { host, out, result: (id: number) => out.find((m) => m.id === id && m.type !== 'progress') };
@@ -35,7 +38,8 @@ async function load(host: ReturnType<typeof setup>['host']) {
   const w = syntheticWorld({ courses: 4, studentsPerCourse: 60 });
   let id = 1000;
   for (const table of ['courses', 'activities', 'logs', 'submissions', 'enrolments', 'users'] as const)
-    for (const batch of toBatches(w[table] as unknown[], 2000)) await host.handle({ id: id++, type: 'append', table, rows: batch });
+    for (const batch of toBatches(w[table] as unknown[], 2000))
+      await host.handle({ id: id++, type: 'append', table, rows: batch });
 }
 
 describe('analytics worker host', () => {
@@ -48,7 +52,10 @@ describe('analytics worker host', () => {
     const t = (trained as { value: { trained: unknown; usedKeys: string[] } }).value;
     expect(out.some((m) => m.id === 1 && m.type === 'progress' && m.phase === 'indicators')).toBe(true);
     await host.handle({ id: 2, type: 'predict', model, trained: t.trained, alreadyPredicted: [] });
-    const p = result(2) as { type: 'result'; value: { predictions: { courseId: string }[]; processedKeys: string[] } };
+    const p = result(2) as {
+      type: 'result';
+      value: { predictions: { courseId: string }[]; processedKeys: string[] };
+    };
     expect(p.value.processedKeys.length).toBeGreaterThan(0);
     expect(p.value.predictions.every((x) => x.courseId === 'c4')).toBe(true);
   });
@@ -66,7 +73,12 @@ describe('analytics worker host', () => {
 
   it('[ANA-8.0] an invalid model comes back as an error naming the JSON path', async () => {
     const { host, result } = setup();
-    await host.handle({ id: 7, type: 'train', model: { ...model, indicatorIds: ['nope'] }, usedForTraining: [] });
+    await host.handle({
+      id: 7,
+      type: 'train',
+      model: { ...model, indicatorIds: ['nope'] },
+      usedForTraining: [],
+    });
     const e = result(7) as { type: 'error'; problems: readonly { at: string }[] };
     expect(e.type).toBe('error');
     expect(e.problems.map((p) => p.at)).toContain('$.indicatorIds[0]');
@@ -80,7 +92,9 @@ describe('analytics worker host', () => {
     await host.handle({ id: 9, type: 'init-tf', prefer: 'cpu' });
     expect(result(9)).toMatchObject({ type: 'result', value: { backend: 'cpu' } });
     await host.handle({ id: 10, type: 'editor' });
-    expect((result(10) as { value: { backends: { id: string }[] } }).value.backends.map((b) => b.id)).toEqual(['lr', 'nn']);
+    expect((result(10) as { value: { backends: { id: string }[] } }).value.backends.map((b) => b.id)).toEqual(
+      ['lr', 'nn'],
+    );
     await host.handle({ id: 11, type: 'train', model: { ...model, backendId: 'nn' }, usedForTraining: [] });
     expect(result(11)).toMatchObject({ type: 'result', value: { trained: { backend: 'nn' } } });
   });

@@ -6,7 +6,11 @@ import { ValidationError, type Problem } from '../domain/shared/errors.ts';
 import { buildActivityData, type ActivityData } from '../domain/analytics/data.ts';
 import { MemoryIndicatorCache, buildDatasetAsync } from '../domain/analytics/dataset.ts';
 import { evaluate, type EvaluationReport } from '../domain/analytics/evaluation.ts';
-import { defaultRegistry, resolveTimeSplitting, type AnalyticsRegistry } from '../domain/analytics/registry.ts';
+import {
+  defaultRegistry,
+  resolveTimeSplitting,
+  type AnalyticsRegistry,
+} from '../domain/analytics/registry.ts';
 import {
   modelEditorData,
   predictModel,
@@ -28,7 +32,15 @@ export type AnalyticsRequest =
   | { id: number; type: 'clear' }
   | { id: number; type: 'editor' }
   | { id: number; type: 'init-tf'; prefer?: TfBackendName; wasmPath?: string }
-  | { id: number; type: 'evaluate'; model: unknown; protocol: 'honest' | 'moodle'; testFrom?: number; seed?: number; ruleIndicator?: string }
+  | {
+      id: number;
+      type: 'evaluate';
+      model: unknown;
+      protocol: 'honest' | 'moodle';
+      testFrom?: number;
+      seed?: number;
+      ruleIndicator?: string;
+    }
   | { id: number; type: 'train'; model: unknown; usedForTraining: string[]; previous?: unknown }
   | { id: number; type: 'predict'; model: unknown; trained: unknown; alreadyPredicted: string[] }
   | { id: number; type: 'cancel'; target: number };
@@ -38,7 +50,8 @@ export type AnalyticsResponse =
   | { id: number; type: 'result'; value: unknown }
   | { id: number; type: 'error'; message: string; problems?: readonly Problem[]; cancelled?: boolean };
 
-export type AnalyticsResult = EvaluationReport | TrainResult | PredictResult | ModelEditorData | TfBackendChoice | { rows: number };
+export type AnalyticsResult =
+  EvaluationReport | TrainResult | PredictResult | ModelEditorData | TfBackendChoice | { rows: number };
 
 export interface HostOptions {
   /** Current time in unix seconds (the worker passes the real clock). */
@@ -46,7 +59,10 @@ export interface HostOptions {
   /** Yields to the event loop so cancel requests are received mid-job (setTimeout 0 in a worker). */
   pause?(): Promise<void>;
   /** Loads TF.js and registers the NN backend; the worker imports tfjs lazily so LR-only use stays light. */
-  initTf?(prefer: TfBackendName | undefined, wasmPath: string | undefined): Promise<{ choice: TfBackendChoice; register(reg: AnalyticsRegistry): void }>;
+  initTf?(
+    prefer: TfBackendName | undefined,
+    wasmPath: string | undefined,
+  ): Promise<{ choice: TfBackendChoice; register(reg: AnalyticsRegistry): void }>;
 }
 
 export interface AnalyticsHost {
@@ -56,19 +72,31 @@ export interface AnalyticsHost {
 /** [ANA-4][ANA-6] Creates the host; `post` receives every response message. */
 export function createAnalyticsHost(post: (msg: AnalyticsResponse) => void, o: HostOptions): AnalyticsHost {
   const reg = defaultRegistry();
-  const rows: { [K in Table]: unknown[] } = { courses: [], activities: [], logs: [], submissions: [], enrolments: [], users: [] };
+  const rows: { [K in Table]: unknown[] } = {
+    courses: [],
+    activities: [],
+    logs: [],
+    submissions: [],
+    enrolments: [],
+    users: [],
+  };
   let data: ActivityData | null = null;
   const cache = new MemoryIndicatorCache();
   const running = new Map<number, CancelSource>();
   let tf: TfBackendChoice | null = null;
 
   const getData = (): ActivityData => (data ??= buildActivityData(rows as unknown as ActivityDataRows));
-  const progress = (id: number, phase: string) => (done: number, total: number) => post({ id, type: 'progress', phase, done, total });
+  const progress = (id: number, phase: string) => (done: number, total: number) =>
+    post({ id, type: 'progress', phase, done, total });
 
-  async function run(req: Exclude<AnalyticsRequest, { type: 'cancel' }>, c: CancelSource): Promise<AnalyticsResult> {
+  async function run(
+    req: Exclude<AnalyticsRequest, { type: 'cancel' }>,
+    c: CancelSource,
+  ): Promise<AnalyticsResult> {
     switch (req.type) {
       case 'append': {
-        if (!(req.table in rows)) throw new ValidationError([{ at: 'table', message: `unknown table "${req.table}"` }]);
+        if (!(req.table in rows))
+          throw new ValidationError([{ at: 'table', message: `unknown table "${req.table}"` }]);
         rows[req.table].push(...req.rows);
         data = null; // indexes are rebuilt lazily on the next job
         return { rows: rows[req.table].length };
@@ -88,7 +116,10 @@ export function createAnalyticsHost(post: (msg: AnalyticsResponse) => void, o: H
       }
       case 'evaluate': {
         const model = validateModelConfig(reg, req.model);
-        if (model.timeSplittingId === null) throw new ValidationError([{ at: '$.timeSplittingId', message: 'choose a time splitting to evaluate' }]);
+        if (model.timeSplittingId === null)
+          throw new ValidationError([
+            { at: '$.timeSplittingId', message: 'choose a time splitting to evaluate' },
+          ]);
         const target = reg.targets.get(model.targetId);
         const ts = resolveTimeSplitting(reg, model.timeSplittingId);
         const ds = await buildDatasetAsync({
@@ -165,8 +196,10 @@ export function createAnalyticsHost(post: (msg: AnalyticsResponse) => void, o: H
         if (c.token.cancelled) throw new CancelledError();
         post({ id: req.id, type: 'result', value });
       } catch (e) {
-        if (e instanceof CancelledError || c.token.cancelled) post({ id: req.id, type: 'error', message: 'cancelled', cancelled: true });
-        else if (e instanceof ValidationError) post({ id: req.id, type: 'error', message: e.message, problems: e.problems });
+        if (e instanceof CancelledError || c.token.cancelled)
+          post({ id: req.id, type: 'error', message: 'cancelled', cancelled: true });
+        else if (e instanceof ValidationError)
+          post({ id: req.id, type: 'error', message: e.message, problems: e.problems });
         else post({ id: req.id, type: 'error', message: e instanceof Error ? e.message : String(e) });
       } finally {
         running.delete(req.id);

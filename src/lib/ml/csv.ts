@@ -7,7 +7,11 @@ export type CsvRecords = Record<string, string>[];
 
 /** Parses CSV with a header row; a malformed row rejects the whole file, naming the file and row. */
 export function parseCsv(text: string, fileName: string): CsvRecords {
-  const res = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true, dynamicTyping: false });
+  const res = Papa.parse<Record<string, string>>(text, {
+    header: true,
+    skipEmptyLines: true,
+    dynamicTyping: false,
+  });
   const problems = res.errors
     .filter((e) => e.code !== 'UndetectableDelimiter')
     .map((e) => ({ at: `${fileName} row ${(e.row ?? 0) + 2}`, message: e.message }));

@@ -9,7 +9,10 @@ import { rocAuc } from '../domain/analytics/metrics.ts';
 import { createNeuralNetworkBackend, hiddenLayers, moodleBatchSize, moodleEpochs } from './nn-backend.ts';
 import { isSoftwareRenderer, selectTfBackend } from './tf-backend-select.ts';
 
-const WASM_DIR = join(resolve(import.meta.dirname, '../../..'), 'node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+const WASM_DIR = join(
+  resolve(import.meta.dirname, '../../..'),
+  'node_modules/@tensorflow/tfjs-backend-wasm/dist/',
+);
 
 function data(n: number, seed: number) {
   const rng = seededRng(seed);
@@ -24,7 +27,13 @@ function data(n: number, seed: number) {
   return { x, y, p, n };
 }
 
-const spec = { targetType: 'binary' as const, classes: [0, 1], featureNames: ['a', 'b', 'c', 'd'], trainedAt: 0, seed: 3 };
+const spec = {
+  targetType: 'binary' as const,
+  classes: [0, 1],
+  featureNames: ['a', 'b', 'c', 'd'],
+  trainedAt: 0,
+  seed: 3,
+};
 
 describe('neural network backend', () => {
   it('[ANA-6.4] sizes the network, batches and epochs like moodlemlbackend', () => {
@@ -38,9 +47,15 @@ describe('neural network backend', () => {
   });
 
   it('[ANA-6.3] WebGL on a software renderer is not a GPU', () => {
-    expect(isSoftwareRenderer('ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)')).toBe(true);
+    expect(
+      isSoftwareRenderer(
+        'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)',
+      ),
+    ).toBe(true);
     expect(isSoftwareRenderer('llvmpipe (LLVM 15.0.6, 256 bits)')).toBe(true);
-    expect(isSoftwareRenderer('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0)')).toBe(false);
+    expect(isSoftwareRenderer('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0)')).toBe(
+      false,
+    );
   });
 
   for (const pin of ['cpu', 'wasm'] as const) {
@@ -52,7 +67,9 @@ describe('neural network backend', () => {
       const tr = data(1500, 1);
       const te = data(500, 2);
       let progress = 0;
-      const model = await nn.train(toChunks(tr.x, tr.y, tr.n, tr.p, 400), spec, { onProgress: (d) => (progress = d) });
+      const model = await nn.train(toChunks(tr.x, tr.y, tr.n, tr.p, 400), spec, {
+        onProgress: (d) => (progress = d),
+      });
       expect(progress).toBe(150);
       expect((model.params as { tfBackend: string }).tfBackend).toBe(pin);
       const pred = await nn.predict(model, toChunks(te.x, null, te.n, te.p));
@@ -76,6 +93,8 @@ describe('neural network backend', () => {
 
   it('[ANA-6.4] training without one of the classes is refused', async () => {
     const nn = createNeuralNetworkBackend(tf, { epochs: 1 });
-    await expect(nn.train(toChunks(new Float64Array(8), new Float64Array(2), 2, 4), spec)).rejects.toThrow(/class 1 has 0 samples/);
+    await expect(nn.train(toChunks(new Float64Array(8), new Float64Array(2), 2, 4), spec)).rejects.toThrow(
+      /class 1 has 0 samples/,
+    );
   });
 });

@@ -2,7 +2,12 @@
 // ReLU hidden layers sized from the data, softmax output, RMSprop, ~10 batches, 80 + 1e6/(rows+1000) epochs.
 // Adapter implementing the domain MlBackend interface; never imported by the domain.
 import type * as TF from '@tensorflow/tfjs';
-import { gatherChunks, checkClasses, type MlBackend, type TrainedModelJson } from '../domain/analytics/backend.ts';
+import {
+  gatherChunks,
+  checkClasses,
+  type MlBackend,
+  type TrainedModelJson,
+} from '../domain/analytics/backend.ts';
 import { ValidationError } from '../domain/shared/errors.ts';
 
 interface NnParams {
@@ -40,11 +45,19 @@ export function moodleBatchSize(rows: number): number {
 
 function countUniqueRows(x: Float64Array, rows: number, p: number): number {
   const seen = new Set<string>();
-  for (let i = 0; i < rows && seen.size <= 1000; i++) seen.add(Array.from(x.subarray(i * p, (i + 1) * p)).join(','));
+  for (let i = 0; i < rows && seen.size <= 1000; i++)
+    seen.add(Array.from(x.subarray(i * p, (i + 1) * p)).join(','));
   return seen.size;
 }
 
-function buildNet(tf: typeof TF, inputs: number, units: number[], outputs: number, linear: boolean, seed: number): TF.Sequential {
+function buildNet(
+  tf: typeof TF,
+  inputs: number,
+  units: number[],
+  outputs: number,
+  linear: boolean,
+  seed: number,
+): TF.Sequential {
   const model = tf.sequential();
   units.forEach((u, i) =>
     model.add(
@@ -63,7 +76,10 @@ function buildNet(tf: typeof TF, inputs: number, units: number[], outputs: numbe
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed + units.length }),
     }),
   );
-  model.compile({ optimizer: tf.train.rmsprop(0.001), loss: linear ? 'meanSquaredError' : 'categoricalCrossentropy' });
+  model.compile({
+    optimizer: tf.train.rmsprop(0.001),
+    loss: linear ? 'meanSquaredError' : 'categoricalCrossentropy',
+  });
   return model;
 }
 
@@ -99,7 +115,12 @@ export function createNeuralNetworkBackend(tf: typeof TF, o: NnOptions = {}): Ml
         ? prev.keep
         : Array.from({ length: d.nFeatures }, (_, j) => j).filter((j) => {
             const first = d.x[j]!;
-            for (let i = 1; i < d.rows; i++) if (d.x[i * d.nFeatures + j] !== first && !(Number.isNaN(first) && Number.isNaN(d.x[i * d.nFeatures + j]!))) return true;
+            for (let i = 1; i < d.rows; i++)
+              if (
+                d.x[i * d.nFeatures + j] !== first &&
+                !(Number.isNaN(first) && Number.isNaN(d.x[i * d.nFeatures + j]!))
+              )
+                return true;
             return false;
           });
       const units = prev ? prev.units : hiddenLayers(countUniqueRows(d.x, d.rows, d.nFeatures), keep.length);
@@ -110,7 +131,13 @@ export function createNeuralNetworkBackend(tf: typeof TF, o: NnOptions = {}): Ml
       const xs = tf.tensor2d(selectColumns(d.x, d.rows, d.nFeatures, keep), [d.rows, keep.length]);
       const ys = linear
         ? tf.tensor2d(Float32Array.from(d.y), [d.rows, 1])
-        : tf.oneHot(tf.tensor1d(Int32Array.from(d.y, (v) => spec.classes.indexOf(v)), 'int32'), outputs);
+        : tf.oneHot(
+            tf.tensor1d(
+              Int32Array.from(d.y, (v) => spec.classes.indexOf(v)),
+              'int32',
+            ),
+            outputs,
+          );
       try {
         await model.fit(xs, ys, {
           epochs,
@@ -159,10 +186,15 @@ export function createNeuralNetworkBackend(tf: typeof TF, o: NnOptions = {}): Ml
       const outputs = linear ? 1 : m.classes.length;
       if (d.rows === 0) return { rows: 0, width: outputs, values: new Float64Array(0) };
       if (d.nFeatures !== m.featureNames.length)
-        throw new ValidationError([{ at: 'features', message: `model expects ${m.featureNames.length} features, got ${d.nFeatures}` }]);
+        throw new ValidationError([
+          { at: 'features', message: `model expects ${m.featureNames.length} features, got ${d.nFeatures}` },
+        ]);
       const model = buildNet(tf, params.keep.length, params.units, outputs, linear, 1);
       setWeights(tf, model, params);
-      const xs = tf.tensor2d(selectColumns(d.x, d.rows, d.nFeatures, params.keep), [d.rows, params.keep.length]);
+      const xs = tf.tensor2d(selectColumns(d.x, d.rows, d.nFeatures, params.keep), [
+        d.rows,
+        params.keep.length,
+      ]);
       try {
         const pred = model.predict(xs) as TF.Tensor;
         const values = Float64Array.from(await pred.data());

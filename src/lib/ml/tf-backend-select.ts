@@ -13,7 +13,8 @@ export interface TfBackendChoice {
 }
 
 /** Renderer strings of software rasterisers: WebGL there is slower than WASM (feasibility.md section 3). */
-const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|softpipe|software|basic render|mesa offscreen|microsoft basic/i;
+const SOFTWARE_RENDERERS =
+  /swiftshader|llvmpipe|softpipe|software|basic render|mesa offscreen|microsoft basic/i;
 
 export function isSoftwareRenderer(renderer: string): boolean {
   return SOFTWARE_RENDERERS.test(renderer);
@@ -27,7 +28,10 @@ interface GlLike {
 
 /** Reads the unmasked renderer via WEBGL_debug_renderer_info from an (Offscreen)canvas; null if no WebGL. */
 export function webglRenderer(): string | null {
-  const g = globalThis as { OffscreenCanvas?: new (w: number, h: number) => { getContext(t: string): unknown }; document?: { createElement(t: string): { getContext(t: string): unknown } } };
+  const g = globalThis as {
+    OffscreenCanvas?: new (w: number, h: number) => { getContext(t: string): unknown };
+    document?: { createElement(t: string): { getContext(t: string): unknown } };
+  };
   let canvas: { getContext(t: string): unknown } | null = null;
   try {
     if (g.OffscreenCanvas) canvas = new g.OffscreenCanvas(1, 1);
@@ -76,7 +80,10 @@ export async function selectTfBackend(tf: typeof TF, o: SelectOptions = {}): Pro
     if (await tryWasm()) return { backend: 'wasm', reason: 'pinned to wasm', renderer: null };
     throw new Error('the wasm backend could not be activated');
   }
-  const renderer = o.prefer === 'webgl' || typeof (globalThis as { process?: unknown }).process === 'undefined' ? webglRenderer() : null;
+  const renderer =
+    o.prefer === 'webgl' || typeof (globalThis as { process?: unknown }).process === 'undefined'
+      ? webglRenderer()
+      : null;
   if (renderer !== null && !isSoftwareRenderer(renderer)) {
     // @tensorflow/tfjs registers the webgl backend itself.
     if ((await tf.setBackend('webgl').catch(() => false)) && tf.getBackend() === 'webgl')

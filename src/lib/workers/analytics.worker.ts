@@ -20,7 +20,10 @@ const host = createAnalyticsHost((msg) => scope.postMessage(msg), {
     const { selectTfBackend } = await import('../ml/tf-backend-select.ts');
     const { createNeuralNetworkBackend } = await import('../ml/nn-backend.ts');
     // The page serves the .wasm files from static/tfjs-wasm/ (feasibility.md section 3d).
-    const choice = await selectTfBackend(tf, { ...(prefer ? { prefer } : {}), wasmPath: wasmPath ?? '/tfjs-wasm/' });
+    const choice = await selectTfBackend(tf, {
+      ...(prefer ? { prefer } : {}),
+      wasmPath: wasmPath ?? '/tfjs-wasm/',
+    });
     return { choice, register: (reg) => reg.backends.register(createNeuralNetworkBackend(tf)) };
   },
 });

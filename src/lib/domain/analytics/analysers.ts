@@ -115,4 +115,5 @@ export function logsPerStudent(c: CourseIndex): number {
   return n / c.students.length;
 }
 
-export const isFinished = (span: AnalysableSpan, now: UnixSeconds): boolean => span.end !== null && span.end <= now;
+export const isFinished = (span: AnalysableSpan, now: UnixSeconds): boolean =>
+  span.end !== null && span.end <= now;

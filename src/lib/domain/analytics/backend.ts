@@ -2,7 +2,13 @@
 // backend in pure TS. Pure: no tfjs (that lives in src/lib/ml), no clock (trainedAt is passed in).
 import { ValidationError, jsonPath, type Problem } from '../shared/errors.ts';
 import type { CancelToken, JobOptions } from '../shared/cancel.ts';
-import { fitLogistic, fitRidge, predictLinear, predictLogistic, type LogisticModel } from './logistic-regression.ts';
+import {
+  fitLogistic,
+  fitRidge,
+  predictLinear,
+  predictLogistic,
+  type LogisticModel,
+} from './logistic-regression.ts';
 import type { TargetType } from './targets.ts';
 
 /** A slice of a dataset; backends accept any number of them. */
@@ -55,8 +61,16 @@ export interface TrainedModelJson {
 export interface MlBackend {
   readonly id: string;
   readonly name: string;
-  train(chunks: Iterable<DataChunk> | AsyncIterable<DataChunk>, spec: TrainSpec, opts?: JobOptions): Promise<TrainedModelJson>;
-  predict(model: TrainedModelJson, chunks: Iterable<DataChunk> | AsyncIterable<DataChunk>, opts?: JobOptions): Promise<Predictions>;
+  train(
+    chunks: Iterable<DataChunk> | AsyncIterable<DataChunk>,
+    spec: TrainSpec,
+    opts?: JobOptions,
+  ): Promise<TrainedModelJson>;
+  predict(
+    model: TrainedModelJson,
+    chunks: Iterable<DataChunk> | AsyncIterable<DataChunk>,
+    opts?: JobOptions,
+  ): Promise<Predictions>;
 }
 
 /** Concatenates chunks into one matrix (all chunks must have the same width). */
@@ -73,9 +87,14 @@ export async function gatherChunks(
   const p = list[0]?.nFeatures ?? 0;
   let rows = 0;
   list.forEach((c, i) => {
-    if (c.nFeatures !== p) throw new ValidationError([{ at: `chunk ${i}`, message: `has ${c.nFeatures} features, expected ${p}` }]);
-    if (c.x.length !== c.rows * c.nFeatures) throw new ValidationError([{ at: `chunk ${i}`, message: 'x length does not match rows x features' }]);
-    if (needLabels && (!c.y || c.y.length !== c.rows)) throw new ValidationError([{ at: `chunk ${i}`, message: 'labels missing' }]);
+    if (c.nFeatures !== p)
+      throw new ValidationError([
+        { at: `chunk ${i}`, message: `has ${c.nFeatures} features, expected ${p}` },
+      ]);
+    if (c.x.length !== c.rows * c.nFeatures)
+      throw new ValidationError([{ at: `chunk ${i}`, message: 'x length does not match rows x features' }]);
+    if (needLabels && (!c.y || c.y.length !== c.rows))
+      throw new ValidationError([{ at: `chunk ${i}`, message: 'labels missing' }]);
     rows += c.rows;
   });
   const x = new Float64Array(rows * p);
@@ -90,7 +109,13 @@ export async function gatherChunks(
 }
 
 /** Yields a matrix as chunks of at most `size` rows (the transfer unit between worker and page). */
-export function* toChunks(x: Float64Array, y: Float64Array | null, rows: number, nFeatures: number, size = 5000): Generator<DataChunk> {
+export function* toChunks(
+  x: Float64Array,
+  y: Float64Array | null,
+  rows: number,
+  nFeatures: number,
+  size = 5000,
+): Generator<DataChunk> {
   for (let r = 0; r < rows; r += size) {
     const n = Math.min(size, rows - r);
     yield {
@@ -103,7 +128,12 @@ export function* toChunks(x: Float64Array, y: Float64Array | null, rows: number,
 }
 
 /** Checks that every class has at least `min` samples (Moodle PHP backend: each class >= 2). */
-export function checkClasses(y: Float64Array, rows: number, classes: readonly number[], min: number): string | null {
+export function checkClasses(
+  y: Float64Array,
+  rows: number,
+  classes: readonly number[],
+  min: number,
+): string | null {
   const counts = new Map<number, number>(classes.map((c) => [c, 0]));
   for (let i = 0; i < rows; i++) {
     const c = y[i]!;
@@ -130,14 +160,17 @@ export const logisticRegressionBackend: MlBackend = {
   async train(chunks, spec, opts) {
     const d = await gatherChunks(chunks, true, opts?.cancel);
     if (d.nFeatures !== spec.featureNames.length)
-      throw new ValidationError([{ at: 'featureNames', message: `${spec.featureNames.length} names for ${d.nFeatures} features` }]);
+      throw new ValidationError([
+        { at: 'featureNames', message: `${spec.featureNames.length} names for ${d.nFeatures} features` },
+      ]);
     const models: LogisticModel[] = [];
     if (spec.targetType === 'linear') {
       models.push(fitRidge(d.x, d.y, d.rows, d.nFeatures, LR_LAMBDA));
     } else {
       const bad = checkClasses(d.y, d.rows, spec.classes, 1);
       if (bad) throw new ValidationError([{ at: 'labels', message: bad }]);
-      const positives = spec.targetType === 'binary' ? [spec.classes[spec.classes.length - 1]!] : spec.classes;
+      const positives =
+        spec.targetType === 'binary' ? [spec.classes[spec.classes.length - 1]!] : spec.classes;
       positives.forEach((cls, k) => {
         const yk = d.y.map((v) => (v === cls ? 1 : 0));
         models.push(fitLogistic(d.x, yk, d.rows, d.nFeatures, { lambda: LR_LAMBDA, cancel: opts?.cancel }));
@@ -161,8 +194,14 @@ export const logisticRegressionBackend: MlBackend = {
     const params = model.params as LrParams;
     const d = await gatherChunks(chunks, false, opts?.cancel);
     if (d.nFeatures !== model.featureNames.length && d.rows > 0)
-      throw new ValidationError([{ at: 'features', message: `model expects ${model.featureNames.length} features, got ${d.nFeatures}` }]);
-    if (model.targetType === 'linear') return { rows: d.rows, width: 1, values: predictLinear(params.models[0]!, d.x, d.rows, d.nFeatures) };
+      throw new ValidationError([
+        {
+          at: 'features',
+          message: `model expects ${model.featureNames.length} features, got ${d.nFeatures}`,
+        },
+      ]);
+    if (model.targetType === 'linear')
+      return { rows: d.rows, width: 1, values: predictLinear(params.models[0]!, d.x, d.rows, d.nFeatures) };
     const k = model.classes.length;
     const values = new Float64Array(d.rows * k);
     if (model.targetType === 'binary') {
@@ -187,31 +226,50 @@ export const logisticRegressionBackend: MlBackend = {
 export function parseTrainedModel(json: unknown): TrainedModelJson {
   const problems: Problem[] = [];
   const o = json as Record<string, unknown> | null;
-  if (typeof o !== 'object' || o === null) throw new ValidationError([{ at: '$', message: 'must be an object' }]);
-  if (o['format'] !== 'markbook-analytics-model') problems.push({ at: jsonPath('$', 'format'), message: 'must be "markbook-analytics-model"' });
+  if (typeof o !== 'object' || o === null)
+    throw new ValidationError([{ at: '$', message: 'must be an object' }]);
+  if (o['format'] !== 'markbook-analytics-model')
+    problems.push({ at: jsonPath('$', 'format'), message: 'must be "markbook-analytics-model"' });
   if (o['formatVersion'] !== 1) problems.push({ at: jsonPath('$', 'formatVersion'), message: 'must be 1' });
-  if (typeof o['backend'] !== 'string') problems.push({ at: jsonPath('$', 'backend'), message: 'must be a string' });
+  if (typeof o['backend'] !== 'string')
+    problems.push({ at: jsonPath('$', 'backend'), message: 'must be a string' });
   if (!['binary', 'multiclass', 'linear'].includes(o['targetType'] as string))
     problems.push({ at: jsonPath('$', 'targetType'), message: 'must be binary, multiclass or linear' });
   if (!Array.isArray(o['classes']) || !(o['classes'] as unknown[]).every((c) => typeof c === 'number'))
     problems.push({ at: jsonPath('$', 'classes'), message: 'must be an array of numbers' });
-  if (!Array.isArray(o['featureNames'])) problems.push({ at: jsonPath('$', 'featureNames'), message: 'must be an array of strings' });
+  if (!Array.isArray(o['featureNames']))
+    problems.push({ at: jsonPath('$', 'featureNames'), message: 'must be an array of strings' });
   else
     (o['featureNames'] as unknown[]).forEach((f, i) => {
-      if (typeof f !== 'string') problems.push({ at: jsonPath('$', 'featureNames', i), message: 'must be a string' });
+      if (typeof f !== 'string')
+        problems.push({ at: jsonPath('$', 'featureNames', i), message: 'must be a string' });
     });
-  if (typeof o['samples'] !== 'number') problems.push({ at: jsonPath('$', 'samples'), message: 'must be a number' });
-  if (typeof o['trainedAt'] !== 'number') problems.push({ at: jsonPath('$', 'trainedAt'), message: 'must be a number' });
+  if (typeof o['samples'] !== 'number')
+    problems.push({ at: jsonPath('$', 'samples'), message: 'must be a number' });
+  if (typeof o['trainedAt'] !== 'number')
+    problems.push({ at: jsonPath('$', 'trainedAt'), message: 'must be a number' });
   if (o['backend'] === 'lr') {
     const models = (o['params'] as { models?: unknown } | undefined)?.models;
-    if (!Array.isArray(models) || models.length === 0) problems.push({ at: jsonPath('$', 'params', 'models'), message: 'must be a non-empty array' });
+    if (!Array.isArray(models) || models.length === 0)
+      problems.push({ at: jsonPath('$', 'params', 'models'), message: 'must be a non-empty array' });
     else
       models.forEach((m: { weights?: unknown; std?: { mean?: unknown; scale?: unknown } }, i) => {
         const n = Array.isArray(o['featureNames']) ? (o['featureNames'] as unknown[]).length : 0;
         if (!Array.isArray(m?.weights) || m.weights.length !== n + 1 || !m.weights.every(Number.isFinite))
-          problems.push({ at: jsonPath('$', 'params', 'models', i, 'weights'), message: `must be ${n + 1} finite numbers` });
-        if (!Array.isArray(m?.std?.mean) || m.std.mean.length !== n) problems.push({ at: jsonPath('$', 'params', 'models', i, 'std', 'mean'), message: `must be ${n} numbers` });
-        if (!Array.isArray(m?.std?.scale) || m.std.scale.length !== n) problems.push({ at: jsonPath('$', 'params', 'models', i, 'std', 'scale'), message: `must be ${n} numbers` });
+          problems.push({
+            at: jsonPath('$', 'params', 'models', i, 'weights'),
+            message: `must be ${n + 1} finite numbers`,
+          });
+        if (!Array.isArray(m?.std?.mean) || m.std.mean.length !== n)
+          problems.push({
+            at: jsonPath('$', 'params', 'models', i, 'std', 'mean'),
+            message: `must be ${n} numbers`,
+          });
+        if (!Array.isArray(m?.std?.scale) || m.std.scale.length !== n)
+          problems.push({
+            at: jsonPath('$', 'params', 'models', i, 'std', 'scale'),
+            message: `must be ${n} numbers`,
+          });
       });
   }
   if (problems.length > 0) throw new ValidationError(problems);

@@ -120,7 +120,8 @@ export function buildActivityData(rows: ActivityDataRows): ActivityData {
     });
   }
   const logIndex = new Map<string, UserLogs>();
-  for (const [k, list] of groupBy(rows.logs, (l) => key(l.courseId, l.userId))) logIndex.set(k, indexLogs(list));
+  for (const [k, list] of groupBy(rows.logs, (l) => key(l.courseId, l.userId)))
+    logIndex.set(k, indexLogs(list));
   const subIndex = groupBy(rows.submissions, (s) => key(s.courseId, s.userId));
   for (const list of subIndex.values()) list.sort((a, b) => a.submitted - b.submitted);
   const enrolById = new Map(rows.enrolments.map((e) => [e.id, e] as const));

@@ -43,7 +43,8 @@ export class MemoryIndicatorCache implements IndicatorCache {
   *rows(): Generator<IndicatorCacheRow> {
     for (const [k, values] of this.map) {
       const [sampleId, a, b] = k.split('|');
-      for (const [indicator, value] of values) yield { indicator, sampleId: sampleId!, start: Number(a), end: Number(b), value };
+      for (const [indicator, value] of values)
+        yield { indicator, sampleId: sampleId!, start: Number(a), end: Number(b), value };
     }
   }
 }
@@ -136,14 +137,19 @@ function* datasetSteps(o: BuildOptions): Generator<void, Dataset, void> {
   const forTraining = o.mode === 'training';
   const indicatorIds = indicators.map((i) => i.id);
   const extra = target.requiredIndicators.filter((id) => !indicatorIds.includes(id));
-  if (extra.length > 0) throw new Error(`target ${target.id} needs indicators ${extra.join(', ')} in the model`);
+  if (extra.length > 0)
+    throw new Error(`target ${target.id} needs indicators ${extra.join(', ')} in the model`);
   const useCache = ts.cacheable && o.cache !== undefined;
   const skipped: { analysableId: string; reason: string }[] = [];
   const analysables = analyser.analysables(data).filter((a) => !o.analysableIds || o.analysableIds.has(a.id));
   const nInd = indicators.length;
   const averages = o.averages ?? 'moodle';
   const avgCols =
-    averages === 'none' ? [] : indicators.map((ind, j) => (ind.kind === 'linear' && ind.includeAverage ? j : -1)).filter((j) => j >= 0);
+    averages === 'none'
+      ? []
+      : indicators
+          .map((ind, j) => (ind.kind === 'linear' && ind.includeAverage ? j : -1))
+          .filter((j) => j >= 0);
 
   // First pass: per analysable, collect ranges and rows of raw indicator values.
   interface Pending {
@@ -158,7 +164,9 @@ function* datasetSteps(o: BuildOptions): Generator<void, Dataset, void> {
   const total = analysables.length;
   for (const a of analysables) {
     throwIfCancelled(o.cancel, 'dataset');
-    const validity = ts.isValidAnalysable(a.span, now) ? target.isValidAnalysable(data, a, forTraining, now) : 'time splitting does not apply';
+    const validity = ts.isValidAnalysable(a.span, now)
+      ? target.isValidAnalysable(data, a, forTraining, now)
+      : 'time splitting does not apply';
     if (validity !== true) {
       skipped.push({ analysableId: a.id, reason: validity });
       o.onProgress?.(++done, total);
@@ -188,7 +196,9 @@ function* datasetSteps(o: BuildOptions): Generator<void, Dataset, void> {
           const ind = indicators[j]!;
           let v: number | null | undefined = cached?.get(ind.id);
           if (v === undefined) {
-            v = ind.sampleKinds.includes(sample.kind) ? checkValue(ind.id, ind.calculate(ctx, sample, range)) : null;
+            v = ind.sampleKinds.includes(sample.kind)
+              ? checkValue(ind.id, ind.calculate(ctx, sample, range))
+              : null;
             if (useCache) (fresh ??= new Map()).set(ind.id, v);
           }
           values[j] = v === null ? NaN : v;
@@ -260,7 +270,10 @@ function* datasetSteps(o: BuildOptions): Generator<void, Dataset, void> {
           }
         });
       }
-      means.set(r.index, sum.map((s, k) => (cnt[k]! > 0 ? round2(s / cnt[k]!) : NaN)));
+      means.set(
+        r.index,
+        sum.map((s, k) => (cnt[k]! > 0 ? round2(s / cnt[k]!) : NaN)),
+      );
     }
     for (const row of p.rows) {
       const base = i * nFeatures;
@@ -279,7 +292,8 @@ function* datasetSteps(o: BuildOptions): Generator<void, Dataset, void> {
           x[base + rangeCols + nInd + k] = Number.isNaN(v) || Number.isNaN(m[k]!) ? NaN : v - m[k]!;
         });
       } else x.set(m, base + rangeCols + nInd);
-      if (o.missingFlags) for (let j = 0; j < nInd; j++) x[base + flagBase + j] = Number.isNaN(row.values[j]!) ? 1 : 0;
+      if (o.missingFlags)
+        for (let j = 0; j < nInd; j++) x[base + flagBase + j] = Number.isNaN(row.values[j]!) ? 1 : 0;
       y[i] = row.label;
       sampleIds[i] = row.sample.id;
       analysableIds[i] = p.a.id;

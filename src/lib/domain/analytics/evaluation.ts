@@ -5,7 +5,16 @@ import type { Rng } from '../shared/clock.ts';
 import { throwIfCancelled, type JobOptions } from '../shared/cancel.ts';
 import { checkClasses, toChunks, type MlBackend, type Predictions } from './backend.ts';
 import { subsetDataset, type Dataset } from './dataset.ts';
-import { bestF1Threshold, binaryMetrics, mean, populationSd, rocCurve, weightedF1, type BinaryMetrics, type RocPoint } from './metrics.ts';
+import {
+  bestF1Threshold,
+  binaryMetrics,
+  mean,
+  populationSd,
+  rocCurve,
+  weightedF1,
+  type BinaryMetrics,
+  type RocPoint,
+} from './metrics.ts';
 import type { Target } from './targets.ts';
 
 /** Moodle evaluation constants (`analytics/classes/model.php`, `lib/mlbackend/php/classes/processor.php`). */
@@ -25,10 +34,14 @@ export interface MoodleEvaluation {
   readonly status: number;
   readonly messages: readonly string[];
   /** Binary targets: model and baseline metrics at threshold 0.5, averaged over the iterations. */
-  readonly metrics?: { readonly model: MetricSet; readonly majority: MetricSet; readonly rule: MetricSet | null };
+  readonly metrics?: {
+    readonly model: MetricSet;
+    readonly majority: MetricSet;
+    readonly rule: MetricSet | null;
+  };
 }
 
-export interface MetricSet extends BinaryMetrics {}
+export type MetricSet = BinaryMetrics;
 
 export interface RangeEvaluation {
   readonly rangeIndex: number;
@@ -76,15 +89,29 @@ export interface EvaluateOptions extends JobOptions {
 
 const positive = (t: Target): number => t.classes[t.classes.length - 1]!;
 
-async function fitPredict(o: EvaluateOptions, train: Dataset, test: Dataset): Promise<{ trainScores: Predictions; testScores: Predictions }> {
+async function fitPredict(
+  o: EvaluateOptions,
+  train: Dataset,
+  test: Dataset,
+): Promise<{ trainScores: Predictions; testScores: Predictions }> {
   const { backend, target } = o;
   const model = await backend.train(
     toChunks(train.x, train.y, train.rows, train.nFeatures),
-    { targetType: target.type, classes: target.classes, featureNames: train.featureNames, trainedAt: o.trainedAt ?? 0, seed: 1 },
+    {
+      targetType: target.type,
+      classes: target.classes,
+      featureNames: train.featureNames,
+      trainedAt: o.trainedAt ?? 0,
+      seed: 1,
+    },
     { cancel: o.cancel },
   );
-  const trainScores = await backend.predict(model, toChunks(train.x, null, train.rows, train.nFeatures), { cancel: o.cancel });
-  const testScores = await backend.predict(model, toChunks(test.x, null, test.rows, test.nFeatures), { cancel: o.cancel });
+  const trainScores = await backend.predict(model, toChunks(train.x, null, train.rows, train.nFeatures), {
+    cancel: o.cancel,
+  });
+  const testScores = await backend.predict(model, toChunks(test.x, null, test.rows, test.nFeatures), {
+    cancel: o.cancel,
+  });
   return { trainScores, testScores };
 }
 
@@ -98,7 +125,8 @@ function argmax(p: Predictions, classes: readonly number[]): Float64Array {
   const out = new Float64Array(p.rows);
   for (let i = 0; i < p.rows; i++) {
     let best = 0;
-    for (let c = 1; c < p.width; c++) if (p.values[i * p.width + c]! > p.values[i * p.width + best]!) best = c;
+    for (let c = 1; c < p.width; c++)
+      if (p.values[i * p.width + c]! > p.values[i * p.width + best]!) best = c;
     out[i] = classes[best]!;
   }
   return out;
@@ -125,14 +153,28 @@ function binaryY(d: Dataset, pos: number): Float64Array {
 export async function moodleEvaluate(o: EvaluateOptions, d: Dataset): Promise<MoodleEvaluation> {
   const { target } = o;
   const messages: string[] = [];
-  if (target.isStatic) return { score: 1, deviation: 0, scores: [], status: STATUS.GENERAL_ERROR, messages: ['static targets cannot be evaluated'] };
-  if (d.rows === 0) return { score: 0, deviation: 0, scores: [], status: STATUS.NO_DATASET, messages: ['no samples'] };
+  if (target.isStatic)
+    return {
+      score: 1,
+      deviation: 0,
+      scores: [],
+      status: STATUS.GENERAL_ERROR,
+      messages: ['static targets cannot be evaluated'],
+    };
+  if (d.rows === 0)
+    return { score: 0, deviation: 0, scores: [], status: STATUS.NO_DATASET, messages: ['no samples'] };
   if (!o.rng) throw new Error('the Moodle protocol needs an injected rng');
   if (target.type !== 'linear') {
     const bad = checkClasses(d.y, d.rows, target.classes, 2);
     if (bad) return { score: 0, deviation: 0, scores: [], status: STATUS.NOT_ENOUGH_DATA, messages: [bad] };
   } else {
-    return { score: 0, deviation: 0, scores: [], status: STATUS.GENERAL_ERROR, messages: ['regression targets are not supported by the Moodle protocol'] };
+    return {
+      score: 0,
+      deviation: 0,
+      scores: [],
+      status: STATUS.GENERAL_ERROR,
+      messages: ['regression targets are not supported by the Moodle protocol'],
+    };
   }
   const n = d.rows;
   const iterations = o.iterations ?? MOODLE_EVALUATION_ITERATIONS;
@@ -170,19 +212,31 @@ export async function moodleEvaluate(o: EvaluateOptions, d: Dataset): Promise<Mo
       });
     }
   }
-  if (scores.length === 0) return { score: 0, deviation: 1, scores, status: STATUS.NOT_ENOUGH_DATA, messages: ['no iteration could be trained'] };
+  if (scores.length === 0)
+    return {
+      score: 0,
+      deviation: 1,
+      scores,
+      status: STATUS.NOT_ENOUGH_DATA,
+      messages: ['no iteration could be trained'],
+    };
   const score = mean(scores);
   const deviation = populationSd(scores);
   let status: number = STATUS.OK;
   if (deviation > MOODLE_ACCEPTED_DEVIATION) {
     status |= STATUS.NOT_ENOUGH_DATA;
-    messages.push(`evaluation results varied too much (SD ${deviation.toFixed(3)} > ${MOODLE_ACCEPTED_DEVIATION}); more samples may be needed`);
+    messages.push(
+      `evaluation results varied too much (SD ${deviation.toFixed(3)} > ${MOODLE_ACCEPTED_DEVIATION}); more samples may be needed`,
+    );
   }
   if (score < MOODLE_MIN_SCORE) {
     status |= STATUS.LOW_SCORE;
     messages.push(`score ${score.toFixed(3)} is below ${MOODLE_MIN_SCORE}`);
   }
-  if (status === STATUS.OK) messages.push('This is a good model for using to obtain predictions (by Moodle\'s gates; see the honest protocol).');
+  if (status === STATUS.OK)
+    messages.push(
+      "This is a good model for using to obtain predictions (by Moodle's gates; see the honest protocol).",
+    );
   if (perIt.length === 0) return { score, deviation, scores, status, messages };
   const rules = perIt.map((p) => p.rule).filter((r): r is MetricSet => r !== null);
   return {
@@ -216,7 +270,13 @@ function defaultTestFrom(d: Dataset): number {
 /** Folds for choosing the decision threshold by course-grouped cross-validation on the training part. */
 export const THRESHOLD_FOLDS = 5;
 
-async function groupedThreshold(o: EvaluateOptions, train: Dataset, pos: number, sTrain: Float64Array, yTrain: Float64Array): Promise<number> {
+async function groupedThreshold(
+  o: EvaluateOptions,
+  train: Dataset,
+  pos: number,
+  sTrain: Float64Array,
+  yTrain: Float64Array,
+): Promise<number> {
   const groups = [...new Set(train.analysableIds)].sort();
   const k = Math.min(o.thresholdFolds ?? THRESHOLD_FOLDS, groups.length);
   if (k < 2) return bestF1Threshold(yTrain, sTrain);
@@ -232,19 +292,32 @@ async function groupedThreshold(o: EvaluateOptions, train: Dataset, pos: number,
     if (checkClasses(fitPart.y, fitPart.rows, o.target.classes, 1)) return bestF1Threshold(yTrain, sTrain);
     const { testScores } = await fitPredict(o, fitPart, holdPart);
     let j = 0;
-    for (let r = 0; r < train.rows; r++) if (inFold(r)) oof[r] = testScores.values[j++ * testScores.width + posCol]!;
+    for (let r = 0; r < train.rows; r++)
+      if (inFold(r)) oof[r] = testScores.values[j++ * testScores.width + posCol]!;
   }
   return bestF1Threshold(yTrain, oof);
 }
 
 /** [ANA-7.2] Honest protocol for one range's rows: train on earlier analysables, test on later ones. */
-async function honestRange(o: EvaluateOptions, d: Dataset, rangeIndex: number, testFrom: number): Promise<RangeEvaluation> {
+async function honestRange(
+  o: EvaluateOptions,
+  d: Dataset,
+  rangeIndex: number,
+  testFrom: number,
+): Promise<RangeEvaluation> {
   const { target } = o;
   const train = subsetDataset(d, (r) => d.rangeIndex[r] === rangeIndex && d.analysableStart[r]! < testFrom);
   const test = subsetDataset(d, (r) => d.rangeIndex[r] === rangeIndex && d.analysableStart[r]! >= testFrom);
   const base = { rangeIndex, trainSamples: train.rows, testSamples: test.rows };
   if (train.rows === 0 || test.rows === 0) {
-    return { ...base, testPositiveRate: NaN, model: null, baselines: { majority: null, rule: null }, roc: [], note: train.rows === 0 ? 'no training samples' : 'no test samples' };
+    return {
+      ...base,
+      testPositiveRate: NaN,
+      model: null,
+      baselines: { majority: null, rule: null },
+      roc: [],
+      note: train.rows === 0 ? 'no training samples' : 'no test samples',
+    };
   }
   if (target.type === 'linear') {
     const { testScores } = await fitPredict(o, train, test);
@@ -255,10 +328,25 @@ async function honestRange(o: EvaluateOptions, d: Dataset, rangeIndex: number, t
       se += e * e;
       ae += Math.abs(e);
     }
-    return { ...base, testPositiveRate: NaN, model: null, baselines: { majority: null, rule: null }, roc: [], other: { rmse: Math.sqrt(se / test.rows), mae: ae / test.rows } };
+    return {
+      ...base,
+      testPositiveRate: NaN,
+      model: null,
+      baselines: { majority: null, rule: null },
+      roc: [],
+      other: { rmse: Math.sqrt(se / test.rows), mae: ae / test.rows },
+    };
   }
   const bad = checkClasses(train.y, train.rows, target.classes, 1);
-  if (bad) return { ...base, testPositiveRate: NaN, model: null, baselines: { majority: null, rule: null }, roc: [], note: `cannot train: ${bad}` };
+  if (bad)
+    return {
+      ...base,
+      testPositiveRate: NaN,
+      model: null,
+      baselines: { majority: null, rule: null },
+      roc: [],
+      note: `cannot train: ${bad}`,
+    };
   const { trainScores, testScores } = await fitPredict(o, train, test);
   if (target.type === 'multiclass') {
     const pred = argmax(testScores, target.classes);
@@ -286,7 +374,11 @@ async function honestRange(o: EvaluateOptions, d: Dataset, rangeIndex: number, t
   const trainRate = mean([...yTrain]);
   // Majority baseline: predicts the training majority for everyone, scoring everyone with the training positive rate.
   const majorityClass = trainRate >= 0.5 ? 1 : 0;
-  const majority = binaryMetrics(yTest, new Float64Array(test.rows).fill(trainRate), majorityClass === 1 ? 0 : 2);
+  const majority = binaryMetrics(
+    yTest,
+    new Float64Array(test.rows).fill(trainRate),
+    majorityClass === 1 ? 0 : 2,
+  );
   const rs = o.ruleIndicator ? ruleScores(test, o.ruleIndicator) : null;
   const rule = rs ? binaryMetrics(yTest, rs, 0.5) : null;
   return {
@@ -314,14 +406,23 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationReport> {
     }
     const trainA = new Set<string>();
     const testA = new Set<string>();
-    for (let i = 0; i < d.rows; i++) (d.analysableStart[i]! < testFrom ? trainA : testA).add(d.analysableIds[i]!);
-    return { protocol: 'honest', targetId: o.target.id, backendId: o.backend.id, ranges, trainAnalysables: [...trainA].sort(), testAnalysables: [...testA].sort() };
+    for (let i = 0; i < d.rows; i++)
+      (d.analysableStart[i]! < testFrom ? trainA : testA).add(d.analysableIds[i]!);
+    return {
+      protocol: 'honest',
+      targetId: o.target.id,
+      backendId: o.backend.id,
+      ranges,
+      trainAnalysables: [...trainA].sort(),
+      testAnalysables: [...testA].sort(),
+    };
   }
   const moodle = await moodleEvaluate(o, d);
   for (const r of rangeIdx) {
     throwIfCancelled(o.cancel, 'evaluation');
-    const part = subsetDataset(d, (i) => d.rangeIndex[i] === r);
-    const m = await moodleEvaluate(o, part);
+    const part = rangeIdx.length === 1 ? d : subsetDataset(d, (i) => d.rangeIndex[i] === r);
+    // With a single range the per-range result is the whole-dataset one: do not run the ten splits twice.
+    const m = rangeIdx.length === 1 ? moodle : await moodleEvaluate(o, part);
     ranges.push({
       rangeIndex: r,
       trainSamples: part.rows - Math.round(part.rows * MOODLE_TEST_FRACTION),
@@ -335,5 +436,13 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationReport> {
     o.onProgress?.(++done, rangeIdx.length);
   }
   const all = [...new Set(d.analysableIds)].sort();
-  return { protocol: 'moodle', targetId: o.target.id, backendId: o.backend.id, ranges, moodle, trainAnalysables: all, testAnalysables: all };
+  return {
+    protocol: 'moodle',
+    targetId: o.target.id,
+    backendId: o.backend.id,
+    ranges,
+    moodle,
+    trainAnalysables: all,
+    testAnalysables: all,
+  };
 }

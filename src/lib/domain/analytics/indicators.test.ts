@@ -50,7 +50,12 @@ const act = (id: string, modname: string, due: number | null, weight = 25): Acti
   section: null,
 });
 let seq = 0;
-const log = (userId: string, time: number, crud: 'c' | 'r' | 'u' = 'r', activityId: string | null = null): LogEventRow => ({
+const log = (
+  userId: string,
+  time: number,
+  crud: 'c' | 'r' | 'u' = 'r',
+  activityId: string | null = null,
+): LogEventRow => ({
   seq: seq++,
   userId,
   courseId: 'c',
@@ -81,7 +86,14 @@ function world(logs: LogEventRow[], subs: SubmissionRow[] = [], enrols = [enrol(
     users: [],
   });
   const ctx = { data, course: data.courses.get('c')! };
-  const sample = (u: string): Sample => ({ id: `c:${u}`, kind: 'enrolment', analysableId: 'c', courseId: 'c', userId: u, enrolment: data.enrolment(`c:${u}`)! });
+  const sample = (u: string): Sample => ({
+    id: `c:${u}`,
+    kind: 'enrolment',
+    analysableId: 'c',
+    courseId: 'c',
+    userId: u,
+    enrolment: data.enrolment(`c:${u}`)!,
+  });
   return { ctx, sample };
 }
 
@@ -146,7 +158,10 @@ describe('indicators', () => {
   });
 
   it('[ANA-4] share of due assessments submitted and on time', () => {
-    const { ctx, sample } = world([], [sub('a', 'q1', 2 * WEEK - 1, 0.8), sub('a', 'q2', 4 * WEEK + DAY, 0.6)]);
+    const { ctx, sample } = world(
+      [],
+      [sub('a', 'q1', 2 * WEEK - 1, 0.8), sub('a', 'q2', 4 * WEEK + DAY, 0.6)],
+    );
     const r = range(0, 5 * WEEK); // q1 and q2 due
     expect(ind('due_submitted_share').calculate(ctx, sample('a'), r)).toBe(1);
     expect(ind('on_time_share').calculate(ctx, sample('a'), r)).toBe(0); // 1 of 2 on time -> 0.5 -> 0
@@ -166,27 +181,64 @@ describe('indicators', () => {
   });
 
   it('[ANA-4] history indicators read only earlier, finished runs of the same course family', () => {
-    const mk = (id: string, start: number, family: string): CourseRow => ({ ...course, id, startdate: start, enddate: start + 10 * WEEK, family });
-    const e = (cid: string, u: string, outcome: EnrolmentRow['outcome'], end: number | null = null): EnrolmentRow => ({ ...enrol(u), id: `${cid}:${u}`, courseId: cid, outcome, end });
+    const mk = (id: string, start: number, family: string): CourseRow => ({
+      ...course,
+      id,
+      startdate: start,
+      enddate: start + 10 * WEEK,
+      family,
+    });
+    const e = (
+      cid: string,
+      u: string,
+      outcome: EnrolmentRow['outcome'],
+      end: number | null = null,
+    ): EnrolmentRow => ({ ...enrol(u), id: `${cid}:${u}`, courseId: cid, outcome, end });
     const data = buildActivityData({
-      courses: [mk('old', 0, 'F'), mk('other', 0, 'G'), mk('now', 20 * WEEK, 'F'), mk('future', 40 * WEEK, 'F')],
+      courses: [
+        mk('old', 0, 'F'),
+        mk('other', 0, 'G'),
+        mk('now', 20 * WEEK, 'F'),
+        mk('future', 40 * WEEK, 'F'),
+      ],
       activities: [],
       logs: [],
       submissions: [],
       // In "old": one withdrew before 30 % (not counted at 30 %), one withdrew later, two passed -> 1 of 3.
-      enrolments: [e('old', 'a', 'withdrawn', WEEK), e('old', 'b', 'withdrawn', 8 * WEEK), e('old', 'c', 'pass'), e('old', 'd', 'pass'), e('other', 'x', 'withdrawn'), e('now', 's', null), e('future', 'z', 'withdrawn')],
+      enrolments: [
+        e('old', 'a', 'withdrawn', WEEK),
+        e('old', 'b', 'withdrawn', 8 * WEEK),
+        e('old', 'c', 'pass'),
+        e('old', 'd', 'pass'),
+        e('other', 'x', 'withdrawn'),
+        e('now', 's', null),
+        e('future', 'z', 'withdrawn'),
+      ],
       users: [],
     });
-    const s: Sample = { id: 'now:s', kind: 'enrolment', analysableId: 'now', courseId: 'now', userId: 's', enrolment: data.enrolment('now:s')! };
+    const s: Sample = {
+      id: 'now:s',
+      kind: 'enrolment',
+      analysableId: 'now',
+      courseId: 'now',
+      userId: 's',
+      enrolment: data.enrolment('now:s')!,
+    };
     const h = ind('history_withdrawn');
-    expect(h.calculate({ data, course: data.courses.get('now')! }, s, range(20 * WEEK, 23 * WEEK))).toBeCloseTo(2 / 3 - 1, 2);
+    expect(
+      h.calculate({ data, course: data.courses.get('now')! }, s, range(20 * WEEK, 23 * WEEK)),
+    ).toBeCloseTo(2 / 3 - 1, 2);
     // The first run of a family has no history.
     const f: Sample = { ...s, id: 'old:c', analysableId: 'old', courseId: 'old' };
     expect(h.calculate({ data, course: data.courses.get('old')! }, f, range(0, 3 * WEEK))).toBeNull();
   });
 
   it('[ANA-4] recent activity decays over eight weeks of silence', () => {
-    const { ctx, sample } = world([log('a', 10 * DAY)], [], [enrol('a', { start: 0 }), enrol('b', { start: 0 })]);
+    const { ctx, sample } = world(
+      [log('a', 10 * DAY)],
+      [],
+      [enrol('a', { start: 0 }), enrol('b', { start: 0 })],
+    );
     expect(ind('recent_activity').calculate(ctx, sample('a'), range(0, 10 * DAY))).toBe(1);
     expect(ind('recent_activity').calculate(ctx, sample('a'), range(0, 38 * DAY))).toBe(0);
     expect(ind('recent_activity').calculate(ctx, sample('b'), range(0, 56 * DAY))).toBe(-1);
@@ -199,7 +251,11 @@ describe('indicators', () => {
       for (const s of studentEnrolments.samples(data, a)) {
         for (const i of INDICATORS) {
           if (!i.sampleKinds.includes('enrolment')) continue;
-          const v = i.calculate({ data, course: a.course }, s, range(a.span.start!, a.span.start! + 6 * WEEK));
+          const v = i.calculate(
+            { data, course: a.course },
+            s,
+            range(a.span.start!, a.span.start! + 6 * WEEK),
+          );
           expect(checkValue(i.id, v)).toBe(v);
         }
       }

@@ -111,36 +111,60 @@ const userLogs = (ctx: IndicatorContext, s: Sample) =>
 // ---------------------------------------------------------------------------------------------
 
 /** `any_access_after_end`: any log by the user in the course after the course end date. */
-const anyAccessAfterEnd = binary('any_access_after_end', 'Any access after the course end', ['logs', 'course'], ['enrolment'], (ctx, s) => {
-  const logs = userLogs(ctx, s);
-  const end = ctx.course?.course.enddate;
-  if (!logs || end === null || end === undefined) return null;
-  const t = logs.times;
-  return t.length > 0 && t[t.length - 1]! > end;
-});
+const anyAccessAfterEnd = binary(
+  'any_access_after_end',
+  'Any access after the course end',
+  ['logs', 'course'],
+  ['enrolment'],
+  (ctx, s) => {
+    const logs = userLogs(ctx, s);
+    const end = ctx.course?.course.enddate;
+    if (!logs || end === null || end === undefined) return null;
+    const t = logs.times;
+    return t.length > 0 && t[t.length - 1]! > end;
+  },
+);
 
 /** `any_access_before_start`: any log by the user in the course before the course start date. */
-const anyAccessBeforeStart = binary('any_access_before_start', 'Any access before the course start', ['logs', 'course'], ['enrolment'], (ctx, s) => {
-  const logs = userLogs(ctx, s);
-  if (!logs || !ctx.course) return null;
-  return logs.times.length > 0 && logs.times[0]! < ctx.course.course.startdate;
-});
+const anyAccessBeforeStart = binary(
+  'any_access_before_start',
+  'Any access before the course start',
+  ['logs', 'course'],
+  ['enrolment'],
+  (ctx, s) => {
+    const logs = userLogs(ctx, s);
+    if (!logs || !ctx.course) return null;
+    return logs.times.length > 0 && logs.times[0]! < ctx.course.course.startdate;
+  },
+);
 
 /** `any_write_action_in_course`: any create/update log by the user in the course within (start, end]. */
-const anyWriteAction = binary('any_write_action_in_course', 'Any write action in the course', ['logs'], ['enrolment'], (ctx, s, r) => {
-  const logs = userLogs(ctx, s);
-  if (!logs) return null;
-  const [a, b] = logsBetween(logs, r.start, r.end);
-  return logs.writePrefix[b]! - logs.writePrefix[a]! > 0;
-});
+const anyWriteAction = binary(
+  'any_write_action_in_course',
+  'Any write action in the course',
+  ['logs'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const logs = userLogs(ctx, s);
+    if (!logs) return null;
+    const [a, b] = logsBetween(logs, r.start, r.end);
+    return logs.writePrefix[b]! - logs.writePrefix[a]! > 0;
+  },
+);
 
 /** `any_course_access`: the user accessed the course within (start, end]. */
-const anyCourseAccess = binary('any_course_access', 'Any course access', ['logs'], ['enrolment'], (ctx, s, r) => {
-  const logs = userLogs(ctx, s);
-  if (!logs) return null;
-  const [a, b] = logsBetween(logs, r.start, r.end);
-  return b > a;
-});
+const anyCourseAccess = binary(
+  'any_course_access',
+  'Any course access',
+  ['logs'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const logs = userLogs(ctx, s);
+    if (!logs) return null;
+    const [a, b] = logsBetween(logs, r.start, r.end);
+    return b > a;
+  },
+);
 
 /**
  * `read_actions` (`lib/classes/analytics/indicator/read_actions.php`): n read logs in (start, end], w weeks;
@@ -159,8 +183,12 @@ const readActions = linear('read_actions', 'Read actions amount', ['logs'], ['en
 });
 
 /** `completion_enabled` (course-level): completion enabled with criteria. */
-const completionEnabled = binary('completion_enabled', 'Course completion enabled', ['course'], ['enrolment', 'course'], (ctx) =>
-  ctx.course ? ctx.course.course.completionEnabled : null,
+const completionEnabled = binary(
+  'completion_enabled',
+  'Course completion enabled',
+  ['course'],
+  ['enrolment', 'course'],
+  (ctx) => (ctx.course ? ctx.course.course.completionEnabled : null),
 );
 
 /** `no_teacher` (`course/classes/analytics/indicator/no_teacher.php`): +1 when the course has a teacher. */
@@ -173,14 +201,23 @@ const noStudent = binary('no_student', 'There are no students', ['enrolments'], 
 );
 
 /** `activities_due`: +1 when the user has activities due within (start, end). */
-const activitiesDue = binary('activities_due', 'Activities due', ['activities', 'enrolments'], ['user', 'enrolment'], (ctx, s, r) => {
-  const courses: CourseIndex[] = [];
-  if (ctx.course) courses.push(ctx.course);
-  else if (s.userId !== null) {
-    for (const c of ctx.data.courses.values()) if (c.students.some((e) => e.userId === s.userId)) courses.push(c);
-  }
-  return courses.some((c) => c.activities.some((a) => a.visible && a.due !== null && a.due > r.start && a.due < r.end));
-});
+const activitiesDue = binary(
+  'activities_due',
+  'Activities due',
+  ['activities', 'enrolments'],
+  ['user', 'enrolment'],
+  (ctx, s, r) => {
+    const courses: CourseIndex[] = [];
+    if (ctx.course) courses.push(ctx.course);
+    else if (s.userId !== null) {
+      for (const c of ctx.data.courses.values())
+        if (c.students.some((e) => e.userId === s.userId)) courses.push(c);
+    }
+    return courses.some((c) =>
+      c.activities.some((a) => a.visible && a.due !== null && a.due > r.start && a.due < r.end),
+    );
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Community-of-inquiry indicators per activity type (analytics/classes/local/indicator/community_of_inquiry_activity.php,
@@ -216,7 +253,8 @@ export const POTENTIAL_LEVELS: Readonly<Record<string, readonly [number, number]
  */
 function coiDue(course: CourseIndex, a: { due: number | null; section: number | null }): number | null {
   if (a.due !== null) return a.due;
-  if (a.section !== null && a.section > 0 && course.course.format === 'weeks') return course.course.startdate + a.section * WEEK - 2 * 3600;
+  if (a.section !== null && a.section > 0 && course.course.format === 'weeks')
+    return course.course.startdate + a.section * WEEK - 2 * 3600;
   return null;
 }
 
@@ -293,20 +331,34 @@ function coiIndicator(modname: string, which: 'cognitive' | 'social'): Indicator
 }
 
 /** `potential_cognitive_depth`: max potential level over the course's activities -> -1 + 0.5(L-1). */
-const potentialCognitive = linear('potential_cognitive_depth', 'Potential cognitive depth', ['activities'], ['enrolment', 'course'], (ctx) => {
-  if (!ctx.course) return null;
-  let max = 0;
-  for (const a of ctx.course.activities) max = Math.max(max, POTENTIAL_LEVELS[a.modname]?.[0] ?? 0);
-  return max === 0 ? null : -1 + 0.5 * (max - 1);
-}, false);
+const potentialCognitive = linear(
+  'potential_cognitive_depth',
+  'Potential cognitive depth',
+  ['activities'],
+  ['enrolment', 'course'],
+  (ctx) => {
+    if (!ctx.course) return null;
+    let max = 0;
+    for (const a of ctx.course.activities) max = Math.max(max, POTENTIAL_LEVELS[a.modname]?.[0] ?? 0);
+    return max === 0 ? null : -1 + 0.5 * (max - 1);
+  },
+  false,
+);
 
 /** `potential_social_breadth`: level 1 -> -1, level 2 -> +1. */
-const potentialSocial = linear('potential_social_breadth', 'Potential social breadth', ['activities'], ['enrolment', 'course'], (ctx) => {
-  if (!ctx.course) return null;
-  let max = 0;
-  for (const a of ctx.course.activities) max = Math.max(max, POTENTIAL_LEVELS[a.modname]?.[1] ?? 0);
-  return max === 0 ? null : max >= 2 ? 1 : -1;
-}, false);
+const potentialSocial = linear(
+  'potential_social_breadth',
+  'Potential social breadth',
+  ['activities'],
+  ['enrolment', 'course'],
+  (ctx) => {
+    if (!ctx.course) return null;
+    let max = 0;
+    for (const a of ctx.course.activities) max = Math.max(max, POTENTIAL_LEVELS[a.modname]?.[1] ?? 0);
+    return max === 0 ? null : max >= 2 ? 1 : -1;
+  },
+  false,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Indicators that work without click logs (assessments, submissions, enrolment) — not in Moodle.
@@ -346,37 +398,55 @@ function subsUntil(ctx: IndicatorContext, s: Sample, t: number): readonly Submis
 }
 
 /** Share of the assessments due so far that the student has submitted. */
-const dueSubmittedShare = linear('due_submitted_share', 'Share of due assessments submitted', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  const due = dueByEnd(ctx, r);
-  if (due.length === 0) return null;
-  const subs = subsUntil(ctx, s, r.end);
-  let n = 0;
-  for (const a of due) if (subs.some((x) => x.activityId === a.id)) n++;
-  return share(n / due.length);
-});
+const dueSubmittedShare = linear(
+  'due_submitted_share',
+  'Share of due assessments submitted',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const due = dueByEnd(ctx, r);
+    if (due.length === 0) return null;
+    const subs = subsUntil(ctx, s, r.end);
+    let n = 0;
+    for (const a of due) if (subs.some((x) => x.activityId === a.id)) n++;
+    return share(n / due.length);
+  },
+);
 
 /** Share of the due assessments' weight submitted so far (a missed heavy assessment counts more). */
-const dueWeightSubmitted = linear('due_weight_submitted', 'Weighted share of due assessments submitted', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  const due = dueByEnd(ctx, r);
-  let total = 0;
-  let got = 0;
-  const subs = subsUntil(ctx, s, r.end);
-  for (const a of due) {
-    total += a.weight;
-    if (subs.some((x) => x.activityId === a.id)) got += a.weight;
-  }
-  return total > 0 ? share(got / total) : null;
-});
+const dueWeightSubmitted = linear(
+  'due_weight_submitted',
+  'Weighted share of due assessments submitted',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const due = dueByEnd(ctx, r);
+    let total = 0;
+    let got = 0;
+    const subs = subsUntil(ctx, s, r.end);
+    for (const a of due) {
+      total += a.weight;
+      if (subs.some((x) => x.activityId === a.id)) got += a.weight;
+    }
+    return total > 0 ? share(got / total) : null;
+  },
+);
 
 /** Share of the due assessments submitted on or before their due date. */
-const onTimeShare = linear('on_time_share', 'Share of due assessments submitted on time', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  const due = dueByEnd(ctx, r);
-  if (due.length === 0) return null;
-  const subs = subsUntil(ctx, s, r.end);
-  let n = 0;
-  for (const a of due) if (subs.some((x) => x.activityId === a.id && x.submitted <= a.due!)) n++;
-  return share(n / due.length);
-});
+const onTimeShare = linear(
+  'on_time_share',
+  'Share of due assessments submitted on time',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const due = dueByEnd(ctx, r);
+    if (due.length === 0) return null;
+    const subs = subsUntil(ctx, s, r.end);
+    let n = 0;
+    for (const a of due) if (subs.some((x) => x.activityId === a.id && x.submitted <= a.due!)) n++;
+    return share(n / due.length);
+  },
+);
 
 /** Mean score (0..1 -> -1..1) of graded submissions so far; null before any graded work. */
 const meanScore = linear('mean_score', 'Mean score so far', ['submissions'], ['enrolment'], (ctx, s, r) => {
@@ -400,48 +470,66 @@ const lastScore = linear('last_score', 'Most recent score', ['submissions'], ['e
 
 /** Mean days a due assessment was handed in before its due date (late counts negative), over +-14 days. */
 const EARLINESS_HORIZON_DAYS = 14;
-const submissionEarliness = linear('submission_earliness', 'Submitting ahead of due dates', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  let sum = 0;
-  let n = 0;
-  for (const x of subsUntil(ctx, s, r.end)) {
-    const a = ctx.data.activities.get(x.activityId);
-    if (!a || a.due === null || x.banked) continue;
-    sum += Math.max(-EARLINESS_HORIZON_DAYS, Math.min(EARLINESS_HORIZON_DAYS, (a.due - x.submitted) / DAY));
-    n++;
-  }
-  return n === 0 ? null : round2(sum / n / EARLINESS_HORIZON_DAYS);
-});
+const submissionEarliness = linear(
+  'submission_earliness',
+  'Submitting ahead of due dates',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    let sum = 0;
+    let n = 0;
+    for (const x of subsUntil(ctx, s, r.end)) {
+      const a = ctx.data.activities.get(x.activityId);
+      if (!a || a.due === null || x.banked) continue;
+      sum += Math.max(-EARLINESS_HORIZON_DAYS, Math.min(EARLINESS_HORIZON_DAYS, (a.due - x.submitted) / DAY));
+      n++;
+    }
+    return n === 0 ? null : round2(sum / n / EARLINESS_HORIZON_DAYS);
+  },
+);
 
 /** Share of the assessments not yet due that the student has already submitted (working ahead). */
-const workAhead = linear('work_ahead', 'Work handed in before it is due', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  const c = ctx.course;
-  if (!c) return null;
-  let notDue = 0;
-  for (const a of c.dueAssessments) if (a.due! > r.end) notDue++;
-  if (notDue === 0) return null;
-  let ahead = 0;
-  for (const x of subsUntil(ctx, s, r.end)) {
-    const a = ctx.data.activities.get(x.activityId);
-    if (a && a.due !== null && a.due > r.end && !a.isExam) ahead++;
-  }
-  return share(Math.min(1, ahead / notDue));
-});
+const workAhead = linear(
+  'work_ahead',
+  'Work handed in before it is due',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const c = ctx.course;
+    if (!c) return null;
+    let notDue = 0;
+    for (const a of c.dueAssessments) if (a.due! > r.end) notDue++;
+    if (notDue === 0) return null;
+    let ahead = 0;
+    for (const x of subsUntil(ctx, s, r.end)) {
+      const a = ctx.data.activities.get(x.activityId);
+      if (a && a.due !== null && a.due > r.end && !a.isExam) ahead++;
+    }
+    return share(Math.min(1, ahead / notDue));
+  },
+);
 
 /** Weighted score over everything due so far, a missed assessment counting as 0 (the mark the student is on course for). */
-const weightedScoreSoFar = linear('weighted_score_so_far', 'Weighted score on work due so far', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  const due = dueByEnd(ctx, r);
-  const subs = subsUntil(ctx, s, r.end);
-  let total = 0;
-  let got = 0;
-  for (const a of due) {
-    // Zero-weight practice assessments still count a little so early ranges are not empty.
-    const w = a.weight > 0 ? a.weight : 1;
-    total += w;
-    const x = subs.find((y) => y.activityId === a.id);
-    if (x && x.score !== null) got += w * x.score;
-  }
-  return total > 0 ? share(got / total) : null;
-});
+const weightedScoreSoFar = linear(
+  'weighted_score_so_far',
+  'Weighted score on work due so far',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const due = dueByEnd(ctx, r);
+    const subs = subsUntil(ctx, s, r.end);
+    let total = 0;
+    let got = 0;
+    for (const a of due) {
+      // Zero-weight practice assessments still count a little so early ranges are not empty.
+      const w = a.weight > 0 ? a.weight : 1;
+      total += w;
+      const x = subs.find((y) => y.activityId === a.id);
+      if (x && x.score !== null) got += w * x.score;
+    }
+    return total > 0 ? share(got / total) : null;
+  },
+);
 
 /** Per activity: graded submissions sorted by time with prefix sums of scores (built once per data set). */
 interface ScoreTimeline {
@@ -481,50 +569,78 @@ function activityMeanScore(ctx: IndicatorContext, activityId: string, t: number)
 }
 
 /** Mean difference between the student's scores and each assessment's mean score so far (x2, clamped). */
-const relativeScore = linear('relative_score', 'Score relative to peers', ['submissions'], ['enrolment'], (ctx, s, r) => {
-  let sum = 0;
-  let n = 0;
-  for (const x of subsUntil(ctx, s, r.end)) {
-    if (x.score === null) continue;
-    const m = activityMeanScore(ctx, x.activityId, r.end);
-    if (m === null) continue;
-    sum += x.score - m;
-    n++;
-  }
-  return n === 0 ? null : round2(clamp1((2 * sum) / n));
-});
+const relativeScore = linear(
+  'relative_score',
+  'Score relative to peers',
+  ['submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    let sum = 0;
+    let n = 0;
+    for (const x of subsUntil(ctx, s, r.end)) {
+      if (x.score === null) continue;
+      const m = activityMeanScore(ctx, x.activityId, r.end);
+      if (m === null) continue;
+      sum += x.score - m;
+      n++;
+    }
+    return n === 0 ? null : round2(clamp1((2 * sum) / n));
+  },
+);
 
 /** Late submissions so far: 0 -> -1, 1 -> 0, 2+ -> +1 (three buckets, Moodle-style). */
-const lateSubmissions = linear('late_submissions', 'Late submissions', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  let late = 0;
-  for (const x of subsUntil(ctx, s, r.end)) {
-    const a = ctx.data.activities.get(x.activityId);
-    if (a && a.due !== null && x.submitted > a.due && !x.banked) late++;
-  }
-  return classifyValue(late, [0, 1]);
-});
+const lateSubmissions = linear(
+  'late_submissions',
+  'Late submissions',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    let late = 0;
+    for (const x of subsUntil(ctx, s, r.end)) {
+      const a = ctx.data.activities.get(x.activityId);
+      if (a && a.due !== null && x.submitted > a.due && !x.banked) late++;
+    }
+    return classifyValue(late, [0, 1]);
+  },
+);
 
 /** Whether the most recently due assessment has been handed in (disengagement shows there first). */
-const lastDueSubmitted = binary('last_due_submitted', 'Latest due assessment submitted', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  const due = dueByEnd(ctx, r);
-  const last = due[due.length - 1];
-  if (!last) return null;
-  return subsUntil(ctx, s, r.end).some((x) => x.activityId === last.id);
-});
+const lastDueSubmitted = binary(
+  'last_due_submitted',
+  'Latest due assessment submitted',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const due = dueByEnd(ctx, r);
+    const last = due[due.length - 1];
+    if (!last) return null;
+    return subsUntil(ctx, s, r.end).some((x) => x.activityId === last.id);
+  },
+);
 
 /** Due assessments missed in a row, counting back from the latest: 0 -> -1, 1 -> 0, 2+ -> +1. */
-const missedInARow = linear('missed_in_a_row', 'Due assessments missed in a row', ['activities', 'submissions'], ['enrolment'], (ctx, s, r) => {
-  const due = dueByEnd(ctx, r);
-  if (due.length === 0) return null;
-  const done = new Set(subsUntil(ctx, s, r.end).map((x) => x.activityId));
-  let n = 0;
-  for (let i = due.length - 1; i >= 0 && !done.has(due[i]!.id); i--) n++;
-  return classifyValue(n, [0, 1]);
-});
+const missedInARow = linear(
+  'missed_in_a_row',
+  'Due assessments missed in a row',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const due = dueByEnd(ctx, r);
+    if (due.length === 0) return null;
+    const done = new Set(subsUntil(ctx, s, r.end).map((x) => x.activityId));
+    let n = 0;
+    for (let i = due.length - 1; i >= 0 && !done.has(due[i]!.id); i--) n++;
+    return classifyValue(n, [0, 1]);
+  },
+);
 
 /** Any submission at all so far. */
-const anySubmission = binary('any_submission', 'Any submission so far', ['submissions'], ['enrolment'], (ctx, s, r) =>
-  subsUntil(ctx, s, r.end).length > 0,
+const anySubmission = binary(
+  'any_submission',
+  'Any submission so far',
+  ['submissions'],
+  ['enrolment'],
+  (ctx, s, r) => subsUntil(ctx, s, r.end).length > 0,
 );
 
 /**
@@ -532,54 +648,90 @@ const anySubmission = binary('any_submission', 'Any submission so far', ['submis
  * that separate a typical assessment cycle: 0 days -> +1 (recent), >= 56 days or never -> -1.
  */
 const RECENCY_HORIZON_DAYS = 56;
-const daysSinceLastActivity = linear('recent_activity', 'Recent activity (days since last activity)', ['submissions', 'logs', 'enrolments'], ['enrolment'], (ctx, s, r) => {
-  let last = -Infinity;
-  for (const x of subsUntil(ctx, s, r.end)) last = Math.max(last, x.submitted);
-  const logs = userLogs(ctx, s);
-  if (logs) {
-    const [, b] = logsBetween(logs, -Infinity, r.end);
-    if (b > 0) last = Math.max(last, logs.times[b - 1]!);
-  }
-  if (s.enrolment?.start != null && s.enrolment.start <= r.end) last = Math.max(last, s.enrolment.start);
-  if (last === -Infinity) return -1;
-  const days = (r.end - last) / DAY;
-  return round2(1 - 2 * Math.min(Math.max(days, 0), RECENCY_HORIZON_DAYS) / RECENCY_HORIZON_DAYS);
-});
+const daysSinceLastActivity = linear(
+  'recent_activity',
+  'Recent activity (days since last activity)',
+  ['submissions', 'logs', 'enrolments'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    let last = -Infinity;
+    for (const x of subsUntil(ctx, s, r.end)) last = Math.max(last, x.submitted);
+    const logs = userLogs(ctx, s);
+    if (logs) {
+      const [, b] = logsBetween(logs, -Infinity, r.end);
+      if (b > 0) last = Math.max(last, logs.times[b - 1]!);
+    }
+    if (s.enrolment?.start != null && s.enrolment.start <= r.end) last = Math.max(last, s.enrolment.start);
+    if (last === -Infinity) return -1;
+    const days = (r.end - last) / DAY;
+    return round2(1 - (2 * Math.min(Math.max(days, 0), RECENCY_HORIZON_DAYS)) / RECENCY_HORIZON_DAYS);
+  },
+);
 
 /** How long before the course start the student enrolled: 0 or later -> -1, >= 180 days early -> +1. */
 const LEAD_HORIZON_DAYS = 180;
-const registrationLead = linear('registration_lead', 'Registration lead time', ['enrolments', 'course'], ['enrolment'], (ctx, s) => {
-  const e = s.enrolment;
-  if (!e || e.start === null || !ctx.course) return null;
-  const days = (ctx.course.course.startdate - e.start) / DAY;
-  return round2(-1 + (2 * Math.min(Math.max(days, 0), LEAD_HORIZON_DAYS)) / LEAD_HORIZON_DAYS);
-});
+const registrationLead = linear(
+  'registration_lead',
+  'Registration lead time',
+  ['enrolments', 'course'],
+  ['enrolment'],
+  (ctx, s) => {
+    const e = s.enrolment;
+    if (!e || e.start === null || !ctx.course) return null;
+    const days = (ctx.course.course.startdate - e.start) / DAY;
+    return round2(-1 + (2 * Math.min(Math.max(days, 0), LEAD_HORIZON_DAYS)) / LEAD_HORIZON_DAYS);
+  },
+);
 
 /** Enrolled after the course had started. */
-const lateRegistration = binary('late_registration', 'Enrolled after the course start', ['enrolments', 'course'], ['enrolment'], (ctx, s) => {
-  const e = s.enrolment;
-  if (!e || e.start === null || !ctx.course) return null;
-  return e.start > ctx.course.course.startdate;
-});
+const lateRegistration = binary(
+  'late_registration',
+  'Enrolled after the course start',
+  ['enrolments', 'course'],
+  ['enrolment'],
+  (ctx, s) => {
+    const e = s.enrolment;
+    if (!e || e.start === null || !ctx.course) return null;
+    return e.start > ctx.course.course.startdate;
+  },
+);
 
 /** Previous attempts at this course: 0 -> -1, 1 -> 0, 2+ -> +1. */
-const previousAttempts = linear('previous_attempts', 'Previous attempts', ['enrolments'], ['enrolment'], (_ctx, s) =>
-  s.enrolment ? classifyValue(s.enrolment.previousAttempts, [0, 1]) : null,
+const previousAttempts = linear(
+  'previous_attempts',
+  'Previous attempts',
+  ['enrolments'],
+  ['enrolment'],
+  (_ctx, s) => (s.enrolment ? classifyValue(s.enrolment.previousAttempts, [0, 1]) : null),
 );
 
 /** Credits studied at the same time: 0..240+ -> -1..+1 (240 credits = two full-time years' load at the OU). */
-const studiedCredits = linear('studied_credits', 'Credits studied at the same time', ['enrolments'], ['enrolment'], (_ctx, s) =>
-  s.enrolment && s.enrolment.studiedCredits > 0 ? round2(-1 + (2 * Math.min(s.enrolment.studiedCredits, 240)) / 240) : null,
+const studiedCredits = linear(
+  'studied_credits',
+  'Credits studied at the same time',
+  ['enrolments'],
+  ['enrolment'],
+  (_ctx, s) =>
+    s.enrolment && s.enrolment.studiedCredits > 0
+      ? round2(-1 + (2 * Math.min(s.enrolment.studiedCredits, 240)) / 240)
+      : null,
 );
 
 /** Ordered profile field mapped onto [-1, 1] by its position in `levels`; unknown values -> null. */
 function profileOrdinal(id: string, name: string, field: string, levels: readonly string[]): Indicator {
   const pos = new Map(levels.map((l, i) => [l, i] as const));
-  return linear(id, name, ['profile'], ['enrolment'], (_ctx, s) => {
-    const v = s.enrolment?.profile[field];
-    const i = v === undefined ? undefined : pos.get(v);
-    return i === undefined ? null : round2(-1 + (2 * i) / (levels.length - 1));
-  }, false);
+  return linear(
+    id,
+    name,
+    ['profile'],
+    ['enrolment'],
+    (_ctx, s) => {
+      const v = s.enrolment?.profile[field];
+      const i = v === undefined ? undefined : pos.get(v);
+      return i === undefined ? null : round2(-1 + (2 * i) / (levels.length - 1));
+    },
+    false,
+  );
 }
 
 const education = profileOrdinal('profile_education', 'Highest previous education', 'highest_education', [
@@ -602,10 +754,16 @@ const deprivation = profileOrdinal('profile_imd', 'Area deprivation band (IMD)',
   '90-100%',
 ]);
 const ageBand = profileOrdinal('profile_age', 'Age band', 'age_band', ['0-35', '35-55', '55<=']);
-const disability = binary('profile_disability', 'Declared disability', ['profile'], ['enrolment'], (_ctx, s) => {
-  const v = s.enrolment?.profile['disability'];
-  return v === 'Y' ? true : v === 'N' ? false : null;
-});
+const disability = binary(
+  'profile_disability',
+  'Declared disability',
+  ['profile'],
+  ['enrolment'],
+  (_ctx, s) => {
+    const v = s.enrolment?.profile['disability'];
+    return v === 'Y' ? true : v === 'N' ? false : null;
+  },
+);
 
 /**
  * Legacy-data indicators (not in Moodle; the OU Analyse approach): among earlier runs of the same course family
@@ -634,7 +792,14 @@ function historyIndicator(id: string, name: string, outcomes: readonly string[])
       let k = 0;
       for (const other of ctx.data.courses.values()) {
         const o = other.course;
-        if (o.family !== c.family || o.id === c.id || o.enddate === null || o.enddate > r.end || o.startdate >= c.startdate) continue;
+        if (
+          o.family !== c.family ||
+          o.id === c.id ||
+          o.enddate === null ||
+          o.enddate > r.end ||
+          o.startdate >= c.startdate
+        )
+          continue;
         const at = o.startdate + fraction * (o.enddate - o.startdate);
         for (const e of other.students) {
           if (e.outcome === null || (e.end !== null && e.end <= at)) continue;
@@ -648,21 +813,34 @@ function historyIndicator(id: string, name: string, outcomes: readonly string[])
     },
   };
 }
-const historyWithdrawn = historyIndicator('history_withdrawn', 'Withdrawals in earlier runs of the course', ['withdrawn']);
-const historyNotPassed = historyIndicator('history_not_passed', 'Withdrawals or fails in earlier runs of the course', ['withdrawn', 'fail']);
+const historyWithdrawn = historyIndicator('history_withdrawn', 'Withdrawals in earlier runs of the course', [
+  'withdrawn',
+]);
+const historyNotPassed = historyIndicator(
+  'history_not_passed',
+  'Withdrawals or fails in earlier runs of the course',
+  ['withdrawn', 'fail'],
+);
 
 /** Share of the course's assessment weight that falls due in this range (how demanding the period was). */
-const dueLoad = linear('course_due_load', 'Assessment weight due in the range', ['activities'], ['enrolment', 'course'], (ctx, _s, r) => {
-  const c = ctx.course;
-  if (!c) return null;
-  let total = 0;
-  let inRange = 0;
-  for (const a of c.dueAssessments) {
-    total += a.weight;
-    if (a.due! > r.start && a.due! <= r.end) inRange += a.weight;
-  }
-  return total > 0 ? share(inRange / total) : null;
-}, false);
+const dueLoad = linear(
+  'course_due_load',
+  'Assessment weight due in the range',
+  ['activities'],
+  ['enrolment', 'course'],
+  (ctx, _s, r) => {
+    const c = ctx.course;
+    if (!c) return null;
+    let total = 0;
+    let inRange = 0;
+    for (const a of c.dueAssessments) {
+      total += a.weight;
+      if (a.due! > r.start && a.due! <= r.end) inRange += a.weight;
+    }
+    return total > 0 ? share(inRange / total) : null;
+  },
+  false,
+);
 
 export const COI_MODULES = Object.keys(POTENTIAL_LEVELS);
 
@@ -741,4 +919,9 @@ export const NO_LOG_INDICATORS: readonly string[] = [
 ];
 
 /** Optional demographic indicators (off by default; a model must opt in explicitly). */
-export const PROFILE_INDICATORS: readonly string[] = ['profile_education', 'profile_imd', 'profile_age', 'profile_disability'];
+export const PROFILE_INDICATORS: readonly string[] = [
+  'profile_education',
+  'profile_imd',
+  'profile_age',
+  'profile_disability',
+];

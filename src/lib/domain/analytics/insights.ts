@@ -17,7 +17,13 @@ export interface PredictionActionRow {
 }
 
 /** Moodle hides predictions on which the viewer already gave one of these (`report_insights`). */
-const HIDING_ACTIONS: readonly InsightAction[] = ['fixed', 'notuseful', 'useful', 'notapplicable', 'incorrectlyflagged'];
+const HIDING_ACTIONS: readonly InsightAction[] = [
+  'fixed',
+  'notuseful',
+  'useful',
+  'notapplicable',
+  'incorrectlyflagged',
+];
 
 /** Capability check injected by the caller (the gradebook's capabilities module). */
 export type CanListInsights = (userId: string, courseId: string) => boolean;
@@ -50,15 +56,19 @@ export function listInsights(args: {
   readonly predictions: readonly PredictionRow[];
   readonly actions: readonly PredictionActionRow[];
 }): CourseInsights {
-  if (!args.canList(args.viewerId, args.courseId)) throw new Error(`user ${args.viewerId} may not list insights in course ${args.courseId}`);
+  if (!args.canList(args.viewerId, args.courseId))
+    throw new Error(`user ${args.viewerId} may not list insights in course ${args.courseId}`);
   const settled = new Set(
-    args.actions.filter((a) => a.userId === args.viewerId && HIDING_ACTIONS.includes(a.action)).map((a) => a.predictionId),
+    args.actions
+      .filter((a) => a.userId === args.viewerId && HIDING_ACTIONS.includes(a.action))
+      .map((a) => a.predictionId),
   );
   const latest = new Map<string, PredictionRow>();
   for (const p of args.predictions) {
     if (p.modelId !== args.modelId || p.courseId !== args.courseId) continue;
     const cur = latest.get(p.sampleId);
-    if (!cur || p.timeend > cur.timeend || (p.timeend === cur.timeend && p.modelVersion > cur.modelVersion)) latest.set(p.sampleId, p);
+    if (!cur || p.timeend > cur.timeend || (p.timeend === cur.timeend && p.modelVersion > cur.modelVersion))
+      latest.set(p.sampleId, p);
   }
   const rows = [...latest.values()]
     .filter((p) => !settled.has(p.id))
@@ -73,7 +83,11 @@ export function listInsights(args: {
 }
 
 /** Courses with insights the viewer may list, with counts (the insights index page). */
-export function insightCourses(viewerId: string, canList: CanListInsights, predictions: readonly PredictionRow[]): Array<{ courseId: string; modelId: string; count: number }> {
+export function insightCourses(
+  viewerId: string,
+  canList: CanListInsights,
+  predictions: readonly PredictionRow[],
+): Array<{ courseId: string; modelId: string; count: number }> {
   const counts = new Map<string, { courseId: string; modelId: string; samples: Set<string> }>();
   for (const p of predictions) {
     if (!canList(viewerId, p.courseId)) continue;
@@ -82,7 +96,9 @@ export function insightCourses(viewerId: string, canList: CanListInsights, predi
     e.samples.add(p.sampleId);
     counts.set(k, e);
   }
-  return [...counts.values()].map((e) => ({ courseId: e.courseId, modelId: e.modelId, count: e.samples.size })).sort((a, b) => a.courseId.localeCompare(b.courseId));
+  return [...counts.values()]
+    .map((e) => ({ courseId: e.courseId, modelId: e.modelId, count: e.samples.size }))
+    .sort((a, b) => a.courseId.localeCompare(b.courseId));
 }
 
 /** [ANA-8.3] Records an action after checking that the target offers it and the user may see the prediction. */
@@ -96,16 +112,34 @@ export function recordAction(args: {
   readonly canList: CanListInsights;
 }): PredictionActionRow {
   const { target, action } = args;
-  const allowed: readonly InsightAction[] = ['predictiondetails', ...target.suggestedActions, ...target.feedbackActions];
+  const allowed: readonly InsightAction[] = [
+    'predictiondetails',
+    ...target.suggestedActions,
+    ...target.feedbackActions,
+  ];
   if (!allowed.includes(action))
-    throw new ValidationError([{ at: 'action', message: `"${action}" is not an action of target ${target.id} (allowed: ${allowed.join(', ')})` }]);
+    throw new ValidationError([
+      {
+        at: 'action',
+        message: `"${action}" is not an action of target ${target.id} (allowed: ${allowed.join(', ')})`,
+      },
+    ]);
   if (!args.canList(args.userId, args.prediction.courseId))
-    throw new ValidationError([{ at: 'userId', message: `user ${args.userId} may not act on insights in course ${args.prediction.courseId}` }]);
+    throw new ValidationError([
+      {
+        at: 'userId',
+        message: `user ${args.userId} may not act on insights in course ${args.prediction.courseId}`,
+      },
+    ]);
   return { id: args.id, predictionId: args.prediction.id, userId: args.userId, action, time: args.time };
 }
 
 /** Who receives the insight notification of a course: users with the capability enrolled there (`insights_generator.php`). */
-export function insightRecipients(courseUserIds: readonly string[], courseId: string, canList: CanListInsights): string[] {
+export function insightRecipients(
+  courseUserIds: readonly string[],
+  courseId: string,
+  canList: CanListInsights,
+): string[] {
   return [...new Set(courseUserIds)].filter((u) => canList(u, courseId)).sort();
 }
 
@@ -124,6 +158,7 @@ export function actionsReport(actions: readonly PredictionActionRow[]): ActionsR
   const bad = (byAction['incorrectlyflagged'] ?? 0) + (byAction['notuseful'] ?? 0);
   const neutral = byAction['notapplicable'] ?? 0;
   const fb = good + bad + neutral;
-  const withFb = new Set(actions.filter((a) => HIDING_ACTIONS.includes(a.action)).map((a) => a.predictionId)).size;
+  const withFb = new Set(actions.filter((a) => HIDING_ACTIONS.includes(a.action)).map((a) => a.predictionId))
+    .size;
   return { byAction, usefulness: fb === 0 ? null : good / fb, predictionsWithFeedback: withFb };
 }

@@ -1,7 +1,13 @@
 // IRLS logistic regression: recovers known coefficients, satisfies its optimality condition, stays finite on separable data.
 import { describe, expect, it } from 'vitest';
 import { seededRng } from '../shared/clock.ts';
-import { choleskySolve, fitLogistic, fitRidge, predictLinear, predictLogistic } from './logistic-regression.ts';
+import {
+  choleskySolve,
+  fitLogistic,
+  fitRidge,
+  predictLinear,
+  predictLogistic,
+} from './logistic-regression.ts';
 
 function synthetic(n: number, w: number[], seed: number) {
   const rng = seededRng(seed);

@@ -60,7 +60,8 @@ function design(x: Float64Array, rows: number, p: number, s: Standardiser): Floa
     z[oz] = 1;
     for (let j = 0; j < p; j++) {
       const v = val(x[o + j]!);
-      z[oz + 1 + j] = s.scale[j] === 1 && Math.abs(v - s.mean[j]!) < 1e-15 ? 0 : (v - s.mean[j]!) / s.scale[j]!;
+      z[oz + 1 + j] =
+        s.scale[j] === 1 && Math.abs(v - s.mean[j]!) < 1e-15 ? 0 : (v - s.mean[j]!) / s.scale[j]!;
     }
   }
   return z;
@@ -101,7 +102,13 @@ const sigmoid = (t: number): number => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.e
  * [ANA-6.1] Fits P(y=1) = sigmoid(w·z) by Newton-Raphson (IRLS) on the penalised log-likelihood.
  * Labels must be 0/1. Converges in a handful of iterations; each costs O(n·q²).
  */
-export function fitLogistic(x: Float64Array, y: Float64Array, rows: number, p: number, o: IrlsOptions = {}): LogisticModel {
+export function fitLogistic(
+  x: Float64Array,
+  y: Float64Array,
+  rows: number,
+  p: number,
+  o: IrlsOptions = {},
+): LogisticModel {
   const lambda = o.lambda ?? 1;
   const maxIt = o.maxIterations ?? 25;
   const tol = o.tolerance ?? 1e-6;
@@ -176,7 +183,13 @@ export function predictLogistic(m: LogisticModel, x: Float64Array, rows: number,
 }
 
 /** [ANA-6.2] Ridge regression (linear targets): exact normal-equation solve on standardised features. */
-export function fitRidge(x: Float64Array, y: Float64Array, rows: number, p: number, lambda = 1): LogisticModel {
+export function fitRidge(
+  x: Float64Array,
+  y: Float64Array,
+  rows: number,
+  p: number,
+  lambda = 1,
+): LogisticModel {
   const std = fitStandardiser(x, rows, p);
   const z = design(x, rows, p, std);
   const q = p + 1;
@@ -201,7 +214,8 @@ export function predictLinear(m: LogisticModel, x: Float64Array, rows: number, p
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     let t = m.weights[0]!;
-    for (let j = 0; j < p; j++) t += (m.weights[j + 1]! * (val(x[i * p + j]!) - m.std.mean[j]!)) / m.std.scale[j]!;
+    for (let j = 0; j < p; j++)
+      t += (m.weights[j + 1]! * (val(x[i * p + j]!) - m.std.mean[j]!)) / m.std.scale[j]!;
     out[i] = t;
   }
   return out;

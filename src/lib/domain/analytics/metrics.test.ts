@@ -1,6 +1,14 @@
 // Evaluation metrics against small hand-worked examples.
 import { describe, expect, it } from 'vitest';
-import { averagePrecision, bestF1Threshold, binaryMetrics, populationSd, rocAuc, rocCurve, weightedF1 } from './metrics.ts';
+import {
+  averagePrecision,
+  bestF1Threshold,
+  binaryMetrics,
+  populationSd,
+  rocAuc,
+  rocCurve,
+  weightedF1,
+} from './metrics.ts';
 
 describe('metrics', () => {
   it('[ANA-7.2] AUC counts positive-above-negative pairs, ties as half', () => {

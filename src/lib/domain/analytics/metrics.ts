@@ -39,7 +39,7 @@ export function rocAuc(y: ArrayLike<number>, scores: ArrayLike<number>): number 
   const idx = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
   let pos = 0;
   let rankSum = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
     const avgRank = (i + j) / 2 + 1;
@@ -66,10 +66,13 @@ export function averagePrecision(y: ArrayLike<number>, scores: ArrayLike<number>
   let fp = 0;
   let ap = 0;
   let prevRecall = 0;
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
-    for (let k = i; k <= j; k++) (y[idx[k]!] === 1 ? tp++ : fp++);
+    for (let k = i; k <= j; k++) {
+      if (y[idx[k]!] === 1) tp++;
+      else fp++;
+    }
     const recall = tp / totalPos;
     ap += (recall - prevRecall) * (tp / (tp + fp));
     prevRecall = recall;
@@ -87,10 +90,13 @@ export function rocCurve(y: ArrayLike<number>, scores: ArrayLike<number>, maxPoi
   const pts: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Infinity }];
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
-    for (let k = i; k <= j; k++) (y[idx[k]!] === 1 ? tp++ : fp++);
+    for (let k = i; k <= j; k++) {
+      if (y[idx[k]!] === 1) tp++;
+      else fp++;
+    }
     pts.push({ fpr: safeDiv(fp, N), tpr: safeDiv(tp, P), threshold: scores[idx[i]!]! });
     i = j + 1;
   }
@@ -101,7 +107,11 @@ export function rocCurve(y: ArrayLike<number>, scores: ArrayLike<number>, maxPoi
 }
 
 /** All binary metrics for labels y in {0,1} and scores = P(y=1), classifying at `threshold`. */
-export function binaryMetrics(y: ArrayLike<number>, scores: ArrayLike<number>, threshold = 0.5): BinaryMetrics {
+export function binaryMetrics(
+  y: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  threshold = 0.5,
+): BinaryMetrics {
   const n = y.length;
   let tp = 0;
   let fp = 0;
@@ -144,7 +154,11 @@ export function binaryMetrics(y: ArrayLike<number>, scores: ArrayLike<number>, t
 }
 
 /** Weighted F1 over any set of classes (Moodle's evaluation score for multiclass targets). */
-export function weightedF1(y: ArrayLike<number>, predicted: ArrayLike<number>, classes: readonly number[]): number {
+export function weightedF1(
+  y: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  classes: readonly number[],
+): number {
   const n = y.length;
   if (n === 0) return NaN;
   let total = 0;
@@ -176,10 +190,13 @@ export function bestF1Threshold(y: ArrayLike<number>, scores: ArrayLike<number>)
   let fp = 0;
   let best = -1;
   let bestT = 0.5;
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
-    for (let k = i; k <= j; k++) (y[idx[k]!] === 1 ? tp++ : fp++);
+    for (let k = i; k <= j; k++) {
+      if (y[idx[k]!] === 1) tp++;
+      else fp++;
+    }
     const f1 = (2 * tp) / (2 * tp + fp + (P - tp));
     if (f1 > best) {
       best = f1;

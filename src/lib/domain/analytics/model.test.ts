@@ -10,7 +10,14 @@ import { buildDataset, MemoryIndicatorCache } from './dataset.ts';
 import { evaluate, STATUS } from './evaluation.ts';
 import { INDICATORS } from './indicators.ts';
 import { actionsReport, insightCourses, listInsights, recordAction } from './insights.ts';
-import { modelEditorData, predictModel, trainModel, updateModel, validateModelConfig, type ModelConfig } from './model.ts';
+import {
+  modelEditorData,
+  predictModel,
+  trainModel,
+  updateModel,
+  validateModelConfig,
+  type ModelConfig,
+} from './model.ts';
 import { defaultRegistry, Registry } from './registry.ts';
 import { studentEnrolments, siteCourses } from './analysers.ts';
 import { courseDropout, noTeaching } from './targets.ts';
@@ -20,7 +27,13 @@ import { syntheticWorld, T0, WEEK } from '../../../../test/fixtures/analytics/sy
 const reg = defaultRegistry();
 const rows = syntheticWorld({ courses: 4, studentsPerCourse: 80 });
 const data = buildActivityData(rows);
-const INDS = ['read_actions', 'any_write_action_in_course', 'due_submitted_share', 'mean_score', 'recent_activity'];
+const INDS = [
+  'read_actions',
+  'any_write_action_in_course',
+  'due_submitted_share',
+  'mean_score',
+  'recent_activity',
+];
 const quarters = TIME_SPLITTINGS.find((t) => t.id === 'quarters')!;
 // Courses start every 14 weeks and last 12: at this time courses 1-3 are finished and course 4 is in week 5.
 const NOW = T0 + 3 * 14 * WEEK + 5 * WEEK;
@@ -38,20 +51,33 @@ const baseConfig = {
 describe('analytics models', () => {
   it('[ANA-8.0] a config naming unknown plug-ins is rejected with every JSON path at fault', () => {
     try {
-      validateModelConfig(reg, { ...baseConfig, targetId: 'nope', indicatorIds: ['read_actions', 'zzz'], backendId: 'x' });
+      validateModelConfig(reg, {
+        ...baseConfig,
+        targetId: 'nope',
+        indicatorIds: ['read_actions', 'zzz'],
+        backendId: 'x',
+      });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ValidationError);
       const at = (e as ValidationError).problems.map((p) => p.at);
       expect(at).toEqual(expect.arrayContaining(['$.targetId', '$.indicatorIds[1]', '$.backendId']));
     }
-    expect(() => validateModelConfig(reg, { ...baseConfig, timeSplittingId: 'upcoming_week' })).toThrow(/cannot use time splitting/);
+    expect(() => validateModelConfig(reg, { ...baseConfig, timeSplittingId: 'upcoming_week' })).toThrow(
+      /cannot use time splitting/,
+    );
   });
 
   it('[ANA-8.0] changing indicators bumps the version; renaming does not', () => {
     const m = validateModelConfig(reg, baseConfig);
-    expect(updateModel(reg, m, { name: 'Renamed' })).toMatchObject({ retrain: false, model: { version: 1, name: 'Renamed' } });
-    expect(updateModel(reg, m, { indicatorIds: ['read_actions'] })).toMatchObject({ retrain: true, model: { version: 2 } });
+    expect(updateModel(reg, m, { name: 'Renamed' })).toMatchObject({
+      retrain: false,
+      model: { version: 1, name: 'Renamed' },
+    });
+    expect(updateModel(reg, m, { indicatorIds: ['read_actions'] })).toMatchObject({
+      retrain: true,
+      model: { version: 2 },
+    });
   });
 
   it('[ANA-8.0] the editor lists targets with the time splittings each may use', () => {
@@ -104,7 +130,10 @@ describe('analytics models', () => {
     const a = buildDataset(opts);
     expect(cache.size).toBeGreaterThan(0);
     let calls = 0;
-    const spy = INDICATORS.filter((i) => INDS.includes(i.id)).map((i) => ({ ...i, calculate: (...args: Parameters<typeof i.calculate>) => (calls++, i.calculate(...args)) }));
+    const spy = INDICATORS.filter((i) => INDS.includes(i.id)).map((i) => ({
+      ...i,
+      calculate: (...args: Parameters<typeof i.calculate>) => (calls++, i.calculate(...args)),
+    }));
     const b = buildDataset({ ...opts, indicators: spy });
     expect(calls).toBe(0);
     expect(b.x).toEqual(a.x);
@@ -136,8 +165,17 @@ describe('analytics models', () => {
     const model = validateModelConfig(reg, baseConfig);
     const t1 = await trainModel({ reg, model, data, now: NOW, usedForTraining: new Set() });
     expect(t1.samples).toBeGreaterThan(200);
-    await expect(trainModel({ reg, model, data, now: NOW, usedForTraining: new Set(t1.usedKeys) })).rejects.toThrow(/no new training samples/);
-    const p1 = await predictModel({ reg, model, data, now: NOW, alreadyPredicted: new Set(), trained: t1.trained });
+    await expect(
+      trainModel({ reg, model, data, now: NOW, usedForTraining: new Set(t1.usedKeys) }),
+    ).rejects.toThrow(/no new training samples/);
+    const p1 = await predictModel({
+      reg,
+      model,
+      data,
+      now: NOW,
+      alreadyPredicted: new Set(),
+      trained: t1.trained,
+    });
     expect(p1.processedKeys.length).toBeGreaterThan(0);
     for (const p of p1.predictions) {
       expect(p.courseId).toBe('c4');
@@ -146,7 +184,14 @@ describe('analytics models', () => {
       expect(Object.keys(p.calculations)).toEqual(INDS);
       expect(p.rangeIndex).toBe(0); // week 5 of 12: only the first quarter has ended
     }
-    const p2 = await predictModel({ reg, model, data, now: NOW, alreadyPredicted: new Set(p1.processedKeys), trained: t1.trained });
+    const p2 = await predictModel({
+      reg,
+      model,
+      data,
+      now: NOW,
+      alreadyPredicted: new Set(p1.processedKeys),
+      trained: t1.trained,
+    });
     expect(p2.processedKeys).toEqual([]);
   });
 
@@ -154,8 +199,19 @@ describe('analytics models', () => {
     const model = validateModelConfig(reg, baseConfig);
     const t = await trainModel({ reg, model, data, now: NOW, usedForTraining: new Set() });
     const back = parseTrainedModel(JSON.parse(JSON.stringify(t.trained)));
-    const ds = buildDataset({ data, analyser: studentEnrolments, target: courseDropout, indicators: INDICATORS.filter((i) => INDS.includes(i.id)), timeSplitting: quarters, now: NOW, mode: 'training' });
-    const a = await logisticRegressionBackend.predict(t.trained, toChunks(ds.x, null, ds.rows, ds.nFeatures, 97));
+    const ds = buildDataset({
+      data,
+      analyser: studentEnrolments,
+      target: courseDropout,
+      indicators: INDICATORS.filter((i) => INDS.includes(i.id)),
+      timeSplitting: quarters,
+      now: NOW,
+      mode: 'training',
+    });
+    const a = await logisticRegressionBackend.predict(
+      t.trained,
+      toChunks(ds.x, null, ds.rows, ds.nFeatures, 97),
+    );
     const b = await logisticRegressionBackend.predict(back, toChunks(ds.x, null, ds.rows, ds.nFeatures));
     expect(b.values).toEqual(a.values);
     const broken = JSON.parse(JSON.stringify(t.trained));
@@ -164,8 +220,23 @@ describe('analytics models', () => {
   });
 
   it('[ANA-7.2][ANA-7.3] honest evaluation trains on earlier courses and reports metrics and baselines per range', async () => {
-    const ds = buildDataset({ data, analyser: studentEnrolments, target: courseDropout, indicators: INDICATORS.filter((i) => INDS.includes(i.id)), timeSplitting: quarters, now: T0 + 100 * WEEK, mode: 'training' });
-    const rep = await evaluate({ protocol: 'honest', backend: logisticRegressionBackend, target: courseDropout, dataset: ds, testFrom: T0 + 2 * 14 * WEEK, ruleIndicator: 'due_submitted_share' });
+    const ds = buildDataset({
+      data,
+      analyser: studentEnrolments,
+      target: courseDropout,
+      indicators: INDICATORS.filter((i) => INDS.includes(i.id)),
+      timeSplitting: quarters,
+      now: T0 + 100 * WEEK,
+      mode: 'training',
+    });
+    const rep = await evaluate({
+      protocol: 'honest',
+      backend: logisticRegressionBackend,
+      target: courseDropout,
+      dataset: ds,
+      testFrom: T0 + 2 * 14 * WEEK,
+      ruleIndicator: 'due_submitted_share',
+    });
     expect(rep.trainAnalysables).toEqual(['c1', 'c2']);
     expect(rep.testAnalysables).toEqual(['c3', 'c4']);
     expect(rep.ranges.map((r) => r.rangeIndex)).toEqual([0, 1, 2, 3]);
@@ -182,13 +253,30 @@ describe('analytics models', () => {
   });
 
   it('[ANA-7.1] Moodle protocol: 10 seeded random splits, weighted F1 mean and SD, status flags', async () => {
-    const ds = buildDataset({ data, analyser: studentEnrolments, target: courseDropout, indicators: INDICATORS.filter((i) => INDS.includes(i.id)), timeSplitting: quarters, now: T0 + 100 * WEEK, mode: 'training' });
-    const run = () => evaluate({ protocol: 'moodle', backend: logisticRegressionBackend, target: courseDropout, dataset: ds, rng: seededRng(5) });
+    const ds = buildDataset({
+      data,
+      analyser: studentEnrolments,
+      target: courseDropout,
+      indicators: INDICATORS.filter((i) => INDS.includes(i.id)),
+      timeSplitting: quarters,
+      now: T0 + 100 * WEEK,
+      mode: 'training',
+    });
+    const run = () =>
+      evaluate({
+        protocol: 'moodle',
+        backend: logisticRegressionBackend,
+        target: courseDropout,
+        dataset: ds,
+        rng: seededRng(5),
+      });
     const a = await run();
     const b = await run();
     expect(a.moodle!.scores).toHaveLength(10);
     expect(a.moodle!.scores).toEqual(b.moodle!.scores);
-    const expectedStatus = (a.moodle!.score < 0.7 ? STATUS.LOW_SCORE : 0) | (a.moodle!.deviation > 0.05 ? STATUS.NOT_ENOUGH_DATA : 0);
+    const expectedStatus =
+      (a.moodle!.score < 0.7 ? STATUS.LOW_SCORE : 0) |
+      (a.moodle!.deviation > 0.05 ? STATUS.NOT_ENOUGH_DATA : 0);
     expect(a.moodle!.status).toBe(expectedStatus);
     expect(a.moodle!.metrics?.model.auc).toBeGreaterThan(0.5);
   });
@@ -197,13 +285,35 @@ describe('analytics models', () => {
     const start = T0 + 200 * WEEK;
     const lonely = buildActivityData({
       ...rows,
-      courses: [...rows.courses, { ...rows.courses[0]!, id: 'new', startdate: start, enddate: start + 10 * WEEK }],
+      courses: [
+        ...rows.courses,
+        { ...rows.courses[0]!, id: 'new', startdate: start, enddate: start + 10 * WEEK },
+      ],
       enrolments: [...rows.enrolments, { ...rows.enrolments[1]!, id: 'new:s', courseId: 'new' }],
     });
-    const model: ModelConfig = validateModelConfig(reg, { id: 'nt', name: 'No teaching', targetId: 'no_teaching', indicatorIds: ['no_teacher', 'no_student'], timeSplittingId: 'single_range', backendId: 'lr', enabled: true });
-    const res = await predictModel({ reg, model, data: lonely, now: start + 3600, alreadyPredicted: new Set(), trained: null });
+    const model: ModelConfig = validateModelConfig(reg, {
+      id: 'nt',
+      name: 'No teaching',
+      targetId: 'no_teaching',
+      indicatorIds: ['no_teacher', 'no_student'],
+      timeSplittingId: 'single_range',
+      backendId: 'lr',
+      enabled: true,
+    });
+    const res = await predictModel({
+      reg,
+      model,
+      data: lonely,
+      now: start + 3600,
+      alreadyPredicted: new Set(),
+      trained: null,
+    });
     expect(res.predictions.map((p) => p.sampleId)).toEqual(['new']);
-    expect(res.predictions[0]).toMatchObject({ score: 1, courseId: 'new', calculations: { no_teacher: -1, no_student: 1 } });
+    expect(res.predictions[0]).toMatchObject({
+      score: 1,
+      courseId: 'new',
+      calculations: { no_teacher: -1, no_student: 1 },
+    });
     expect(noTeaching.feedbackActions).toEqual(['useful', 'notuseful']);
     void siteCourses;
   });
@@ -211,22 +321,87 @@ describe('analytics models', () => {
   it('[ANA-8.2][ANA-8.3][ANA-8.4] insights per course for allowed users; settled ones hidden; actions checked and reported', async () => {
     const model = validateModelConfig(reg, baseConfig);
     const t = await trainModel({ reg, model, data, now: NOW, usedForTraining: new Set() });
-    const { predictions } = await predictModel({ reg, model, data, now: NOW, alreadyPredicted: new Set(), trained: t.trained });
+    const { predictions } = await predictModel({
+      reg,
+      model,
+      data,
+      now: NOW,
+      alreadyPredicted: new Set(),
+      trained: t.trained,
+    });
     expect(predictions.length).toBeGreaterThan(1);
     const canList = (u: string, c: string) => u === 't1' && c === 'c4';
-    expect(() => listInsights({ viewerId: 'u4-1', canList, courseId: 'c4', modelId: 'm1', target: courseDropout, predictions, actions: [] })).toThrow(/may not list/);
-    const first = listInsights({ viewerId: 't1', canList, courseId: 'c4', modelId: 'm1', target: courseDropout, predictions, actions: [] });
+    expect(() =>
+      listInsights({
+        viewerId: 'u4-1',
+        canList,
+        courseId: 'c4',
+        modelId: 'm1',
+        target: courseDropout,
+        predictions,
+        actions: [],
+      }),
+    ).toThrow(/may not list/);
+    const first = listInsights({
+      viewerId: 't1',
+      canList,
+      courseId: 'c4',
+      modelId: 'm1',
+      target: courseDropout,
+      predictions,
+      actions: [],
+    });
     expect(first.rows).toHaveLength(predictions.length);
     expect(first.rows[0]!.suggestedActions).toEqual(['message_student', 'view_report']);
     const p0 = first.rows[0]!.prediction;
-    const fixed = recordAction({ id: 'a1', prediction: p0, target: courseDropout, userId: 't1', action: 'fixed', time: NOW, canList });
-    expect(() => recordAction({ id: 'a2', prediction: p0, target: courseDropout, userId: 't1', action: 'useful', time: NOW, canList })).toThrow(ValidationError);
-    const msg = recordAction({ id: 'a3', prediction: p0, target: courseDropout, userId: 't1', action: 'message_student', time: NOW, canList });
-    const after = listInsights({ viewerId: 't1', canList, courseId: 'c4', modelId: 'm1', target: courseDropout, predictions, actions: [fixed, msg] });
+    const fixed = recordAction({
+      id: 'a1',
+      prediction: p0,
+      target: courseDropout,
+      userId: 't1',
+      action: 'fixed',
+      time: NOW,
+      canList,
+    });
+    expect(() =>
+      recordAction({
+        id: 'a2',
+        prediction: p0,
+        target: courseDropout,
+        userId: 't1',
+        action: 'useful',
+        time: NOW,
+        canList,
+      }),
+    ).toThrow(ValidationError);
+    const msg = recordAction({
+      id: 'a3',
+      prediction: p0,
+      target: courseDropout,
+      userId: 't1',
+      action: 'message_student',
+      time: NOW,
+      canList,
+    });
+    const after = listInsights({
+      viewerId: 't1',
+      canList,
+      courseId: 'c4',
+      modelId: 'm1',
+      target: courseDropout,
+      predictions,
+      actions: [fixed, msg],
+    });
     expect(after.rows.map((r) => r.prediction.id)).not.toContain(p0.id);
     expect(after.rows).toHaveLength(predictions.length - 1);
-    expect(insightCourses('t1', canList, predictions)).toEqual([{ courseId: 'c4', modelId: 'm1', count: predictions.length }]);
-    expect(actionsReport([fixed, msg])).toEqual({ byAction: { fixed: 1, message_student: 1 }, usefulness: 1, predictionsWithFeedback: 1 });
+    expect(insightCourses('t1', canList, predictions)).toEqual([
+      { courseId: 'c4', modelId: 'm1', count: predictions.length },
+    ]);
+    expect(actionsReport([fixed, msg])).toEqual({
+      byAction: { fixed: 1, message_student: 1 },
+      usefulness: 1,
+      predictionsWithFeedback: 1,
+    });
   });
 
   it('[ANA-9] plug-ins register once; unknown ids are named in the error', () => {

@@ -5,7 +5,14 @@ import { ValidationError, jsonPath, type Problem } from '../shared/errors.ts';
 import type { JobOptions } from '../shared/cancel.ts';
 import { toChunks, type TrainedModelJson } from './backend.ts';
 import type { ActivityData } from './data.ts';
-import { buildDatasetAsync, rowCalculations, usedKey, type AverageColumns, type Dataset, type IndicatorCache } from './dataset.ts';
+import {
+  buildDatasetAsync,
+  rowCalculations,
+  usedKey,
+  type AverageColumns,
+  type Dataset,
+  type IndicatorCache,
+} from './dataset.ts';
 import type { DataNeed } from './indicators.ts';
 import { resolveTimeSplitting, type AnalyticsRegistry } from './registry.ts';
 import type { Target } from './targets.ts';
@@ -35,7 +42,8 @@ export function validateModelConfig(reg: AnalyticsRegistry, json: unknown): Mode
   const o = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
   if (typeof json !== 'object' || json === null) problems.push({ at: '$', message: 'must be an object' });
   const str = (k: string) => {
-    if (typeof o[k] !== 'string' || o[k] === '') problems.push({ at: jsonPath('$', k), message: 'must be a non-empty string' });
+    if (typeof o[k] !== 'string' || o[k] === '')
+      problems.push({ at: jsonPath('$', k), message: 'must be a non-empty string' });
   };
   str('id');
   str('name');
@@ -49,17 +57,26 @@ export function validateModelConfig(reg: AnalyticsRegistry, json: unknown): Mode
   if (typeof o['backendId'] === 'string' && !reg.backends.has(o['backendId']))
     problems.push({ at: jsonPath('$', 'backendId'), message: `unknown backend "${o['backendId']}"` });
   if (!Array.isArray(o['indicatorIds']) || o['indicatorIds'].length === 0)
-    problems.push({ at: jsonPath('$', 'indicatorIds'), message: 'must be a non-empty array of indicator ids' });
+    problems.push({
+      at: jsonPath('$', 'indicatorIds'),
+      message: 'must be a non-empty array of indicator ids',
+    });
   else {
     const seen = new Set<string>();
     (o['indicatorIds'] as unknown[]).forEach((id, i) => {
-      if (typeof id !== 'string' || !reg.indicators.has(id)) problems.push({ at: jsonPath('$', 'indicatorIds', i), message: `unknown indicator "${String(id)}"` });
-      else if (seen.has(id)) problems.push({ at: jsonPath('$', 'indicatorIds', i), message: `duplicate indicator "${id}"` });
+      if (typeof id !== 'string' || !reg.indicators.has(id))
+        problems.push({ at: jsonPath('$', 'indicatorIds', i), message: `unknown indicator "${String(id)}"` });
+      else if (seen.has(id))
+        problems.push({ at: jsonPath('$', 'indicatorIds', i), message: `duplicate indicator "${id}"` });
       else seen.add(id);
     });
     if (target)
       for (const req of target.requiredIndicators)
-        if (!seen.has(req)) problems.push({ at: jsonPath('$', 'indicatorIds'), message: `target ${target.id} needs indicator "${req}"` });
+        if (!seen.has(req))
+          problems.push({
+            at: jsonPath('$', 'indicatorIds'),
+            message: `target ${target.id} needs indicator "${req}"`,
+          });
   }
   const ts = o['timeSplittingId'];
   if (ts !== null && ts !== undefined) {
@@ -67,18 +84,32 @@ export function validateModelConfig(reg: AnalyticsRegistry, json: unknown): Mode
       const t = typeof ts === 'string' ? resolveTimeSplitting(reg, ts) : null;
       if (!t) problems.push({ at: jsonPath('$', 'timeSplittingId'), message: 'must be a string or null' });
       else if (target && !target.canUseTimeSplitting(t))
-        problems.push({ at: jsonPath('$', 'timeSplittingId'), message: `target ${target.id} cannot use time splitting "${t.id}"` });
+        problems.push({
+          at: jsonPath('$', 'timeSplittingId'),
+          message: `target ${target.id} cannot use time splitting "${t.id}"`,
+        });
     } catch (e) {
       problems.push({ at: jsonPath('$', 'timeSplittingId'), message: (e as Error).message });
     }
   }
-  if (o['enabled'] !== undefined && typeof o['enabled'] !== 'boolean') problems.push({ at: jsonPath('$', 'enabled'), message: 'must be true or false' });
+  if (o['enabled'] !== undefined && typeof o['enabled'] !== 'boolean')
+    problems.push({ at: jsonPath('$', 'enabled'), message: 'must be true or false' });
   if (o['version'] !== undefined && !(Number.isInteger(o['version']) && (o['version'] as number) >= 1))
     problems.push({ at: jsonPath('$', 'version'), message: 'must be an integer >= 1' });
-  if (o['courseIds'] !== undefined && o['courseIds'] !== null && !(Array.isArray(o['courseIds']) && o['courseIds'].every((c) => typeof c === 'string')))
+  if (
+    o['courseIds'] !== undefined &&
+    o['courseIds'] !== null &&
+    !(Array.isArray(o['courseIds']) && o['courseIds'].every((c) => typeof c === 'string'))
+  )
     problems.push({ at: jsonPath('$', 'courseIds'), message: 'must be null or an array of course ids' });
-  if (o['averages'] !== undefined && !['moodle', 'relative', 'centered', 'none'].includes(o['averages'] as string))
-    problems.push({ at: jsonPath('$', 'averages'), message: 'must be "moodle", "relative", "centered" or "none"' });
+  if (
+    o['averages'] !== undefined &&
+    !['moodle', 'relative', 'centered', 'none'].includes(o['averages'] as string)
+  )
+    problems.push({
+      at: jsonPath('$', 'averages'),
+      message: 'must be "moodle", "relative", "centered" or "none"',
+    });
   if (o['missingFlags'] !== undefined && typeof o['missingFlags'] !== 'boolean')
     problems.push({ at: jsonPath('$', 'missingFlags'), message: 'must be true or false' });
   if (problems.length > 0) throw new ValidationError(problems);
@@ -98,7 +129,11 @@ export function validateModelConfig(reg: AnalyticsRegistry, json: unknown): Mode
 }
 
 /** [ANA-8.0] Applies an edit; the version is bumped (and training must be redone) when the model's meaning changes. */
-export function updateModel(reg: AnalyticsRegistry, old: ModelConfig, patch: Partial<Omit<ModelConfig, 'id' | 'version'>>): { model: ModelConfig; retrain: boolean } {
+export function updateModel(
+  reg: AnalyticsRegistry,
+  old: ModelConfig,
+  patch: Partial<Omit<ModelConfig, 'id' | 'version'>>,
+): { model: ModelConfig; retrain: boolean } {
   const next = validateModelConfig(reg, { ...old, ...patch, version: old.version });
   const changed =
     next.targetId !== old.targetId ||
@@ -117,7 +152,15 @@ export interface OptionItem {
 
 /** What the model editor shows: every plug-in, with the target-dependent choices. */
 export interface ModelEditorData {
-  readonly targets: ReadonlyArray<OptionItem & { type: string; isStatic: boolean; analyser: string; timeSplittings: string[]; requiredIndicators: readonly string[] }>;
+  readonly targets: ReadonlyArray<
+    OptionItem & {
+      type: string;
+      isStatic: boolean;
+      analyser: string;
+      timeSplittings: string[];
+      requiredIndicators: readonly string[];
+    }
+  >;
   readonly indicators: ReadonlyArray<OptionItem & { kind: string; needs: readonly DataNeed[] }>;
   readonly timeSplittings: ReadonlyArray<OptionItem & { validForEvaluation: boolean }>;
   readonly backends: readonly OptionItem[];
@@ -149,7 +192,11 @@ export interface FlowInput extends JobOptions {
   readonly cache?: IndicatorCache;
 }
 
-async function modelDataset(i: FlowInput, mode: 'training' | 'prediction', used: ReadonlySet<string>): Promise<{ ds: Dataset; target: Target }> {
+async function modelDataset(
+  i: FlowInput,
+  mode: 'training' | 'prediction',
+  used: ReadonlySet<string>,
+): Promise<{ ds: Dataset; target: Target }> {
   const { reg, model } = i;
   if (model.timeSplittingId === null) throw new Error(`model ${model.id} has no time splitting chosen`);
   const target = reg.targets.get(model.targetId);
@@ -183,17 +230,33 @@ export interface TrainResult {
 }
 
 /** [ANA-2.5] Trains on finished courses' samples not used before; returns the model and the keys it used. */
-export async function trainModel(i: FlowInput & { readonly usedForTraining: ReadonlySet<string>; readonly previous?: TrainedModelJson }): Promise<TrainResult> {
+export async function trainModel(
+  i: FlowInput & { readonly usedForTraining: ReadonlySet<string>; readonly previous?: TrainedModelJson },
+): Promise<TrainResult> {
   const { ds, target } = await modelDataset(i, 'training', i.usedForTraining);
   if (target.isStatic) throw new Error(`target ${target.id} is static: it is not trained`);
-  if (ds.rows === 0) throw new Error(`no new training samples (${ds.skipped.map((s) => `${s.analysableId}: ${s.reason}`).join('; ') || 'no analysables'})`);
+  if (ds.rows === 0)
+    throw new Error(
+      `no new training samples (${ds.skipped.map((s) => `${s.analysableId}: ${s.reason}`).join('; ') || 'no analysables'})`,
+    );
   const backend = i.reg.backends.get(i.model.backendId);
   const trained = await backend.train(
     toChunks(ds.x, ds.y, ds.rows, ds.nFeatures),
-    { targetType: target.type, classes: target.classes, featureNames: ds.featureNames, trainedAt: i.now, ...(i.previous ? { previous: i.previous } : {}) },
+    {
+      targetType: target.type,
+      classes: target.classes,
+      featureNames: ds.featureNames,
+      trainedAt: i.now,
+      ...(i.previous ? { previous: i.previous } : {}),
+    },
     { ...(i.cancel ? { cancel: i.cancel } : {}) },
   );
-  return { trained, usedKeys: ds.sampleIds.map((s, r) => usedKey(s, ds.rangeIndex[r]!)), samples: ds.rows, skipped: ds.skipped };
+  return {
+    trained,
+    usedKeys: ds.sampleIds.map((s, r) => usedKey(s, ds.rangeIndex[r]!)),
+    samples: ds.rows,
+    skipped: ds.skipped,
+  };
 }
 
 /** [ANA-8.1] A stored prediction (`analytics_predictions`), with the indicator values used. */
@@ -224,7 +287,12 @@ export interface PredictResult {
  * [ANA-8.1] Predicts ongoing samples at their latest ready range, skipping (sample, range) pairs already predicted;
  * keeps predictions of non-ignored classes with confidence >= the target's floor (static ones score 1).
  */
-export async function predictModel(i: FlowInput & { readonly alreadyPredicted: ReadonlySet<string>; readonly trained: TrainedModelJson | null }): Promise<PredictResult> {
+export async function predictModel(
+  i: FlowInput & {
+    readonly alreadyPredicted: ReadonlySet<string>;
+    readonly trained: TrainedModelJson | null;
+  },
+): Promise<PredictResult> {
   const { ds, target } = await modelDataset(i, 'prediction', i.alreadyPredicted);
   const out: PredictionRow[] = [];
   const processedKeys = ds.sampleIds.map((s, r) => usedKey(s, ds.rangeIndex[r]!));
@@ -238,7 +306,9 @@ export async function predictModel(i: FlowInput & { readonly alreadyPredicted: R
     if (i.trained.featureNames.join('\u0000') !== ds.featureNames.join('\u0000'))
       throw new Error('the trained model was made with different indicators; retrain it');
     const backend = i.reg.backends.get(i.trained.backend);
-    const p = await backend.predict(i.trained, toChunks(ds.x, null, ds.rows, ds.nFeatures), { ...(i.cancel ? { cancel: i.cancel } : {}) });
+    const p = await backend.predict(i.trained, toChunks(ds.x, null, ds.rows, ds.nFeatures), {
+      ...(i.cancel ? { cancel: i.cancel } : {}),
+    });
     classes = new Float64Array(ds.rows);
     scores = new Float64Array(ds.rows);
     for (let r = 0; r < ds.rows; r++) {
@@ -248,7 +318,8 @@ export async function predictModel(i: FlowInput & { readonly alreadyPredicted: R
         continue;
       }
       let best = 0;
-      for (let c = 1; c < p.width; c++) if (p.values[r * p.width + c]! > p.values[r * p.width + best]!) best = c;
+      for (let c = 1; c < p.width; c++)
+        if (p.values[r * p.width + c]! > p.values[r * p.width + best]!) best = c;
       classes[r] = target.classes[best]!;
       scores[r] = p.values[r * p.width + best]!;
     }

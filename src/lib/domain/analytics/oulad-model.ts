@@ -17,7 +17,9 @@ export const OULAD_TARGETS: Readonly<Record<string, Target>> = { withdrawal: cou
  * split (highest mean AUC over both targets at 10/25/50/75 %, with F1 above the rule at each; the simpler of two
  * variants within 0.001), not on the 2014 test year.
  */
-export const OULAD_INDICATORS: readonly string[] = [...NO_LOG_INDICATORS, ...PROFILE_INDICATORS].filter((i) => i !== 'course_due_load');
+export const OULAD_INDICATORS: readonly string[] = [...NO_LOG_INDICATORS, ...PROFILE_INDICATORS].filter(
+  (i) => i !== 'course_due_load',
+);
 export const OULAD_AVERAGES: AverageColumns = 'centered';
 export const OULAD_MISSING_FLAGS = false;
 
@@ -30,7 +32,11 @@ export function ouladDataset(
   data: ActivityData,
   target: Target,
   fraction: number,
-  opts: JobOptions & { averages?: AverageColumns; indicators?: readonly string[]; missingFlags?: boolean } = {},
+  opts: JobOptions & {
+    averages?: AverageColumns;
+    indicators?: readonly string[];
+    missingFlags?: boolean;
+  } = {},
 ): Dataset {
   const ids = opts.indicators ?? OULAD_INDICATORS;
   return buildDataset({

@@ -37,7 +37,12 @@ describe('OULAD import', () => {
   it('[ANA-1.2] TMA -> assign, CMA -> quiz, a dateless exam is due at the end, VLE keeps its planned week', () => {
     const start = presentationStart('2013J')!;
     const a = new Map(rows.activities.map((x) => [x.id, x]));
-    expect(a.get('a1')).toMatchObject({ modname: 'assign', due: start + 19 * DAY, weight: 10, isExam: false });
+    expect(a.get('a1')).toMatchObject({
+      modname: 'assign',
+      due: start + 19 * DAY,
+      weight: 10,
+      isExam: false,
+    });
     expect(a.get('a2')).toMatchObject({ modname: 'quiz', weight: 0 });
     expect(a.get('a3')).toMatchObject({ isExam: true, due: start + 268 * DAY });
     expect(a.get('v10')).toMatchObject({ modname: 'forum', due: null });
@@ -47,7 +52,12 @@ describe('OULAD import', () => {
   it('[ANA-1.2] registrations become enrolments with outcome and unregistration as the end', () => {
     const start = presentationStart('2013J')!;
     const e = new Map(rows.enrolments.map((x) => [x.id, x]));
-    expect(e.get('AAA-2013J:101')).toMatchObject({ start: start - 53 * DAY, end: start + 30 * DAY, outcome: 'withdrawn', previousAttempts: 1 });
+    expect(e.get('AAA-2013J:101')).toMatchObject({
+      start: start - 53 * DAY,
+      end: start + 30 * DAY,
+      outcome: 'withdrawn',
+      previousAttempts: 1,
+    });
     expect(e.get('AAA-2013J:100')!.profile['imd_band']).toBe('10-20%');
     expect(e.get('AAA-2014B:100')).toMatchObject({ start: null, outcome: 'fail', studiedCredits: 120 });
     expect(rows.users.map((u) => u.id).sort()).toEqual(['100', '101']);
@@ -64,9 +74,15 @@ describe('OULAD import', () => {
     const t = readTables(join(FIXTURES, 'oulad-mini'));
     const bad: OuladTables = {
       ...t,
-      studentAssessment: [...t.studentAssessment, { id_assessment: '999', id_student: '1', date_submitted: '3', is_banked: '0', score: '5' }],
+      studentAssessment: [
+        ...t.studentAssessment,
+        { id_assessment: '999', id_student: '1', date_submitted: '3', is_banked: '0', score: '5' },
+      ],
       studentInfo: t.studentInfo.map((r, i) => (i === 1 ? { ...r, final_result: 'Maybe' } : r)),
-      courses: [...t.courses, { code_module: 'ZZZ', code_presentation: '2013X', module_presentation_length: '200' }],
+      courses: [
+        ...t.courses,
+        { code_module: 'ZZZ', code_presentation: '2013X', module_presentation_length: '200' },
+      ],
     };
     try {
       mapOulad(bad);
@@ -91,7 +107,15 @@ describe('Moodle log CSV import', () => {
     const { batches, rows } = importMoodleLog(recs, 100);
     expect(rows).toBe(3);
     const [a, b, c] = batches[0]!;
-    expect(a).toMatchObject({ seq: 100, userId: '7', courseId: '5', activityId: null, crud: 'r', eduLevel: 'participating', time: 1700000000 });
+    expect(a).toMatchObject({
+      seq: 100,
+      userId: '7',
+      courseId: '5',
+      activityId: null,
+      crud: 'r',
+      eduLevel: 'participating',
+      time: 1700000000,
+    });
     expect(b).toMatchObject({ activityId: '42', crud: 'c', action: 'created' });
     expect(c!.action).toBe('created'); // from the event name when the column is empty
   });
@@ -103,7 +127,12 @@ describe('Moodle log CSV import', () => {
       expect.unreachable();
     } catch (e) {
       const at = (e as ValidationError).problems.map((p) => p.at);
-      expect(at).toEqual(['bad.csv row 3, column "crud"', 'bad.csv row 4, column "edulevel"', 'bad.csv row 4, column "userid"', 'bad.csv row 4, column "timecreated"']);
+      expect(at).toEqual([
+        'bad.csv row 3, column "crud"',
+        'bad.csv row 4, column "edulevel"',
+        'bad.csv row 4, column "userid"',
+        'bad.csv row 4, column "timecreated"',
+      ]);
     }
   });
 });
@@ -125,7 +154,14 @@ describe.runIf(existsSync(OULAD_DIR))('OULAD (real data, honest protocol: train 
       const e = data.enrolment(ds.sampleIds[r]!)!;
       if (e.end !== null) expect(e.end).toBeGreaterThan(ds.rangeEnd[r]!);
     }
-    const rep = await evaluate({ protocol: 'honest', backend: logisticRegressionBackend, target, dataset: ds, testFrom: OULAD_TEST_FROM, ruleIndicator: 'due_submitted_share' });
+    const rep = await evaluate({
+      protocol: 'honest',
+      backend: logisticRegressionBackend,
+      target,
+      dataset: ds,
+      testFrom: OULAD_TEST_FROM,
+      ruleIndicator: 'due_submitted_share',
+    });
     const r = rep.ranges[0]!;
     expect(rep.trainAnalysables.every((c) => c.includes('2013'))).toBe(true);
     expect(rep.testAnalysables.every((c) => c.includes('2014'))).toBe(true);
@@ -136,7 +172,14 @@ describe.runIf(existsSync(OULAD_DIR))('OULAD (real data, honest protocol: train 
 
   it('[ANA-7.2] at 25 %: withdrawal is harder without click data, but the model still beats chance and the rule', async () => {
     const target = OULAD_TARGETS['withdrawal']!;
-    const rep = await evaluate({ protocol: 'honest', backend: logisticRegressionBackend, target, dataset: ouladDataset(data, target, 0.25), testFrom: OULAD_TEST_FROM, ruleIndicator: 'due_submitted_share' });
+    const rep = await evaluate({
+      protocol: 'honest',
+      backend: logisticRegressionBackend,
+      target,
+      dataset: ouladDataset(data, target, 0.25),
+      testFrom: OULAD_TEST_FROM,
+      ruleIndicator: 'due_submitted_share',
+    });
     const r = rep.ranges[0]!;
     expect(r.model!.auc).toBeGreaterThan(0.65);
     expect(r.model!.f1).toBeGreaterThan(r.baselines.rule!.f1);

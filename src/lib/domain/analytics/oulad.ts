@@ -6,7 +6,15 @@
 // Open University Learning Analytics dataset. Scientific Data, 4, 170171. https://doi.org/10.1038/sdata.2017.171
 // Licence CC BY 4.0 — the app must show OULAD_CITATION wherever OULAD-derived rows are used.
 import { ValidationError, type Problem } from '../shared/errors.ts';
-import type { ActivityDataRows, ActivityRow, CourseRow, EnrolmentRow, Outcome, SubmissionRow, UserRow } from './types.ts';
+import type {
+  ActivityDataRows,
+  ActivityRow,
+  CourseRow,
+  EnrolmentRow,
+  Outcome,
+  SubmissionRow,
+  UserRow,
+} from './types.ts';
 
 export const OULAD_CITATION =
   'Kuzilek, J., Hlosta, M., & Zdrahal, Z. (2017). Open University Learning Analytics dataset. ' +
@@ -81,7 +89,8 @@ export const courseIdOf = (module: string, presentation: string): string => `${m
 /** [ANA-1.2] Maps OULAD onto analytics rows; throws ValidationError listing every bad row. */
 export function mapOulad(t: OuladTables): ActivityDataRows {
   const problems: Problem[] = [];
-  const at = (file: keyof OuladTables, i: number, col: string): string => `${OULAD_FILES[file]} row ${i + 2}, column "${col}"`;
+  const at = (file: keyof OuladTables, i: number, col: string): string =>
+    `${OULAD_FILES[file]} row ${i + 2}, column "${col}"`;
   const req = (file: keyof OuladTables, r: CsvRecord, i: number, col: string): string => {
     const v = r[col];
     if (v === undefined || v === '') {
@@ -90,7 +99,13 @@ export function mapOulad(t: OuladTables): ActivityDataRows {
     }
     return v;
   };
-  const int = (file: keyof OuladTables, r: CsvRecord, i: number, col: string, optional: boolean): number | null => {
+  const int = (
+    file: keyof OuladTables,
+    r: CsvRecord,
+    i: number,
+    col: string,
+    optional: boolean,
+  ): number | null => {
     const v = r[col];
     if (v === undefined || v === '') {
       if (!optional) problems.push({ at: at(file, i, col), message: 'is required' });
@@ -111,7 +126,11 @@ export function mapOulad(t: OuladTables): ActivityDataRows {
     const pres = req('courses', r, i, 'code_presentation');
     const len = int('courses', r, i, 'module_presentation_length', false);
     const start = presentationStart(pres);
-    if (pres && start === null) problems.push({ at: at('courses', i, 'code_presentation'), message: `"${pres}" is not like 2013J or 2014B` });
+    if (pres && start === null)
+      problems.push({
+        at: at('courses', i, 'code_presentation'),
+        message: `"${pres}" is not like 2013J or 2014B`,
+      });
     if (!mod || start === null || len === null) return;
     const id = courseIdOf(mod, pres);
     courseStart.set(id, start);
@@ -133,7 +152,10 @@ export function mapOulad(t: OuladTables): ActivityDataRows {
   const knownCourse = (file: keyof OuladTables, r: CsvRecord, i: number): string | null => {
     const id = courseIdOf(r['code_module'] ?? '', r['code_presentation'] ?? '');
     if (!courseStart.has(id)) {
-      problems.push({ at: at(file, i, 'code_presentation'), message: `no presentation ${id} in courses.csv` });
+      problems.push({
+        at: at(file, i, 'code_presentation'),
+        message: `no presentation ${id} in courses.csv`,
+      });
       return null;
     }
     return id;
@@ -148,7 +170,10 @@ export function mapOulad(t: OuladTables): ActivityDataRows {
     const date = int('assessments', r, i, 'date', true);
     const weight = int('assessments', r, i, 'weight', false);
     if (type && type !== 'TMA' && type !== 'CMA' && type !== 'Exam')
-      problems.push({ at: at('assessments', i, 'assessment_type'), message: `"${type}" is not TMA, CMA or Exam` });
+      problems.push({
+        at: at('assessments', i, 'assessment_type'),
+        message: `"${type}" is not TMA, CMA or Exam`,
+      });
     if (!cid || !id || weight === null) return;
     const start = courseStart.get(cid)!;
     assessmentCourse.set(id, cid);
@@ -201,7 +226,11 @@ export function mapOulad(t: OuladTables): ActivityDataRows {
     const sid = req('studentInfo', r, i, 'id_student');
     const res = req('studentInfo', r, i, 'final_result');
     const outcome = OUTCOMES[res];
-    if (res && !outcome) problems.push({ at: at('studentInfo', i, 'final_result'), message: `"${res}" is not Pass, Distinction, Fail or Withdrawn` });
+    if (res && !outcome)
+      problems.push({
+        at: at('studentInfo', i, 'final_result'),
+        message: `"${res}" is not Pass, Distinction, Fail or Withdrawn`,
+      });
     const prev = int('studentInfo', r, i, 'num_of_prev_attempts', false);
     const credits = int('studentInfo', r, i, 'studied_credits', false);
     if (!cid || !sid) return;
@@ -239,9 +268,14 @@ export function mapOulad(t: OuladTables): ActivityDataRows {
     const sid = req('studentAssessment', r, i, 'id_student');
     const day = int('studentAssessment', r, i, 'date_submitted', false);
     const score = int('studentAssessment', r, i, 'score', true);
-    if (score !== null && (score < 0 || score > 100)) problems.push({ at: at('studentAssessment', i, 'score'), message: `${score} is outside 0..100` });
+    if (score !== null && (score < 0 || score > 100))
+      problems.push({ at: at('studentAssessment', i, 'score'), message: `${score} is outside 0..100` });
     const cid = assessmentCourse.get(aid);
-    if (aid && !cid) problems.push({ at: at('studentAssessment', i, 'id_assessment'), message: `no assessment ${aid} in assessments.csv` });
+    if (aid && !cid)
+      problems.push({
+        at: at('studentAssessment', i, 'id_assessment'),
+        message: `no assessment ${aid} in assessments.csv`,
+      });
     if (!cid || !sid || day === null) return;
     submissions.push({
       id: `${aid}:${sid}`,

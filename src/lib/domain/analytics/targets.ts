@@ -8,7 +8,8 @@ import type { TimeRange, TimeSplitting } from './time-splitting.ts';
 import type { Outcome } from './types.ts';
 
 export type TargetType = 'binary' | 'multiclass' | 'linear';
-export type SuggestedAction = 'message_student' | 'view_report' | 'view_course' | 'view_participants' | 'view_upcoming';
+export type SuggestedAction =
+  'message_student' | 'view_report' | 'view_course' | 'view_participants' | 'view_upcoming';
 export type FeedbackAction = 'fixed' | 'notapplicable' | 'incorrectlyflagged' | 'useful' | 'notuseful';
 
 /** Why something is not valid, or true. */
@@ -37,9 +38,22 @@ export interface Target {
   canUseTimeSplitting(ts: TimeSplitting): boolean;
   isValidAnalysable(data: ActivityData, a: Analysable, forTraining: boolean, now: UnixSeconds): Validity;
   /** Per-range sample validity: samples that already ended at the range's prediction time are dropped. */
-  isValidSample(ctx: IndicatorContext, s: Sample, a: Analysable, forTraining: boolean, range: TimeRange, now: UnixSeconds): boolean;
+  isValidSample(
+    ctx: IndicatorContext,
+    s: Sample,
+    a: Analysable,
+    forTraining: boolean,
+    range: TimeRange,
+    now: UnixSeconds,
+  ): boolean;
   /** Label; null = skip the sample. `values` are the static target's required indicator values in the range. */
-  calculate(ctx: IndicatorContext, s: Sample, a: Analysable, range: TimeRange, values: ReadonlyMap<string, number | null>): number | null;
+  calculate(
+    ctx: IndicatorContext,
+    s: Sample,
+    a: Analysable,
+    range: TimeRange,
+    values: ReadonlyMap<string, number | null>,
+  ): number | null;
 }
 
 /** Moodle `model::PREDICTION_MIN_SCORE`. */
@@ -201,7 +215,11 @@ export const courseCompletion = enrolmentTarget({
   classLabels: ['Completed', 'Not completed'],
   needsLogs: () => false,
   label: (ctx, s) =>
-    ctx.course?.course.completionEnabled && s.enrolment?.completed != null ? (s.enrolment.completed ? 0 : 1) : null,
+    ctx.course?.course.completionEnabled && s.enrolment?.completed != null
+      ? s.enrolment.completed
+        ? 0
+        : 1
+      : null,
 });
 
 const OUTCOME_CLASSES: readonly Outcome[] = ['distinction', 'pass', 'fail', 'withdrawn'];

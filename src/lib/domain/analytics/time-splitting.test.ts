@@ -1,6 +1,13 @@
 // Time-splitting arithmetic against hand-computed ranges (Moodle's equal_parts, accumulative_parts, periodic, after_start).
 import { describe, expect, it } from 'vitest';
-import { TIME_SPLITTINGS, atFraction, predictionRange, readyToTrain, trainingRanges, type TimeSplitting } from './time-splitting.ts';
+import {
+  TIME_SPLITTINGS,
+  atFraction,
+  predictionRange,
+  readyToTrain,
+  trainingRanges,
+  type TimeSplitting,
+} from './time-splitting.ts';
 
 const ts = (id: string): TimeSplitting => TIME_SPLITTINGS.find((t) => t.id === id)!;
 const plain = (rs: { start: number; end: number; time: number }[]) => rs.map((r) => [r.start, r.end, r.time]);
@@ -112,7 +119,9 @@ describe('time splitting', () => {
       [1000, 1000 + 7 * DAY, 1000],
       [1000 + 7 * DAY, 1000 + 14 * DAY, 1000 + 7 * DAY],
     ]);
-    expect(predictionRange(u, { start: null, end: null, firstAnalysis: 1000 }, 1000 + 8 * DAY)?.index).toBe(1);
+    expect(predictionRange(u, { start: null, end: null, firstAnalysis: 1000 }, 1000 + 8 * DAY)?.index).toBe(
+      1,
+    );
   });
 
   it('[ANA-3.6] at_fraction gives one range ending at that share of the course', () => {
@@ -122,7 +131,23 @@ describe('time splitting', () => {
 
   it('[ANA-3] every method Moodle documents is available', () => {
     const ids = TIME_SPLITTINGS.map((t) => t.id);
-    for (const id of ['single_range', 'no_splitting', 'quarters', 'quarters_accum', 'deciles', 'deciles_accum', 'one_week_after_start', 'one_month_after_start', 'ten_percent_after_start', 'past_3_days', 'past_week', 'past_month', 'upcoming_3_days', 'upcoming_week', 'upcoming_fortnight'])
+    for (const id of [
+      'single_range',
+      'no_splitting',
+      'quarters',
+      'quarters_accum',
+      'deciles',
+      'deciles_accum',
+      'one_week_after_start',
+      'one_month_after_start',
+      'ten_percent_after_start',
+      'past_3_days',
+      'past_week',
+      'past_month',
+      'upcoming_3_days',
+      'upcoming_week',
+      'upcoming_fortnight',
+    ])
       expect(ids).toContain(id);
   });
 });

@@ -46,7 +46,8 @@ export const readyToTrain = (r: TimeRange, now: UnixSeconds): boolean => r.time 
 /** [ANA-3] Prediction uses only the most recent range that is ready to predict. */
 export function predictionRange(ts: TimeSplitting, span: AnalysableSpan, now: UnixSeconds): TimeRange | null {
   let best: TimeRange | null = null;
-  for (const r of ts.ranges(span, now)) if (readyToPredict(r, now) && (!best || r.time >= best.time)) best = r;
+  for (const r of ts.ranges(span, now))
+    if (readyToPredict(r, now) && (!best || r.time >= best.time)) best = r;
   return best;
 }
 
@@ -194,7 +195,8 @@ function pastPeriodic(id: string, name: string, p: Period): TimeSplitting {
       if (s.end === null || now < s.end) {
         const start = addPeriod(now, p, -1);
         const last = out[out.length - 1];
-        if (start >= s.start && (!last || last.end < now)) out.push({ index: out.length, start, end: now, time: now });
+        if (start >= s.start && (!last || last.end < now))
+          out.push({ index: out.length, start, end: now, time: now });
       }
       return out;
     },
