@@ -59,6 +59,7 @@ describe('XLSX and ODS', () => {
     ['User ID', 'Name', 'Quiz (Real)', 'Note'],
     ['u1', 'Ann <&> "A"', 7.5, null],
     ['u2', 'Bob\u0001', null, 'line\nbreak'],
+    ['u3', 'Zoë 😀 中文\ud800', -0.5, 'x'],
   ];
 
   it('[EXP-7] an XLSX holds the Office Open XML parts and the cells read back: numbers as numbers, text escaped', () => {
@@ -79,6 +80,7 @@ describe('XLSX and ODS', () => {
       ['User ID', 'Name', 'Quiz (Real)', 'Note'],
       ['u1', 'Ann <&> "A"', 7.5],
       ['u2', 'Bob', null, 'line\nbreak'],
+      ['u3', 'Zoë 😀 中文', -0.5, 'x'],
     ]);
     // Deterministic bytes: no clock in the zip headers.
     expect(writeXlsx({ name: 'Grades: [all]', rows })).toEqual(bytes);
@@ -93,6 +95,7 @@ describe('XLSX and ODS', () => {
       ['User ID', 'Name', 'Quiz (Real)', 'Note'],
       ['u1', 'Ann <&> "A"', 7.5, null],
       ['u2', 'Bob', null, 'line\nbreak'],
+      ['u3', 'Zoë 😀 中文', -0.5, 'x'],
     ]);
   });
 
