@@ -209,6 +209,20 @@ describe('grade export', () => {
     }
   });
 
+  it('[EXP-9] property: for generated courses (overrides, hidden, calculated, scales), any decimals 1..5, the CSV round trip plans nothing', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 5 }), (seed, decimals) => {
+        const course = generateCourse({ students: 6, items: 8, seed, calculated: 1, empty: 0.2 });
+        const gb = new Gradebook(course);
+        const csv = exportToCsv(exportGrades(course, gb, { exportedAt: T, feedback: true, decimals }));
+        const plan = planCsvImport(csv, course, suggestMapping(csvHeaders(csv), course), { grades: gb });
+        expect(plan.problems).toEqual([]);
+        expect(plan.changes).toEqual([]);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('[EXP-9] export, edit one cell, import: exactly that change; applied, the next export shows it', () => {
     const course = fixture();
     const csv = exportToCsv(run({ items: ['q1', 'lab1'] }, course)).replace(

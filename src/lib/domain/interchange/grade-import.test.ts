@@ -333,7 +333,12 @@ describe('CSV import plan', () => {
     });
     const patches = importPatches(course, p);
     expect(patches).toEqual([
-      { item: 'q1', user: 'u1', patch: { overridden: 7.5, feedback: 'Better' } },
+      {
+        item: 'q1',
+        user: 'u1',
+        patch: { overridden: 7.5, feedback: 'Better' },
+        expected: { final: 6, feedback: 'Solid' },
+      },
       {
         item: 'q1',
         user: 'u2',
@@ -345,9 +350,10 @@ describe('CSV import plan', () => {
           rawgrademax: null,
           feedback: 'x',
         },
+        expected: { final: 8.5, feedback: null },
       },
-      { item: 'q1', user: 'u3', patch: { raw: null, final: 3 } },
-      { item: 'lab1', user: 'u3', patch: { raw: null, final: 12 } },
+      { item: 'q1', user: 'u3', patch: { raw: null, final: 3 }, expected: { final: null } },
+      { item: 'lab1', user: 'u3', patch: { raw: null, final: 12 }, expected: { final: null } },
     ]);
     const live = new Gradebook(course);
     for (const x of patches) live.setGrade(x.item, x.user, x.patch, 'import');

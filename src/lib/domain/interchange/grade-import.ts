@@ -719,6 +719,11 @@ export interface ImportPatch {
   item: string;
   user: string;
   patch: GradePatch;
+  /**
+   * The values the plan was made against (final grade as the engine showed it, feedback): a commit that
+   * finds the cell changed since the preview (another grader, another device) can refuse or flag it.
+   */
+  expected: { final?: number | null; feedback?: string | null };
 }
 
 /**
@@ -735,12 +740,14 @@ export function importPatches(course: CourseJson, plan: ImportPlan): ImportPatch
   for (const c of plan.changes) {
     const k = key(c.item, c.user);
     let p = out.get(k);
-    if (!p) out.set(k, (p = { item: c.item, user: c.user, patch: {} }));
+    if (!p) out.set(k, (p = { item: c.item, user: c.user, patch: {}, expected: {} }));
     if (c.field === 'feedback') {
+      p.expected.feedback = c.old === null ? null : String(c.old);
       p.patch.feedback = c.new === '' || c.new === null ? null : String(c.new);
       continue;
     }
     const v = c.new as number | null;
+    p.expected.final = c.old as number | null;
     const g = index.get(k);
     if (v === null)
       Object.assign(p.patch, {
