@@ -454,15 +454,13 @@ export function suggestMapping(
 // ---------------------------------------------------------------------------------------------------------
 // CSV planning.
 
+/** Characters read for the header row; a header longer than this is not a gradebook export. */
+const HEADER_PREFIX = 1 << 16;
+
 /** The header row of a CSV text (trimmed as Moodle's trim_headers does). */
 export function csvHeaders(csvText: string, delimiter: CsvDelimiter | 'auto' = 'auto'): string[] {
-  const first = parseCsv(csvText.slice(0, firstLineEnd(csvText)), delimiter).records[0];
+  const first = parseCsv(csvText.slice(0, HEADER_PREFIX), delimiter).records[0];
   return (first?.cells ?? []).map((h) => h.trim());
-}
-
-function firstLineEnd(text: string): number {
-  // The header may hold quoted line breaks; parse a generous prefix and take the first record.
-  return Math.min(text.length, 1 << 16);
 }
 
 interface ColumnPlan {
