@@ -11,7 +11,7 @@ import { fmt, heapMB, percentile, report, timeRuns } from './util.ts';
 const USERS = 2_000;
 const ITEMS = 300;
 const OVERWRITES = 1_000_000;
-/** Re-base once an epoch has this many log entries (one per overwrite); see shouldRebase. */
+/** The default re-base policy (shouldRebase): an epoch is folded once it holds this many log entries. */
 const REBASE_EVERY = 100_000;
 const BULK = 1_000;
 
@@ -122,6 +122,15 @@ export async function run(): Promise<void> {
   );
   const after = await timeRuns(3, () => coldLoad(final));
   report('cold load after 1M overwrites (p50 of 3)', percentile(after, 50), 2_000);
+  const s = performance.now();
+  rebaseCourseDoc(doc, { actor: alice, clock });
+  report('one more re-base', performance.now() - s);
+  const rebased = Y.encodeStateAsUpdate(doc);
+  console.log(
+    `right after a re-base: ${mb(rebased.length)} v1 (${(rebased.length / v1.length).toFixed(2)}x the fresh import)`,
+  );
+  const afterRebase = await timeRuns(3, () => coldLoad(rebased));
+  report('cold load right after a re-base (p50 of 3)', percentile(afterRebase, 50), 2_000);
   report('cold load just before a re-base', worst.loadMs, 2_000);
   console.log(`heap ${heapMB().toFixed(0)} MB`);
 }

@@ -54,8 +54,13 @@ export interface BaseSnapshot {
   gu: string[];
   /** Grade columns: item (or category / `course`) ids. */
   gi: string[];
-  /** Per column, per user index: null = no grade, a number = raw only, else a packed cell. */
-  g: (null | number | PackedCell)[][];
+  /**
+   * Per column, per user index: null = no grade, a number = raw only, `[raw, originDevice, counter]` = raw only
+   * written in an earlier epoch (origin device indexed in `od`), else a packed cell.
+   */
+  g: (null | number | [number, number, number] | PackedCell)[][];
+  /** Origin devices (`device#epoch`) referenced by compact cells. */
+  od?: string[];
 }
 
 /**
@@ -250,14 +255,19 @@ export class BaseCells {
     base.gi.forEach((item, i) => this.cols.set(item, i));
     base.gu.forEach((user, i) => this.rows.set(user, i));
   }
-  private static unpack(v: null | number | PackedCell | undefined): PackedCell | undefined {
+  private unpack(v: BaseSnapshot['g'][number][number] | undefined): PackedCell | undefined {
     if (v === null || v === undefined) return undefined;
-    return typeof v === 'number' ? { r: { grade: { raw: v } } } : v;
+    if (typeof v === 'number') return { r: { grade: { raw: v } } };
+    if (Array.isArray(v)) {
+      const grade = { raw: v[0] };
+      return { r: { grade }, p: { grade: [[grade, this.base.od?.[v[1]] ?? '@', v[2]]] } };
+    }
+    return v;
   }
   at(item: string, user: string): PackedCell | undefined {
     const c = this.cols.get(item);
     const r = this.rows.get(user);
-    return c === undefined || r === undefined ? undefined : BaseCells.unpack(this.base.g[c]![r]);
+    return c === undefined || r === undefined ? undefined : this.unpack(this.base.g[c]![r]);
   }
   /** By `item\0user` key. */
   get(key: string): PackedCell | undefined {
@@ -272,7 +282,7 @@ export class BaseCells {
     for (let c = 0; c < gi.length; c++) {
       const col = g[c]!;
       for (let r = 0; r < col.length; r++) {
-        const v = BaseCells.unpack(col[r]);
+        const v = this.unpack(col[r]);
         if (v) yield [gi[c]! + SEP + gu[r]!, v];
       }
     }
@@ -458,7 +468,9 @@ export function buildBase(
   const uIndex = new Map<string, number>();
   const gi: string[] = [];
   const iIndex = new Map<string, number>();
-  const g: (null | number | PackedCell)[][] = [];
+  const g: BaseSnapshot['g'] = [];
+  const od: string[] = [];
+  const odIndex = new Map<string, number>();
   for (const [item, user, cell] of cells) {
     let ui = uIndex.get(user);
     if (ui === undefined) uIndex.set(user, (ui = gu.push(user) - 1));
@@ -469,8 +481,17 @@ export function buildBase(
     }
     const col = g[ii]!;
     while (col.length < ui) col.push(null);
-    const raw = cell.p ? null : isRawOnly(cell.r);
-    col[ui] = raw !== null ? raw : cell.p ? cell : { r: cell.r };
+    const raw = isRawOnly(cell.r);
+    const pkeys = cell.p ? Object.keys(cell.p) : [];
+    const only = cell.p?.grade;
+    if (raw !== null && !cell.p) col[ui] = raw;
+    else if (raw !== null && pkeys.length === 1 && only && only.length === 1 && only[0]!.length === 3) {
+      // The common case after a re-base: one raw grade with its origin, ~12 bytes instead of ~70.
+      const dev = only[0]![1] as string;
+      let di = odIndex.get(dev);
+      if (di === undefined) odIndex.set(dev, (di = od.push(dev) - 1));
+      col[ui] = [raw, di, only[0]![2] as number];
+    } else col[ui] = cell.p ? cell : { r: cell.r };
   }
   for (const col of g) while (col.length < gu.length) col.push(null);
   const base: BaseSnapshot = {
@@ -482,6 +503,7 @@ export function buildBase(
     gi,
     g,
   };
+  if (od.length) base.od = od;
   if (setup.users) base.users = setup.users;
   return base;
 }
@@ -727,6 +749,7 @@ export function assembleCourse(
         if (g) grades.push(g);
         bySlots.delete(key);
       } else if (typeof v === 'number') grades.push({ user, item, raw: v });
+      else if (Array.isArray(v)) grades.push({ user, item, raw: v[0] });
       else {
         // A packed cell's record already holds each field's first candidate: no merge needed.
         const g = recordToGrade(item, user, v.r);
