@@ -42,6 +42,17 @@ describe('Moodle XML results import', () => {
     expect(p.problems[0]!.message).toMatch(/not well-formed XML/);
   });
 
+  it('[IMP-13] a DOCTYPE (entity declarations, "billion laughs") is refused with its line', () => {
+    let ents = '<!ENTITY a0 "xxxxxxxxxx">';
+    for (let i = 1; i < 10; i++) ents += `<!ENTITY a${i} "${`&a${i - 1};`.repeat(10)}">`;
+    const xml = `<?xml version="1.0"?>\n<!DOCTYPE results [${ents}]>\n${results('<assignment>QUIZ1</assignment><student>S001</student><feedback>&a9;</feedback>')}`;
+    expect(planXmlImport(xml, fixture(), directory)).toMatchObject({
+      ok: false,
+      changes: [],
+      problems: [{ at: 'line 2', message: 'DOCTYPE declarations are not accepted in grade results' }],
+    });
+  });
+
   it('[IMP-14] every problem names the 1-based <result> and element', () => {
     const p = planXmlImport(
       results(

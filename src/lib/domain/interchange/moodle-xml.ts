@@ -63,6 +63,14 @@ export function planXmlImport(
     records: 0,
     ignoredColumns: [],
   });
+  // Results files never declare a DOCTYPE; its entities would be left unexpanded (or, expanded, could
+  // multiply a small file into gigabytes), so the document is refused with the line that declares one.
+  const doctype = /<!DOCTYPE/i.exec(xmlText);
+  if (doctype) {
+    const line = xmlText.slice(0, doctype.index).split('\n').length;
+    problems.add({ at: `line ${line}`, message: 'DOCTYPE declarations are not accepted in grade results' });
+    return empty();
+  }
   const valid = XMLValidator.validate(xmlText);
   if (valid !== true) {
     const e = valid.err;
