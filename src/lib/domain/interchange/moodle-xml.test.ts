@@ -42,6 +42,18 @@ describe('Moodle XML results import', () => {
     expect(p.problems[0]!.message).toMatch(/not well-formed XML/);
   });
 
+  it('[IMP-13] character references, predefined entities and CDATA are decoded once', () => {
+    const p = planXmlImport(
+      results(
+        '<assignment>QUIZ1</assignment><student>u1</student><feedback>Caf&#233; &#x263A; &apos;q&apos; &amp;lt; <![CDATA[<b>x</b> &amp;]]></feedback>',
+      ),
+      fixture(),
+      undefined,
+      { userKey: 'id' },
+    );
+    expect(p.changes.map((c) => c.new)).toEqual(["Café ☺ 'q' &lt; <b>x</b> &amp;"]);
+  });
+
   it('[IMP-13] a DOCTYPE (entity declarations, "billion laughs") is refused with its line', () => {
     let ents = '<!ENTITY a0 "xxxxxxxxxx">';
     for (let i = 1; i < 10; i++) ents += `<!ENTITY a${i} "${`&a${i - 1};`.repeat(10)}">`;

@@ -83,6 +83,8 @@ export function planXmlImport(
     trimValues: false,
     ignoreDeclaration: true,
     ignorePiTags: true,
+    // Numeric character references (&#233;) are XML; the parser decodes them only with its HTML entity set.
+    htmlEntities: true,
     isArray: () => true,
   });
   const doc = parser.parse(xmlText) as XmlNode;
