@@ -42,6 +42,7 @@ import { RedisBus } from './redis-bus.ts';
 import { backupStream } from './backup.ts';
 import { SharedAuthStore, type AuthStore } from './shared-auth.ts';
 import { courseUpdateGuard } from './course-guard.ts';
+import { Projector } from './projections.ts';
 
 export interface SeedData {
   accounts: {
@@ -215,7 +216,11 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
           {
             compactEvery,
             onLocalUpdate: bus ? (r, u) => bus!.publish(r, u) : undefined,
-            onApplied: (_r, u) => metrics.update(u.length),
+            onApplied: (r, u, origin) => {
+              metrics.update(u.length);
+              if (origin !== 'remote' && r.name.startsWith('course/'))
+                projector.courseChanged(r.name.slice(7), r.doc);
+            },
             onError: (r, e) => log({ level: 'error', msg: 'room error', room: r, error: String(e) }),
           },
           now(),
@@ -239,6 +244,14 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       await room.ready;
       return room;
     };
+
+    const projector = new Projector({
+      getRoom,
+      students: async (courseId) =>
+        (await store.listCourseMembers(courseId)).filter((m) => m.role === 'student').map((m) => m.userId),
+      now: () => Math.floor(now() / 1000),
+      log,
+    });
 
     const evictIdle = () => {
       const t = now();
@@ -512,6 +525,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       if (c.closed) return;
       c.room = room;
       room.peers.add(c);
+      if (ref.kind === 'student') projector.request(ref.courseId, ref.userId);
       room.lastActive = now();
       // Our step 1 asks the client for what we miss; its own step 1 (queued) gets our step 2.
       const e = encoding.createEncoder();
@@ -818,8 +832,9 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         const hs = httpServer!;
         const stopped = new Promise<void>((r) => hs.close(() => r()));
         for (const c of conns) closeConn(c, CLOSE.shuttingDown, 'server shutting down');
-        // Let queued frames of closing connections finish, then flush every room's writes.
+        // Let queued frames of closing connections finish, write pending projections, then flush every room.
         await Promise.all([...conns].map((c) => c.chain));
+        await projector.flush();
         for (const room of rooms.values()) {
           await room.flushed();
           await room.compact();
