@@ -157,7 +157,7 @@ test('[SET-9] without grade:manage the setup is read-only', async ({ page }) => 
   await expect(page.getByRole('button', { name: /^View/ }).first()).toBeVisible();
 });
 
-test('the setup page and its item dialog have no serious or critical axe violations', async ({ page }) => {
+test('[SET-11] the setup page and its item dialog have no serious or critical axe violations', async ({ page }) => {
   await openSetup(page);
   const scan = async () => {
     await page.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });
@@ -232,4 +232,39 @@ test('[SET-4] an item moves by drag and drop onto another item', async ({ page }
   await page.getByTestId('setup-row-i-a3').dragTo(page.locator(`tr[data-testid="${firstBefore}"]`));
   await expect(items.first()).toHaveAttribute('data-testid', 'setup-row-i-a3');
   await expect(page.getByTestId('setup-status')).toContainText('Moved Assignment 3');
+});
+
+test("[SET-7] changing an item range can keep each grade's percentage", async ({ page }) => {
+  await signIn(page, 'teacher1');
+  await openCourse(page, 'Modern History');
+  const before = num(await cell(page, 'i-a2', 's3').textContent());
+  await page.getByRole('link', { name: 'Gradebook setup' }).click();
+  await page.getByTestId('setup-row-i-a2').getByRole('button', { name: /^Edit/ }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Maximum grade').fill('200');
+  await dialog.getByLabel("Yes: keep each grade's percentage").check();
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByTestId('setup-row-i-a2')).toContainText('0–200');
+  await page.getByRole('link', { name: 'Grader report' }).click();
+  await expect(cell(page, 'i-a2', 's3')).toHaveText((before * 2).toFixed(2));
+});
+
+test('[SET-10] course settings: letters are checked and the choice is kept', async ({ page }) => {
+  await openSetup(page);
+  await page.getByRole('button', { name: 'Course settings' }).click();
+  let dialog = page.getByRole('dialog', { name: 'Course grade settings' });
+  await dialog.getByLabel('Grade display type').selectOption({ label: 'Real (letter)' });
+  await dialog.getByLabel("Use this course's own letters").check();
+  await dialog.getByLabel('Lowest percentage, row 1', { exact: true }).fill('101');
+  await dialog.getByRole('button', { name: 'Save settings' }).click();
+  await expect(dialog.locator('#set-letters-err')).toContainText('row 1');
+  await dialog.getByLabel('Lowest percentage, row 1', { exact: true }).fill('95');
+  await dialog.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByTestId('setup-status')).toHaveText('Settings saved.');
+  await page.getByRole('button', { name: 'Course settings' }).click();
+  dialog = page.getByRole('dialog', { name: 'Course grade settings' });
+  await expect(dialog.getByLabel('Grade display type')).toHaveValue('real_letter');
+  await expect(dialog.getByLabel('Lowest percentage, row 1', { exact: true })).toHaveValue('95');
 });
