@@ -67,8 +67,8 @@ function design(x: Float64Array, rows: number, p: number, s: Standardiser): Floa
   return z;
 }
 
-/** Solves A b = c for symmetric positive-definite A (q x q, row-major) by Cholesky; A is overwritten. */
-export function choleskySolve(a: Float64Array, c: Float64Array, q: number): Float64Array {
+/** Factorises symmetric positive-definite A (q x q, row-major) in place into its lower Cholesky factor L. */
+export function choleskyFactor(a: Float64Array, q: number): void {
   for (let j = 0; j < q; j++) {
     let d = a[j * q + j]!;
     for (let k = 0; k < j; k++) d -= a[j * q + k]! * a[j * q + k]!;
@@ -81,19 +81,29 @@ export function choleskySolve(a: Float64Array, c: Float64Array, q: number): Floa
       a[i * q + j] = s / l;
     }
   }
+}
+
+/** Solves L Lᵀ b = c given the factor from choleskyFactor. */
+export function choleskySolveFactored(l: Float64Array, c: Float64Array, q: number): Float64Array {
   const y = new Float64Array(q);
   for (let i = 0; i < q; i++) {
     let s = c[i]!;
-    for (let k = 0; k < i; k++) s -= a[i * q + k]! * y[k]!;
-    y[i] = s / a[i * q + i]!;
+    for (let k = 0; k < i; k++) s -= l[i * q + k]! * y[k]!;
+    y[i] = s / l[i * q + i]!;
   }
   const b = new Float64Array(q);
   for (let i = q - 1; i >= 0; i--) {
     let s = y[i]!;
-    for (let k = i + 1; k < q; k++) s -= a[k * q + i]! * b[k]!;
-    b[i] = s / a[i * q + i]!;
+    for (let k = i + 1; k < q; k++) s -= l[k * q + i]! * b[k]!;
+    b[i] = s / l[i * q + i]!;
   }
   return b;
+}
+
+/** Solves A b = c for symmetric positive-definite A (q x q, row-major) by Cholesky; A is overwritten. */
+export function choleskySolve(a: Float64Array, c: Float64Array, q: number): Float64Array {
+  choleskyFactor(a, q);
+  return choleskySolveFactored(a, c, q);
 }
 
 const sigmoid = (t: number): number => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));
@@ -116,13 +126,47 @@ export function fitLogistic(
   const z = design(x, rows, p, std);
   const q = p + 1;
   let w = new Float64Array(q);
+  // Start the intercept at the log-odds of the base rate: one Newton step fewer on imbalanced labels.
+  let ySum = 0;
+  let wSum = 0;
+  for (let i = 0; i < rows; i++) {
+    const sw = o.sampleWeights ? o.sampleWeights[i]! : 1;
+    ySum += sw * y[i]!;
+    wSum += sw;
+  }
+  const base = wSum > 0 ? Math.min(Math.max(ySum / wSum, 1e-6), 1 - 1e-6) : 0.5;
+  w[0] = Math.log(base / (1 - base));
+  /** Penalised log-likelihood (what IRLS maximises). */
+  const objective = (wv: Float64Array): number => {
+    let f = 0;
+    for (let i = 0; i < rows; i++) {
+      const oz = i * q;
+      let t = 0;
+      for (let j = 0; j < q; j++) t += z[oz + j]! * wv[j]!;
+      const sw = o.sampleWeights ? o.sampleWeights[i]! : 1;
+      // log(1 + e^t), computed without overflow.
+      const softplus = t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+      f += sw * (y[i]! * t - softplus);
+    }
+    for (let j = 1; j < q; j++) f -= (lambda / 2) * wv[j]! * wv[j]!;
+    return f;
+  };
+  let fCur = objective(w);
   const h = new Float64Array(q * q);
   const g = new Float64Array(q);
+  // Once steps are small the Hessian barely changes: keep its factor and only re-evaluate the gradient
+  // (a chord Newton step costs O(n·q) instead of O(n·q²)); the fixed point, gradient = 0, is the same.
+  const REUSE_BELOW = 0.1;
+  let factorFresh = false;
+  let lastDelta = Infinity;
+  // A chord step must shrink the step size; otherwise the next iteration refreshes the Hessian.
+  let contractLimit = Infinity;
   let converged = false;
   let it = 0;
-  for (; it < maxIt; it++) {
+  for (; it < maxIt * 3; it++) {
     throwIfCancelled(o.cancel, 'training');
-    h.fill(0);
+    const newHessian = !(lastDelta < REUSE_BELOW && factorFresh && !(lastDelta > contractLimit));
+    if (newHessian) h.fill(0);
     g.fill(0);
     for (let i = 0; i < rows; i++) {
       const oz = i * q;
@@ -131,6 +175,10 @@ export function fitLogistic(
       const pr = sigmoid(t);
       const sw = o.sampleWeights ? o.sampleWeights[i]! : 1;
       const r = sw * (y[i]! - pr);
+      if (!newHessian) {
+        for (let j = 0; j < q; j++) g[j] = g[j]! + z[oz + j]! * r;
+        continue;
+      }
       const wt = sw * Math.max(pr * (1 - pr), 1e-10);
       for (let j = 0; j < q; j++) {
         const zj = z[oz + j]!;
@@ -141,22 +189,41 @@ export function fitLogistic(
         for (let k = 0; k <= j; k++) h[row + k] = h[row + k]! + a * z[oz + k]!;
       }
     }
-    for (let j = 0; j < q; j++) {
-      for (let k = 0; k < j; k++) h[k * q + j] = h[j * q + k]!;
-      if (j > 0) {
-        h[j * q + j] = h[j * q + j]! + lambda;
-        g[j] = g[j]! - lambda * w[j]!;
+    for (let j = 1; j < q; j++) g[j] = g[j]! - lambda * w[j]!;
+    if (newHessian) {
+      for (let j = 0; j < q; j++) {
+        for (let k = 0; k < j; k++) h[k * q + j] = h[j * q + k]!;
+        if (j > 0) h[j * q + j] = h[j * q + j]! + lambda;
       }
+      choleskyFactor(h, q);
+      factorFresh = true;
     }
-    const step = choleskySolve(h, g, q);
+    const step = choleskySolveFactored(h, g, q);
+    // Backtracking: Newton without step control can overshoot on nearly separable data; while steps are large,
+    // halve them until the penalised log-likelihood does not fall. Small steps (the chord regime) skip the check;
+    // a chord step that fails to contract triggers a fresh Hessian instead.
+    let bigStep = false;
+    for (let j = 0; j < q; j++) if (Math.abs(step[j]!) >= REUSE_BELOW) bigStep = true;
+    let next = new Float64Array(q);
+    for (let j = 0; j < q; j++) next[j] = w[j]! + step[j]!;
+    if (bigStep) {
+      if (Number.isNaN(fCur)) fCur = objective(w);
+      let fNext = objective(next);
+      for (let halvings = 0; halvings < 30 && fNext < fCur - 1e-12 * Math.abs(fCur); halvings++) {
+        for (let j = 0; j < q; j++) step[j] = step[j]! / 2;
+        next = new Float64Array(q);
+        for (let j = 0; j < q; j++) next[j] = w[j]! + step[j]!;
+        fNext = objective(next);
+      }
+      fCur = fNext;
+    } else fCur = NaN; // recomputed lazily when a large step comes again
     let maxDelta = 0;
-    const next = new Float64Array(q);
-    for (let j = 0; j < q; j++) {
-      next[j] = w[j]! + step[j]!;
-      maxDelta = Math.max(maxDelta, Math.abs(step[j]!));
-    }
+    for (let j = 0; j < q; j++) maxDelta = Math.max(maxDelta, Math.abs(step[j]!));
     w = next;
-    if (maxDelta < tol) {
+    contractLimit = newHessian ? Infinity : lastDelta / 2;
+    lastDelta = maxDelta;
+    // Chord steps converge linearly, so their stopping test is stricter than a Newton step's.
+    if (maxDelta < (newHessian ? tol : tol / 10)) {
       converged = true;
       it++;
       break;
