@@ -3,7 +3,7 @@
 import * as Y from 'yjs';
 import type { Command, CommandContext, CommandResult } from '../crdt/commands';
 import { SEP, currentEpoch, docToCourseJson, epochsMap, listConflicts, readCell, recordToGrade, type Actor, type CellConflict, type Epoch } from '../crdt/course-doc';
-import type { GradeSlot } from '../crdt/grade-register';
+import type { Candidate, GradeField } from '../crdt/grade-register';
 import { bindCourseDoc } from '../crdt/rebase';
 import { CourseUndoManager } from '../crdt/undo';
 import type { CourseJson } from '../domain/interchange/course-types';
@@ -49,6 +49,8 @@ export class CourseWorkspace {
   private epoch: Epoch | null = null;
   private unobserveEpoch: (() => void) | null = null;
   private jsonCache: { version: number; json: CourseJson } | null = null;
+  /** Conflicts by cell (`item\0user`), kept up to date cell by cell. */
+  private readonly conflictsByCell = new Map<string, CellConflict[]>();
   /** Time of the last full rebuild and of the last incremental update (ms), for the status line and benchmarks. */
   lastRebuildMs = 0;
   lastUpdateMs = 0;
@@ -57,7 +59,6 @@ export class CourseWorkspace {
   readonly ctx: CommandContext;
   canUndo = $state(false);
   /** Other people in this course now: which cell each is on (key `item\0user`), and whether they are typing. */
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- published whole in a $state.raw, never mutated after
   presence = $state.raw<ReadonlyMap<string, { name: string; color: string; editing: boolean }[]>>(new Map());
   /** How many other people have the course open. */
   others = $state(0);
@@ -97,7 +98,6 @@ export class CourseWorkspace {
     const me = session.user;
     aw.setLocalStateField('user', { id: me?.id ?? '?', name: me?.displayName ?? 'Someone', color: colorFor(me?.id ?? '?') });
     aw.on('change', () => {
-      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- built here, then published whole
       const map = new Map<string, { name: string; color: string; editing: boolean }[]>();
       let others = 0;
       for (const [client, st] of aw.getStates()) {
@@ -139,7 +139,7 @@ export class CourseWorkspace {
     this.unobserveEpoch = null;
     this.epoch = e;
     if (!e) return;
-    const onGrades = (ev: Y.YMapEvent<GradeSlot>): void => {
+    const onGrades = (ev: { keysChanged: Set<string> }): void => {
       if (this.dirty) {
         for (const key of ev.keysChanged) this.dirty.add(key.slice(0, key.lastIndexOf(SEP)));
       }
@@ -184,18 +184,25 @@ export class CourseWorkspace {
       const dirty = this.dirty;
       this.dirty = new Set();
       if (dirty && this.model) {
+        let conflictsChanged = false;
         for (const key of dirty) {
           const [item, user] = key.split(SEP) as [string, string];
-          const grade = recordToGrade(item, user, readCell(this.doc, item, user).record);
-          if (!applyCellToModel(this.model, item, user, grade)) {
+          const cell = readCell(this.doc, item, user);
+          if (!applyCellToModel(this.model, item, user, recordToGrade(item, user, cell.record))) {
             this.rebuild();
             return;
+          }
+          const fields = Object.entries(cell.conflicts) as [GradeField, Candidate[]][];
+          if (fields.length || this.conflictsByCell.has(key)) {
+            conflictsChanged = true;
+            if (fields.length) this.conflictsByCell.set(key, fields.map(([field, candidates]) => ({ item, user, field, candidates })));
+            else this.conflictsByCell.delete(key);
           }
         }
         this.model = { ...this.model };
         this.lastUpdateMs = performance.now() - t0;
+        this.afterChange(conflictsChanged);
       } else this.rebuild();
-      this.afterChange();
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     }
@@ -206,12 +213,19 @@ export class CourseWorkspace {
     this.dirty = new Set();
     this.model = buildGridModel(docToCourseJson(this.doc), Math.floor(Date.now() / 1000));
     this.lastRebuildMs = performance.now() - t0;
-    this.afterChange();
+    this.conflictsByCell.clear();
+    for (const c of listConflicts(this.doc)) {
+      const key = c.item + SEP + c.user;
+      const list = this.conflictsByCell.get(key);
+      if (list) list.push(c);
+      else this.conflictsByCell.set(key, [c]);
+    }
+    this.afterChange(true);
   }
 
-  private afterChange(): void {
+  private afterChange(conflictsChanged: boolean): void {
     this.version++;
-    this.conflictList = listConflicts(this.doc);
+    if (conflictsChanged) this.conflictList = [...this.conflictsByCell.values()].flat();
     syncStatus.conflicts = this.conflictList.length;
     syncStatus.conflictsHref = `/course?id=${encodeURIComponent(this.courseId)}#conflicts`;
     this.error = null;
