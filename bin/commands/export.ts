@@ -13,14 +13,17 @@ import {
   type ExportDisplay,
   type ExportFormat,
   type ExportOptions,
+  type IdentityField,
 } from '../../src/lib/domain/interchange/grade-export.ts';
+import { readDirectory } from './import.ts';
 import { Gradebook } from '../../src/lib/domain/gradebook/index.ts';
 import { ValidationError } from '../../src/lib/domain/shared/errors.ts';
 import { flagNumber, flagString, parseArgs, printJson, UsageError } from './cli-util.ts';
 
 const USAGE = `usage: markbook export <course.json> --format csv|xlsx|ods|json --out <file>
   [--group G] [--category C] [--items a,b] [--users u1,u2] [--display real|percentage|letter[,...]]
-  [--feedback] [--no-totals] [--decimals 0..5] [--delimiter , | ; | tab] [--now <unix seconds>]`;
+  [--feedback] [--no-totals] [--decimals 0..5] [--delimiter , | ; | tab] [--now <unix seconds>]
+  [--directory directory.json --identity email,idnumber,username]`;
 
 const FLAGS = [
   'format',
@@ -35,6 +38,8 @@ const FLAGS = [
   'decimals',
   'delimiter',
   'now',
+  'directory',
+  'identity',
   'help',
 ];
 const BOOLEAN = ['feedback', 'no-totals', 'help'];
@@ -110,6 +115,10 @@ export async function main(args: string[]): Promise<number> {
       if (users) opts.users = users;
       if (display) opts.display = display as ExportDisplay[];
       if (decimals !== undefined) opts.decimals = decimals;
+      const identity = list(flagString(p, 'identity'));
+      if (identity) opts.identity = identity as IdentityField[];
+      const directoryFile = flagString(p, 'directory');
+      if (directoryFile) opts.directory = readDirectory(directoryFile);
       let bytes: Uint8Array | string;
       let summary: object;
       if (format === 'json') {
@@ -143,7 +152,7 @@ export async function main(args: string[]): Promise<number> {
     } catch (e) {
       if (e instanceof ValidationError) {
         for (const pr of e.problems.slice(0, 50)) {
-          const at = /^(group|category|items|users|display|decimals)/.test(pr.at)
+          const at = /^(group|category|items|users|display|decimals|identity)/.test(pr.at)
             ? `--${pr.at}`
             : `${courseFile}: ${pr.at}`;
           process.stderr.write(`markbook export: ${at}: ${pr.message}\n`);

@@ -31,7 +31,7 @@ describe('markbook import', () => {
       fx('grades.csv'),
       '--map',
       fx('mapping.json'),
-      '--users',
+      '--directory',
       fx('directory.json'),
       '--now',
       NOW,
@@ -57,7 +57,7 @@ describe('markbook import', () => {
       fx('bad-grades.csv'),
       '--map',
       fx('mapping.json'),
-      '--users',
+      '--directory',
       fx('directory.json'),
       '--now',
       NOW,
@@ -86,7 +86,7 @@ describe('markbook import', () => {
       'import',
       fx('course.json'),
       fx('results.xml'),
-      '--users',
+      '--directory',
       fx('directory.json'),
       '--now',
       NOW,
@@ -143,6 +143,33 @@ describe('markbook export', () => {
     const back = markbook('import', fx('course.json'), out, '--now', NOW);
     expect(back.code).toBe(0);
     expect(JSON.parse(back.out)).toMatchObject({ ok: true, changes: [] });
+  });
+
+  it('[CLI-2] identity columns from --directory; Moodle-style files map back by email', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mb-export-')), 'g.csv');
+    const r = markbook(
+      'export',
+      fx('course.json'),
+      '--out',
+      out,
+      '--items',
+      'q1',
+      '--directory',
+      fx('directory.json'),
+      '--identity',
+      'email',
+    );
+    expect(r.code).toBe(0);
+    expect(readFileSync(out, 'utf8').split('\r\n').slice(0, 2)).toEqual([
+      'User ID,Name,Email address,Quiz 1 (Real),Course total (Real),Last downloaded from this course'.replace(
+        ',Course total (Real)',
+        '',
+      ),
+      expect.stringMatching(/^u1,Ann Able,Ann@Example.com,6.00,\d+$/),
+    ]);
+    const bad = markbook('export', fx('course.json'), '--out', out, '--identity', 'phone');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--identity: must be idnumber, email or username, got "phone"');
   });
 
   it('[CLI-2] XLSX, ODS and JSON files; unknown options and filters are refused by name', () => {

@@ -20,13 +20,13 @@ import { ValidationError } from '../../src/lib/domain/shared/errors.ts';
 import { flagNumber, flagString, parseArgs, printJson, UsageError } from './cli-util.ts';
 
 const USAGE = `usage: markbook import <course.json> <file.csv|file.xml> [--map mapping.json] [--out new-course.json]
-  [--users directory.json] [--format csv|xml] [--now <unix seconds>] [--delimiter , | ; | tab | :]
+  [--directory directory.json] [--format csv|xml] [--now <unix seconds>] [--delimiter , | ; | tab | :]
   [--decimal . | ,] [--empty skip|clear] [--scale-positions] [--out-of-range error|clamp] [--group G] [--force]`;
 
 const FLAGS = [
   'map',
   'out',
-  'users',
+  'directory',
   'format',
   'now',
   'delimiter',
@@ -58,7 +58,7 @@ function readJson(file: string, what: string): unknown {
 }
 
 /** A user directory: an array of {id, username?, email?, idnumber?}, or a site JSON document's `users`. */
-function readDirectory(file: string): DirectoryUser[] {
+export function readDirectory(file: string): DirectoryUser[] {
   const data = readJson(file, 'user directory');
   const list = Array.isArray(data)
     ? data
@@ -136,7 +136,7 @@ export async function main(args: string[]): Promise<number> {
     try {
       const course = parseCourseJson(readText(courseFile, 'course file'));
       const mapFile = flagString(p, 'map');
-      const usersFile = flagString(p, 'users');
+      const usersFile = flagString(p, 'directory');
       stage = usersFile ?? courseFile;
       const directory = usersFile ? readDirectory(usersFile) : undefined;
       stage = mapFile ?? dataFile;

@@ -18,7 +18,13 @@ import {
   fastFloat,
   type ExportOptions,
 } from './grade-export.ts';
-import { applyImportPlan, csvHeaders, planCsvImport, suggestMapping } from './grade-import.ts';
+import {
+  applyImportPlan,
+  csvHeaders,
+  planCsvImport,
+  suggestMapping,
+  type DirectoryUser,
+} from './grade-import.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { cancelSource, CancelledError } from '../shared/cancel.ts';
 import { readOdsRows, readXlsxRows } from '../../../../test/fixtures/import/read-sheets.ts';
@@ -70,6 +76,29 @@ describe('grade export', () => {
       'labs',
       'course',
     ]);
+  });
+
+  it("[EXP-1] identity columns from the directory use Moodle's names, and the import maps users by them", () => {
+    const course = fixture();
+    const directory = JSON.parse(readFileSync(dir + 'directory.json', 'utf8')) as DirectoryUser[];
+    const e = run({ identity: ['email', 'idnumber'], directory, items: ['q1'] }, course);
+    expect(e.columns.map((c) => c.header).slice(0, 5)).toEqual([
+      'User ID',
+      'Name',
+      'Email address',
+      'ID number',
+      'Quiz 1 (Real)',
+    ]);
+    expect(e.rows[0]!.slice(0, 4)).toEqual(['u1', 'Ann Able', 'Ann@Example.com', 'S001']);
+    // Without the User ID column, the suggested mapping matches users by email.
+    const csv = exportToCsv(e)
+      .replace(/^User ID,/, 'Student,')
+      .replace('u2,Bob Bunce,bob@example.com,S002,8.50', 'u2,Bob Bunce,bob@example.com,S002,9.00');
+    const mapping = suggestMapping(csvHeaders(csv), course, directory);
+    expect(mapping.user).toEqual({ column: 'Email address', key: 'email' });
+    const plan = planCsvImport(csv, course, mapping, { directory });
+    expect(plan.changes.map((c) => [c.user, c.new])).toEqual([['u2', 9]]);
+    expect(() => run({ identity: ['phone' as never] })).toThrow(/identity/);
   });
 
   it('[EXP-2] filters: group, category (its items and totals), items by id or idnumber, users', () => {

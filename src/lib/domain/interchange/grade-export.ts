@@ -8,10 +8,17 @@ import { throwIfCancelled, type JobOptions } from '../shared/cancel.ts';
 import { formatFloat, formatGrade, type DisplayType } from '../gradebook/display.ts';
 import { DEFAULT_LETTERS, letterTable, type LetterTable } from '../gradebook/letters.ts';
 import { writeCsv, writeOds, writeXlsx, type CsvDelimiter, type SheetCell } from './spreadsheet.ts';
-import { TIME_EXPORTED_HEADER } from './grade-import.ts';
+import { TIME_EXPORTED_HEADER, type DirectoryUser } from './grade-import.ts';
 
 export type ExportDisplay = 'real' | 'percentage' | 'letter';
 export const EXPORT_DISPLAYS: readonly ExportDisplay[] = ['real', 'percentage', 'letter'];
+export type IdentityField = 'idnumber' | 'email' | 'username';
+/** Moodle's column names for these profile fields (grade/export/lib.php uses the user field strings). */
+export const IDENTITY_HEADERS: Readonly<Record<IdentityField, string>> = {
+  idnumber: 'ID number',
+  email: 'Email address',
+  username: 'Username',
+};
 export type ExportFormat = 'csv' | 'xlsx' | 'ods' | 'json';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'xlsx', 'ods', 'json'];
 
@@ -38,6 +45,12 @@ export interface ExportOptions extends JobOptions {
   feedback?: boolean;
   /** [EXP-5] Category and course totals (default true). */
   totals?: boolean;
+  /**
+   * [EXP-1] User identity columns after the name, from the user directory (Moodle exports the user's
+   * profile fields; "Email address" and "ID number" let Moodle's own import map the file back).
+   */
+  identity?: readonly IdentityField[];
+  directory?: readonly DirectoryUser[];
   /** Decimal places (Moodle's export default is the course setting, 2). */
   decimals?: number;
   /** [EXP-6] Export time (unix seconds) from the caller's clock; written in the last column and the summary. */
@@ -46,7 +59,7 @@ export interface ExportOptions extends JobOptions {
 
 export interface ExportColumn {
   header: string;
-  kind: 'user' | 'name' | 'grade' | 'feedback' | 'time';
+  kind: 'user' | 'name' | 'identity' | 'grade' | 'feedback' | 'time';
   /** Item id, category id or `course`. */
   item?: string;
   display?: ExportDisplay;
@@ -233,6 +246,16 @@ export function exportGrades(course: CourseJson, source: GradeSource, opts: Expo
     { header: 'User ID', kind: 'user' },
     { header: 'Name', kind: 'name' },
   ];
+  const identity = [...new Set(opts.identity ?? [])];
+  for (const f of identity) {
+    if (!(f in IDENTITY_HEADERS))
+      throw new ValidationError([
+        { at: 'identity', message: `must be idnumber, email or username, got "${f}"` },
+      ]);
+    columns.push({ header: IDENTITY_HEADERS[f], kind: 'identity' });
+  }
+  const people = new Map<string, DirectoryUser>();
+  for (const d of opts.directory ?? []) people.set(d.id, d);
   for (const t of targets) {
     const isScale = t.item?.gradetype === 'scale';
     for (const d of shown)
@@ -265,6 +288,7 @@ export function exportGrades(course: CourseJson, source: GradeSource, opts: Expo
     }
     const user = users[u]!;
     const row: string[] = [user.id, user.name];
+    for (const f of identity) row.push(people.get(user.id)?.[f] ?? '');
     for (const t of targets) {
       const v = source.final(t.id, user.id);
       const [min, max] = v !== null && source.range ? source.range(t.id, user.id) : staticRange.get(t.id)!;
