@@ -20,7 +20,7 @@ import {
 } from './model.ts';
 import { defaultRegistry, Registry } from './registry.ts';
 import { studentEnrolments, siteCourses } from './analysers.ts';
-import { courseDropout, noTeaching } from './targets.ts';
+import { courseDropout, finalGrade, finalResult, noTeaching } from './targets.ts';
 import { TIME_SPLITTINGS } from './time-splitting.ts';
 import { syntheticWorld, T0, WEEK } from '../../../../test/fixtures/analytics/synthetic-world.ts';
 
@@ -250,6 +250,61 @@ describe('analytics models', () => {
     }
     // Engagement drives withdrawal in this school: the model ranks better than chance.
     expect(rep.ranges[1]!.model!.auc).toBeGreaterThan(0.6);
+  });
+
+  it('[ANA-5.6][ANA-5.7] multiclass final result and linear final grade evaluate against trivial predictors', async () => {
+    const inds = INDICATORS.filter((i) => INDS.includes(i.id));
+    const testFrom = T0 + 2 * 14 * WEEK;
+    const build = (target: typeof finalResult) =>
+      buildDataset({
+        data,
+        analyser: studentEnrolments,
+        target,
+        indicators: inds,
+        timeSplitting: quarters,
+        now: T0 + 100 * WEEK,
+        mode: 'training',
+      });
+    const mc = build(finalResult);
+    const rep = await evaluate({
+      protocol: 'honest',
+      backend: logisticRegressionBackend,
+      target: finalResult,
+      dataset: mc,
+      testFrom,
+    });
+    const r2 = rep.ranges[2]!;
+    // Accuracy of always answering the most common class among the test rows of that range.
+    const counts = new Map<number, number>();
+    let n = 0;
+    for (let i = 0; i < mc.rows; i++)
+      if (mc.rangeIndex[i] === 2 && mc.analysableStart[i]! >= testFrom) {
+        counts.set(mc.y[i]!, (counts.get(mc.y[i]!) ?? 0) + 1);
+        n++;
+      }
+    expect(r2.testSamples).toBe(n);
+    expect(r2.other!['accuracy']!).toBeGreaterThan(Math.max(...counts.values()) / n);
+    const lin = build(finalGrade);
+    const lrep = await evaluate({
+      protocol: 'honest',
+      backend: logisticRegressionBackend,
+      target: finalGrade,
+      dataset: lin,
+      testFrom,
+    });
+    const l2 = lrep.ranges[2]!;
+    let trainSum = 0;
+    let trainN = 0;
+    for (let i = 0; i < lin.rows; i++)
+      if (lin.rangeIndex[i] === 2 && lin.analysableStart[i]! < testFrom) {
+        trainSum += lin.y[i]!;
+        trainN++;
+      }
+    let se = 0;
+    for (let i = 0; i < lin.rows; i++)
+      if (lin.rangeIndex[i] === 2 && lin.analysableStart[i]! >= testFrom)
+        se += (lin.y[i]! - trainSum / trainN) ** 2;
+    expect(l2.other!['rmse']!).toBeLessThan(Math.sqrt(se / l2.testSamples));
   });
 
   it('[ANA-7.1] Moodle protocol: 10 seeded random splits, weighted F1 mean and SD, status flags', async () => {
