@@ -11,7 +11,15 @@ import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import { hashPassword } from '../../sync-server/auth.ts';
-import { percentile, report } from './util.ts';
+import { startSyncServer } from '../../sync-server/server.ts';
+import { projectStudent } from '../../sync-server/projections.ts';
+import { applyCommand } from '../../src/lib/crdt/commands.ts';
+import { courseJsonToDoc, docToCourseJson } from '../../src/lib/crdt/course-doc.ts';
+import { makeCourse } from '../../src/lib/crdt/fixtures.ts';
+import { loadCourse } from '../../src/lib/domain/gradebook/index.ts';
+import { fixedClock } from '../../src/lib/domain/shared/clock.ts';
+import { WebsocketProvider } from 'y-websocket';
+import { percentile, report, timeRuns } from './util.ts';
 
 const CLIENTS = 200;
 const ACCOUNTS = 5; // 40 sockets each, under the default 64 open documents per user
@@ -40,6 +48,101 @@ async function metric(http: string, name: string): Promise<number> {
 }
 
 export async function run(): Promise<void> {
+  await relay();
+  await projection();
+}
+
+const STUDENTS = 2000;
+const ITEMS = 10;
+
+/** A 2,000-student course: one grade change, until the student's projection has it. */
+async function projection(): Promise<void> {
+  console.log(`\nprojection: course of ${STUDENTS} students x ${ITEMS} items`);
+  const work = mkdtempSync(join(tmpdir(), 'mb-bench-proj-'));
+  const hash = await hashPassword('bench password');
+  const json = makeCourse(ITEMS, STUDENTS);
+  const courseDoc = new Y.Doc();
+  courseJsonToDoc(json, courseDoc, { userId: 'seed', deviceId: 'seed' });
+  const users = Array.from({ length: STUDENTS }, (_, i) => `u${i}`);
+  const server = await startSyncServer({
+    port: 0,
+    dataDir: join(work, 'data'),
+    seed: {
+      accounts: [...users, 't'].map((u) => ({ userId: u, username: u, password: hash, displayName: u })),
+      courseRoles: [
+        ...users.map((u) => ({ userId: u, courseId: 'big', role: 'student' as const })),
+        { userId: 't', courseId: 'big', role: 'editingteacher' as const },
+      ],
+      docs: [{ room: 'course/big', update: Y.encodeStateAsUpdate(courseDoc) }],
+    },
+  });
+  const http = server.url.replace('ws://', 'http://');
+  const token = async (u: string) =>
+    (
+      (await (
+        await fetch(`${http}/auth/login`, {
+          method: 'POST',
+          body: JSON.stringify({ username: u, password: 'bench password' }),
+        })
+      ).json()) as { accessToken: string }
+    ).accessToken;
+  const open = (room: string, tok: string) => {
+    const doc = new Y.Doc();
+    const p = new WebsocketProvider(server.url, room, doc, {
+      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+      params: { token: tok },
+      disableBc: true,
+    });
+    const synced = new Promise<void>((r) => p.on('sync', (ok: boolean) => ok && r()));
+    return { doc, p, synced };
+  };
+  const wait = async (cond: () => boolean) => {
+    while (!cond()) await new Promise((r) => setTimeout(r, 1));
+  };
+  try {
+    const teacher = open('course/big', await token('t'));
+    await teacher.synced;
+    // First projection of everyone (a student opening theirs triggers the course's first full run).
+    const t0 = performance.now();
+    const student = open('student/big/u7', await token('u7'));
+    await student.synced;
+    await wait(() => student.doc.getMap('report').size > 0);
+    report('first projection of all students (until u7 has it)', performance.now() - t0, 10_000);
+    const samples: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const raw = 10 + k;
+      const t1 = performance.now();
+      const r = applyCommand(
+        teacher.doc,
+        { type: 'setGrade', item: 'i3', user: 'u7', raw },
+        { actor: { userId: 't', deviceId: 'bench' }, clock: fixedClock(1_800_000_000 + k) },
+      );
+      if (!r.ok) throw new Error('setGrade refused');
+      await wait(
+        () =>
+          (JSON.parse(String(student.doc.getMap<string>('report').get('i3') ?? '{}')) as { final?: number })
+            .final === raw,
+      );
+      samples.push(performance.now() - t1);
+    }
+    samples.sort((a, b) => a - b);
+    report('one grade change -> student sees it (p50, incl. 100 ms debounce)', percentile(samples, 50), 500);
+    const current = docToCourseJson(teacher.doc);
+    const engine = await timeRuns(5, () => projectStudent(current, 'u7', 1_800_000_000));
+    report('  of which: doc -> JSON -> engine -> one student (p50)', percentile(engine, 50), 300);
+    const decode = await timeRuns(5, () => docToCourseJson(teacher.doc));
+    report('  of which: course doc -> course JSON (p50)', percentile(decode, 50));
+    const load = await timeRuns(5, () => loadCourse(current, { now: 1_800_000_000 }));
+    report('  of which: engine load + full regrade (p50)', percentile(load, 50));
+    teacher.p.destroy();
+    student.p.destroy();
+  } finally {
+    await server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function relay(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'mb-bench-sync-'));
   const hash = await hashPassword('bench password');
   const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({
