@@ -64,7 +64,6 @@ export class SiteWorkspace {
 
   constructor() {
     this.actor = { userId: session.user?.id ?? 'anonymous', deviceId: deviceId() };
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- Vite's worker URL pattern, not view state
     this.worker = new Worker(new URL('../workers/cohorts.worker.ts', import.meta.url), { type: 'module' });
     this.rpc = new RpcClient<CohortsApi>(this.worker);
     this.store = new YStore(database(), this.room, this.doc);
@@ -166,7 +165,7 @@ export class SiteWorkspace {
       writeRule(this.doc, rule, this.actor);
       return { ok: true, rule };
     } catch (e) {
-      if (e instanceof ValidationError) return { ok: false, problems: e.problems };
+      if (e instanceof ValidationError) return { ok: false, problems: [...e.problems] };
       throw e;
     }
   }
