@@ -436,8 +436,8 @@ export function recordToGrade(item: string, user: string, r: CellRecord): Course
   if (r.overridden !== undefined && r.overridden !== null) g.overridden = r.overridden;
   if (typeof r.feedback === 'string' && r.feedback !== '') g.feedback = r.feedback;
   if (r.excluded === true) g.excluded = true;
-  if (r.hidden !== undefined && r.hidden !== false) g.hidden = r.hidden;
-  if (r.locked !== undefined && r.locked !== false) g.locked = r.locked;
+  if (r.hidden !== undefined && r.hidden !== null && r.hidden !== false) g.hidden = r.hidden;
+  if (r.locked !== undefined && r.locked !== null && r.locked !== false) g.locked = r.locked;
   any ||=
     g.overridden !== undefined ||
     g.feedback !== undefined ||
@@ -454,33 +454,55 @@ function isRawOnly(r: CellRecord): number | null {
   return gk.length === 1 && typeof r.grade.raw === 'number' ? r.grade.raw : null;
 }
 
-/** Packs a course (setup + cells) into a base snapshot. `cells` are `item\0user` keys with merged cells. */
-export function buildBase(
-  setup: {
-    settings: CourseSettings;
-    categories: CourseCategory[];
-    items: CourseItem[];
-    users?: CourseJson['users'];
-  },
-  cells: Iterable<[string, string, PackedCell]>,
-): BaseSnapshot {
-  const gu: string[] = [];
-  const uIndex = new Map<string, number>();
-  const gi: string[] = [];
-  const iIndex = new Map<string, number>();
-  const g: BaseSnapshot['g'] = [];
-  const od: string[] = [];
-  const odIndex = new Map<string, number>();
-  for (const [item, user, cell] of cells) {
-    let ui = uIndex.get(user);
-    if (ui === undefined) uIndex.set(user, (ui = gu.push(user) - 1));
-    let ii = iIndex.get(item);
-    if (ii === undefined) {
-      iIndex.set(item, (ii = gi.push(item) - 1));
-      g.push([]);
+type BaseSetup = {
+  settings: CourseSettings;
+  categories: CourseCategory[];
+  items: CourseItem[];
+  users?: CourseJson['users'];
+};
+
+/** Builds a base snapshot cell by cell, optionally starting from an earlier base (a re-base copies untouched cells). */
+export class BaseBuilder {
+  private readonly gu: string[];
+  private readonly gi: string[];
+  private readonly g: BaseSnapshot['g'];
+  private readonly od: string[];
+  private readonly uIndex = new Map<string, number>();
+  private readonly iIndex = new Map<string, number>();
+  private readonly odIndex = new Map<string, number>();
+
+  constructor(
+    private readonly setup: BaseSetup,
+    from?: BaseSnapshot,
+  ) {
+    this.gu = from ? from.gu.slice() : [];
+    this.gi = from ? from.gi.slice() : [];
+    this.g = from ? from.g.map((col) => col.slice()) : [];
+    this.od = from?.od ? from.od.slice() : [];
+    this.gu.forEach((u, i) => this.uIndex.set(u, i));
+    this.gi.forEach((it, i) => this.iIndex.set(it, i));
+    this.od.forEach((d, i) => this.odIndex.set(d, i));
+  }
+
+  /** Sets (or clears, with null) one cell. */
+  set(item: string, user: string, cell: PackedCell | null): void {
+    let ui = this.uIndex.get(user);
+    if (ui === undefined) {
+      if (!cell) return;
+      this.uIndex.set(user, (ui = this.gu.push(user) - 1));
     }
-    const col = g[ii]!;
+    let ii = this.iIndex.get(item);
+    if (ii === undefined) {
+      if (!cell) return;
+      this.iIndex.set(item, (ii = this.gi.push(item) - 1));
+      this.g.push([]);
+    }
+    const col = this.g[ii]!;
     while (col.length < ui) col.push(null);
+    if (!cell) {
+      col[ui] = null;
+      return;
+    }
     const raw = isRawOnly(cell.r);
     const pkeys = cell.p ? Object.keys(cell.p) : [];
     const only = cell.p?.grade;
@@ -488,24 +510,34 @@ export function buildBase(
     else if (raw !== null && pkeys.length === 1 && only && only.length === 1 && only[0]!.length === 3) {
       // The common case after a re-base: one raw grade with its origin, ~12 bytes instead of ~70.
       const dev = only[0]![1] as string;
-      let di = odIndex.get(dev);
-      if (di === undefined) odIndex.set(dev, (di = od.push(dev) - 1));
+      let di = this.odIndex.get(dev);
+      if (di === undefined) this.odIndex.set(dev, (di = this.od.push(dev) - 1));
       col[ui] = [raw, di, only[0]![2] as number];
     } else col[ui] = cell.p ? cell : { r: cell.r };
   }
-  for (const col of g) while (col.length < gu.length) col.push(null);
-  const base: BaseSnapshot = {
-    v: 1,
-    settings: setup.settings,
-    categories: setup.categories,
-    items: setup.items,
-    gu,
-    gi,
-    g,
-  };
-  if (od.length) base.od = od;
-  if (setup.users) base.users = setup.users;
-  return base;
+
+  finish(): BaseSnapshot {
+    for (const col of this.g) while (col.length < this.gu.length) col.push(null);
+    const base: BaseSnapshot = {
+      v: 1,
+      settings: this.setup.settings,
+      categories: this.setup.categories,
+      items: this.setup.items,
+      gu: this.gu,
+      gi: this.gi,
+      g: this.g,
+    };
+    if (this.od.length) base.od = this.od;
+    if (this.setup.users) base.users = this.setup.users;
+    return base;
+  }
+}
+
+/** Packs a course (setup + cells) into a base snapshot. */
+export function buildBase(setup: BaseSetup, cells: Iterable<[string, string, PackedCell]>): BaseSnapshot {
+  const b = new BaseBuilder(setup);
+  for (const [item, user, cell] of cells) b.set(item, user, cell);
+  return b.finish();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

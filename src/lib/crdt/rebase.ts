@@ -8,7 +8,7 @@ import { GRADE_FIELDS, mergeCell, type CellRecord, type GradeField, type Pair } 
 import {
   SEP,
   appendHistory,
-  buildBase,
+  BaseBuilder,
   historySize,
   readHistory,
   currentEpoch,
@@ -69,12 +69,11 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
       { at: 'doc', message: 'updates are still pending (received out of order); re-base after they arrive' },
     ]);
   const now = ctx.clock.now();
-  const { cells } = epochBase(e);
+  const { base: oldBase, cells } = epochBase(e);
   const bySlots = slotsByCell(e);
   // Origins keep the epoch they were written in: `device#n` (already tagged ones keep their tag).
   const rename = (dev: string) => (dev === '@' || dev.includes('#') ? dev : `${dev}#${e.n}`);
-  const packed: [string, string, PackedCell][] = [];
-  const fold = (key: string, merged: ReturnType<typeof mergeCell>) => {
+  const fold = (merged: ReturnType<typeof mergeCell>): PackedCell | null => {
     const r: CellRecord = {};
     let p: PackedCell['p'];
     for (const f of GRADE_FIELDS) {
@@ -90,26 +89,25 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
       }
       if (live[0]!.value !== null) (r as Record<string, unknown>)[f] = live[0]!.value;
     }
-    if (!Object.keys(r).length && !p) return;
-    const [item, user] = key.split(SEP) as [string, string];
-    packed.push([item, user, p ? { r, p } : { r }]);
+    if (!Object.keys(r).length && !p) return null;
+    return p ? { r, p } : { r };
   };
-  for (const [key, cell] of cells)
-    fold(
-      key,
-      bySlots.has(key) ? mergeCell(toBaseCell(cell), bySlots.get(key)!) : mergeCell(toBaseCell(cell), []),
-    );
-  for (const [key, slots] of bySlots) if (!cells.has(key)) fold(key, mergeCell(undefined, slots));
   const rows = setupRows(e);
-  const base = buildBase(
+  // Cells nobody wrote in this epoch are copied as they are; only written cells are merged and packed again.
+  const builder = new BaseBuilder(
     {
       settings: rows.settings,
       categories: [...rows.categories.values()] as never,
       items: [...rows.items.values()] as never,
       users: [...rows.users.values()] as never,
     },
-    packed,
+    oldBase,
   );
+  for (const [key, slots] of bySlots) {
+    const [item, user] = key.split(SEP) as [string, string];
+    builder.set(item, user, fold(mergeCell(toBaseCell(cells.get(key)), slots)));
+  }
+  const base = builder.finish();
   if (!rows.users.size) delete base.users;
   const sv: Record<string, number> = {};
   for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(doc))) sv[String(client)] = clock;
