@@ -115,6 +115,7 @@ export class ImportContext {
   private readonly directoryIndex = new Map<UserKey, Map<string, string[]>>();
   private readonly gradeIndex = new Map<string, CourseGrade>();
   private readonly itemsById = new Map<string, CourseItem>();
+  private readonly itemsByIdnumber = new Map<string, CourseItem>();
   private readonly totals = new Map<string, string>();
   private readonly groupsOf = new Map<string, readonly string[]>();
   readonly opts: ImportOptions;
@@ -132,7 +133,10 @@ export class ImportContext {
       this.courseUsers.add(g.user);
       this.gradeIndex.set(key(g.item, g.user), g);
     }
-    for (const it of course.items) this.itemsById.set(it.id, it);
+    for (const it of course.items) {
+      this.itemsById.set(it.id, it);
+      if (it.idnumber) this.itemsByIdnumber.set(it.idnumber, it);
+    }
     for (const c of course.categories) {
       const label = c.parent === null ? 'the course total' : `the total of category "${c.name}"`;
       this.totals.set(c.id, label);
@@ -183,12 +187,8 @@ export class ImportContext {
 
   /** [IMP-2] Resolves an item reference (id, then idnumber, then exact name); totals cannot be targets. */
   resolveItem(ref: string, field: 'final' | 'feedback'): Resolved {
-    const byId = this.itemsById.get(ref);
-    const found = byId
-      ? [byId]
-      : this.course.items.filter((it) => it.idnumber === ref).length
-        ? this.course.items.filter((it) => it.idnumber === ref)
-        : this.course.items.filter((it) => it.name === ref);
+    const direct = this.itemsById.get(ref) ?? this.itemByIdnumber(ref);
+    const found = direct ? [direct] : this.course.items.filter((it) => it.name === ref);
     if (found.length === 0) {
       const total = this.totals.get(ref) ?? (ref === 'Course total' ? 'the course total' : undefined);
       if (total)
@@ -210,6 +210,11 @@ export class ImportContext {
         message: `"${item.name}" is a calculated item: its grades come from its formula and cannot be imported`,
       };
     return { ok: true, item };
+  }
+
+  /** The item with this idnumber (unique in a course, course-json.ts validates it). */
+  itemByIdnumber(idnumber: string): CourseItem | undefined {
+    return this.itemsByIdnumber.get(idnumber);
   }
 
   grade(item: string, user: string): CourseGrade | undefined {

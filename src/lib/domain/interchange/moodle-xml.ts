@@ -127,7 +127,7 @@ export function planXmlImport(
     if (!assignment) add('assignment', 'is required: the idnumber of a grade item');
     if (!student) add('student', `is required: the user's ${key}`);
     if (!assignment || !student) continue;
-    const target = ctx.course.items.find((it) => it.idnumber === assignment);
+    const target = ctx.itemByIdnumber(assignment);
     if (!target) {
       const res = ctx.resolveItem(assignment, 'final');
       add(
