@@ -184,7 +184,7 @@ export async function run(): Promise<void> {
   const { x, y } = synthetic(n, p, 42);
   const lr = await timeRuns(5, () => fitLogistic(x, y, n, p));
   const fit = fitLogistic(x, y, n, p);
-  report(`LR IRLS 20,000 x 30 (median of 5, ${fit.iterations} Newton steps)`, lr[2]!, 200);
+  report(`LR IRLS 20,000 x 30 (median of 5, ${fit.iterations} Newton+chord steps)`, lr[2]!, 200);
   reportBoth('LR IRLS 20,000 x 30, one more run', await cpuAndWall(() => fitLogistic(x, y, n, p)), 200);
 
   // 3. The TF.js network per backend, Moodle layout (2 x 10 ReLU), batch = rows/10, 20 epochs.
