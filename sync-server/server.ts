@@ -514,7 +514,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         return closeConn(c, CLOSE.forbidden, access.reason);
       }
       let perUser = 0;
-      for (const o of conns) if (o.principal?.account.userId === a.userId && o.room) perUser++;
+      for (const o of conns) if (o.principal?.account.userId === a.userId && o.room && !o.closed) perUser++;
       if (perUser >= maxConnsPerUser)
         return closeConn(c, CLOSE.tooManyConnections, 'too many open documents');
       c.roomRef = ref;

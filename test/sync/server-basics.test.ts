@@ -154,4 +154,56 @@ describe('sync server skeleton', () => {
     expect((await c.closed).code).toBe(1001);
     await expect(fetch(`${s.http}/healthz`)).rejects.toThrow();
   });
+
+  it('[OPS-2] rate, connection and size limits close only the offending socket, with retry/terminal codes', async () => {
+    const s = await server({
+      rateLimit: { perSecond: 1, burst: 5 },
+      maxConnectionsPerUser: 2,
+      maxMessageBytes: 1024,
+    });
+    const { accessToken } = await login(s.http, 't1');
+    const keep = track(yClient(s.url, 'course/c1', accessToken));
+    await keep.synced;
+    const flood = rawClient(s.url, 'course/c1', accessToken);
+    await flood.opened;
+    for (let i = 0; i < 20; i++) flood.ws.send(new Uint8Array([3]));
+    expect((await flood.closed).code).toBe(4529);
+    const a = rawClient(s.url, 'course/c1', accessToken);
+    await until(() => a.frames.length > 0, 'second socket admitted');
+    const b = rawClient(s.url, 'course/c1', accessToken);
+    expect((await b.closed).code).toBe(4429);
+    a.ws.close();
+    const big = rawClient(s.url, 'course/c1', (await login(s.http, 'admin')).accessToken);
+    await big.opened;
+    big.ws.send(new Uint8Array(2048));
+    expect((await big.closed).code).toBe(4413);
+    keep.doc.getMap('grades').set('still', 'fine');
+    const check = track(yClient(s.url, 'site', (await login(s.http, 'admin')).accessToken));
+    await check.synced;
+    expect(keep.provider.wsconnected).toBe(true);
+  });
+
+  it('[OPS-3] /metrics reports connections, documents, update rate and store size', async () => {
+    const s = await server();
+    const { accessToken } = await login(s.http, 't1');
+    const a = track(yClient(s.url, 'course/c1', accessToken));
+    await a.synced;
+    for (let i = 0; i < 10; i++) a.doc.getMap('grades').set(`k${i}`, i);
+    const read = async () => {
+      const text = await (await fetch(`${s.http}/metrics`)).text();
+      const v = (n: string) => Number(new RegExp(`^${n} (\\S+)$`, 'm').exec(text)?.[1]);
+      return {
+        conns: v('markbook_connections'),
+        docs: v('markbook_documents_loaded'),
+        updates: v('markbook_updates_total'),
+        store: v('markbook_store_bytes'),
+        rate: v('markbook_update_rate'),
+      };
+    };
+    await until(async () => (await read()).updates === 10, 'ten updates counted');
+    const m = await read();
+    expect(m).toMatchObject({ conns: 1, docs: 1, updates: 10 });
+    expect(m.store).toBeGreaterThan(0);
+    expect(m.rate).toBeGreaterThanOrEqual(0);
+  });
 });
