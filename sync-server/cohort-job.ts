@@ -2,7 +2,8 @@
 // writes the membership changes back as Yjs updates through the room's durable path. Never writes a room directly:
 // every change goes through `SiteRoomAccess.submit`, which stores it before it is applied and relayed.
 import * as Y from 'yjs';
-import { CohortEngine, type ProcessResult } from '../src/lib/domain/cohorts/index.ts';
+import { CohortEngine, type ProcessResult, type Rule } from '../src/lib/domain/cohorts/index.ts';
+import { RULE_COMPONENT, type SiteDocument } from '../src/lib/domain/interchange/site-json.ts';
 import { CancelledError, cancelSource, type CancelSource } from '../src/lib/domain/shared/cancel.ts';
 import { readSiteState, writeProcessResult } from '../src/lib/workers/cohort-writes.ts';
 import type { Actor } from '../src/lib/crdt/course-doc.ts';
@@ -85,15 +86,20 @@ export function startCohortJob(opts: CohortJobOptions): CohortJob {
         yieldControl: () => new Promise<void>((r) => setImmediate(r)),
       });
       if (source.token.cancelled) throw new CancelledError('cohort processing');
-      // Write on a private copy of the live document, then submit each chunk's update: the room applies it
-      // only after storing it, so a crash leaves whole chunks (each a complete, logged membership step).
-      const work = new Y.Doc({ gc: false });
-      Y.applyUpdate(work, Y.encodeStateAsUpdate(doc));
       const updates: Uint8Array[] = [];
-      work.on('update', (u: Uint8Array) => updates.push(u));
-      await writeProcessResult(work, result, { actor, ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}) });
-      work.destroy();
-      for (const u of updates) await opts.site.submit(u);
+      if (needsWrite(site, rules, result)) {
+        // Write on a private copy of the live document, then submit each chunk's update: the room applies it
+        // only after storing it, so a crash leaves whole chunks (each a complete, logged membership step).
+        const work = new Y.Doc();
+        Y.applyUpdate(work, Y.encodeStateAsUpdate(doc));
+        work.on('update', (u: Uint8Array) => updates.push(u));
+        await writeProcessResult(work, result, {
+          actor,
+          ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
+        });
+        work.destroy();
+        for (const u of updates) await opts.site.submit(u);
+      }
       const summary: CohortRunSummary = {
         trigger,
         changes: result.changes.map((c) => ({
@@ -139,4 +145,18 @@ export function startCohortJob(opts: CohortJobOptions): CohortJob {
       await chain;
     },
   };
+}
+
+/**
+ * Whether a run has anything to write: a membership change, a cohort not yet marked as managed, or a rule newly
+ * found broken. A run with nothing to write skips copying the document (the costly part on a big site).
+ */
+function needsWrite(site: SiteDocument, rules: readonly Rule[], result: ProcessResult): boolean {
+  const component = new Map(site.cohorts.map((c) => [c.id, c.component] as const));
+  const wasBroken = new Map(rules.map((r) => [r.id, r.broken] as const));
+  return (
+    result.changes.some(
+      (c) => c.added.length > 0 || c.removed.length > 0 || component.get(c.cohortId) !== RULE_COMPONENT,
+    ) || result.rules.some((r) => r.broken && wasBroken.get(r.id) === false)
+  );
 }
