@@ -5,6 +5,7 @@ import * as Y from 'yjs';
 import { applyCommand, type Command } from '../src/lib/crdt/commands.ts';
 import { courseJsonToDoc, currentEpoch, SEP } from '../src/lib/crdt/course-doc.ts';
 import { makeCourse } from '../src/lib/crdt/fixtures.ts';
+import { rebaseCourseDoc } from '../src/lib/crdt/rebase.ts';
 import { fixedClock } from '../src/lib/domain/shared/clock.ts';
 import { roleCapabilities, type Capability } from '../src/lib/domain/shared/capabilities.ts';
 import { courseUpdateGuard } from './course-guard.ts';
@@ -123,5 +124,18 @@ describe('course update guard', () => {
     const second = updateOf(doc, { type: 'setGrade', item: 'i1', user: 'u0', raw: 20 });
     expect(check(doc, second, ['grade:override'])).toEqual({ ok: true });
     expect(check(doc, second, ['grade:lock'])).toMatchObject({ ok: false, capability: 'grade:override' });
+  });
+
+  it('[AUTHZ-4] a re-base (new epoch, old log dropped) is allowed with grade:manage only', () => {
+    const doc = serverDoc();
+    Y.applyUpdate(doc, updateOf(doc, { type: 'setGrade', item: 'i1', user: 'u0', raw: 10 }));
+    const rebase = updateOf(doc, { type: 'setGrade', item: 'i0', user: 'u0' }, 't1', (d) =>
+      rebaseCourseDoc(d, { actor: { userId: 't1', deviceId: 't1-tablet' }, clock: fixedClock(NOW) }),
+    );
+    expect(check(doc, rebase, all)).toEqual({ ok: true });
+    expect(check(doc, rebase, without('grade:manage'))).toMatchObject({
+      ok: false,
+      capability: 'grade:manage',
+    });
   });
 });
