@@ -12,7 +12,7 @@ const USERS = 2_000;
 const ITEMS = 300;
 const OVERWRITES = 1_000_000;
 /** The default re-base policy (shouldRebase): an epoch is folded once it holds this many log entries. */
-const REBASE_EVERY = 100_000;
+const REBASE_EVERY = 50_000;
 const BULK = 1_000;
 
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
