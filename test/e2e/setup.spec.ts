@@ -155,9 +155,12 @@ test('[SET-9] without grade:manage the setup is read-only', async ({ page }) => 
   await expect(page.getByRole('button', { name: /^Move/ })).toHaveCount(0);
   await expect(page.getByRole('button', { name: /^Delete/ })).toHaveCount(0);
   await expect(page.getByRole('button', { name: /^View/ }).first()).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/setup-physics.png', fullPage: true });
 });
 
-test('[SET-11] the setup page and its item dialog have no serious or critical axe violations', async ({ page }) => {
+test('[SET-11] the setup page and its item dialog have no serious or critical axe violations', async ({
+  page,
+}) => {
   await openSetup(page);
   const scan = async () => {
     await page.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });

@@ -194,15 +194,22 @@ export function visibleRows(rows: readonly SetupNode[], collapsed: ReadonlySet<s
   return out;
 }
 
-/** A flag-or-time for people: "Yes", "No", or "until <time>" / "from <time>" formatted by the caller. */
-export function describeFlag(
-  v: FlagOrTime,
-  word: 'until' | 'from',
-  formatTime: (unix: number) => string,
-): string {
-  if (v === true) return 'Yes';
-  if (v === false || v === 0) return 'No';
-  return `${word} ${formatTime(v)}`;
+/**
+ * The short tags of a row's flags for the tree: extra credit (as its parent's method reads it), hidden or hidden
+ * until a time, locked or locked from a time. `formatTime` formats unix seconds for people.
+ */
+export function flagTags(row: SetupNode, formatTime: (unix: number) => string): string[] {
+  const out: string[] = [];
+  const extra = weightMode(row.parentAggregation).extra;
+  if (extra === 'flag' && row.extraCredit) out.push('Extra credit');
+  if (extra === 'weight' && row.extraCreditWeight > 0) out.push(`Extra credit ×${row.extraCreditWeight}`);
+  if (row.hidden === true) out.push('Hidden');
+  else if (typeof row.hidden === 'number' && row.hidden > 0)
+    out.push(`Hidden until ${formatTime(row.hidden)}`);
+  if (row.locked === true) out.push('Locked');
+  else if (typeof row.locked === 'number' && row.locked > 0)
+    out.push(`Locked from ${formatTime(row.locked)}`);
+  return out;
 }
 
 /** Ids of a category and everything below it (a category cannot move into its own subtree). */

@@ -36,7 +36,7 @@ import {
   parseNumber,
   rescaleCommands,
 } from './setup-form';
-import { buildSetupTree, subtreeIds, visibleRows, weightMode } from './setup-tree';
+import { buildSetupTree, flagTags, subtreeIds, visibleRows, weightMode } from './setup-tree';
 
 const actor: Actor = { userId: 't1', deviceId: 'd1' };
 
@@ -158,6 +158,23 @@ describe('setup tree', () => {
     expect(w(rows2, 'i-a')).toBeCloseTo(50, 3);
     expect(w(rows2, 'i-b')! / w(rows2, 'c-hw')!).toBeCloseTo(40 / 100, 3);
     expect(w(rows2, 'i-b')! + w(rows2, 'c-hw')! + w(rows2, 'i-empty2')!).toBeCloseTo(50, 2);
+  });
+
+  it('[SET-1] flag tags: extra credit as the parent reads it, hidden/locked with their times', () => {
+    const json = course();
+    json.items[1]!.extraCredit = true; // under Natural: a flag
+    json.items[2]!.extraCredit = true; // under Weighted mean: not used, so not shown
+    json.items[0]!.hidden = 2000;
+    json.items[0]!.locked = true;
+    const rows = buildSetupTree(json);
+    const tags = (id: string) =>
+      flagTags(
+        rows.find((r) => r.id === id)!,
+        (t) => `t${t}`,
+      );
+    expect(tags('i-a')).toEqual(['Hidden until t2000', 'Locked']);
+    expect(tags('i-b')).toEqual(['Extra credit']);
+    expect(tags('i-h1')).toEqual([]);
   });
 
   it('[SET-2] which weight fields each parent method shows', () => {
