@@ -43,6 +43,7 @@ import { backupStream } from './backup.ts';
 import { SharedAuthStore, type AuthStore } from './shared-auth.ts';
 import { courseUpdateGuard } from './course-guard.ts';
 import { Projector } from './projections.ts';
+import { siteRoomAccess, startCohortJob } from './cohort-job.ts';
 
 export interface SeedData {
   accounts: {
@@ -105,6 +106,12 @@ export interface SyncServerOptions {
   now?: () => number;
   /** Capability check for updates from writers. Default: courseUpdateGuard (course-guard.ts). */
   guard?: UpdateGuard;
+  /**
+   * Dynamic-cohort processing of the site room (cohort-job.ts): time between scheduled runs, default 15 minutes
+   * (Moodle's task default); 0 runs it only on demand (POST /admin/cohorts/run). With several instances, schedule
+   * it on one of them.
+   */
+  cohortJobIntervalMs?: number;
   /** Instance name in logs and metrics (scale-out). */
   instanceId?: string;
   /** Extra HTTP handling (e.g. the static app); return true when it answered. */
@@ -250,6 +257,13 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       students: async (courseId) =>
         (await store.listCourseMembers(courseId)).filter((m) => m.role === 'student').map((m) => m.userId),
       now: () => Math.floor(now() / 1000),
+      log,
+    });
+
+    const cohortJob = startCohortJob({
+      site: siteRoomAccess(() => getRoom('site')),
+      intervalMs: opts.cohortJobIntervalMs ?? 15 * 60_000,
+      now,
       log,
     });
 
@@ -765,6 +779,21 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         audit({ event: 'password_reset', userId, by: p.account.userId, remote });
         return sendJson(req, res, 200, { ok: true });
       }
+      if (method === 'POST' && path === '/admin/cohorts/run') {
+        const p = await accounts.authenticate(bearer(req));
+        if (p.account.siteRole !== 'admin' && p.account.siteRole !== 'manager')
+          throw new AuthError(403, 'only a site admin or manager can process cohorts (cohort:manage)');
+        const body = await readJson(req);
+        const only = body.only;
+        if (only !== undefined && (!Array.isArray(only) || !only.every((x) => typeof x === 'string')))
+          throw new AuthError(400, 'only must be a list of rule ids', 'only');
+        const summary = await cohortJob.runNow({
+          only: only as string[] | undefined,
+          trigger: `requested by ${p.account.userId}`,
+        });
+        audit({ event: 'cohorts_run', userId: p.account.userId, remote, changes: summary.changes.length });
+        return sendJson(req, res, 200, summary);
+      }
       if (method === 'GET' && path === '/admin/audit') {
         const p = await accounts.authenticate(bearer(req));
         if (p.account.siteRole !== 'admin')
@@ -834,6 +863,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         for (const c of conns) closeConn(c, CLOSE.shuttingDown, 'server shutting down');
         // Let queued frames of closing connections finish, write pending projections, then flush every room.
         await Promise.all([...conns].map((c) => c.chain));
+        await cohortJob.stop();
         await projector.flush();
         for (const room of rooms.values()) {
           await room.flushed();

@@ -6,7 +6,8 @@ import { flagNumber, flagString, parseArgs, UsageError } from './cli-util.ts';
 import { startSyncServer, type SeedData } from '../../sync-server/server.ts';
 
 const USAGE = `usage: markbook serve [--port 4174] [--host 127.0.0.1] [--data-dir ./data] [--seed seed.json]
-       [--redis redis://127.0.0.1:6379] [--origin http://127.0.0.1:4173,...] [--instance name] [--quiet]
+       [--redis redis://127.0.0.1:6379] [--origin http://127.0.0.1:4173,...] [--instance name]
+       [--cohort-minutes 15 (0: on demand only)] [--quiet]
   The token secret can be given in MARKBOOK_TOKEN_SECRET (all instances of one site must share it).
   seed.json: {"accounts":[...],"courseRoles":[...],"courses":[...],"docs":[{"room":"course/c1","update":"<base64>"}]}`;
 
@@ -53,6 +54,7 @@ export async function main(args: string[]): Promise<number> {
       tokenSecret: process.env.MARKBOOK_TOKEN_SECRET || undefined,
       appOrigins: origins ? origins.split(',').map((s) => s.trim()) : undefined,
       instanceId: flagString(p, 'instance'),
+      cohortJobIntervalMs: (flagNumber(p, 'cohort-minutes') ?? 15) * 60_000,
       log: quiet
         ? undefined
         : (e) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n'),

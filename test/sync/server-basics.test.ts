@@ -206,4 +206,20 @@ describe('sync server skeleton', () => {
     expect(m.store).toBeGreaterThan(0);
     expect(m.rate).toBeGreaterThanOrEqual(0);
   });
+
+  it('[OPS-6] cohort processing runs on demand for site admins only', async () => {
+    const s = await server({ cohortJobIntervalMs: 0 });
+    const admin = await login(s.http, 'admin');
+    const teacher = await login(s.http, 't1');
+    const run = (token: string) =>
+      fetch(`${s.http}/admin/cohorts/run`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: '{}',
+      });
+    expect((await run(teacher.accessToken)).status).toBe(403);
+    const r = await run(admin.accessToken);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ changes: [], broken: [] });
+  });
 });
