@@ -277,6 +277,25 @@ export class BaseCells {
   has(key: string): boolean {
     return this.get(key) !== undefined;
   }
+  /** Cells stored with several candidates for some field (open conflicts carried by a re-base). */
+  *withCandidates(): IterableIterator<[string, PackedCell]> {
+    const { gi, gu, g } = this.base;
+    for (let c = 0; c < gi.length; c++) {
+      const col = g[c]!;
+      for (let r = 0; r < col.length; r++) {
+        const v = col[r];
+        if (
+          v &&
+          typeof v === 'object' &&
+          !Array.isArray(v) &&
+          v.p &&
+          Object.values(v.p).some((ps) => ps && ps.length > 1)
+        )
+          yield [gi[c]! + SEP + gu[r]!, v];
+      }
+    }
+  }
+
   *[Symbol.iterator](): IterableIterator<[string, PackedCell]> {
     const { gi, gu, g } = this.base;
     for (let c = 0; c < gi.length; c++) {
@@ -681,8 +700,8 @@ export function listConflicts(doc: Y.Doc): CellConflict[] {
     }
   };
   for (const [key, slots] of bySlots) push(key, mergeCell(toBaseCell(cells.get(key)), slots).conflicts);
-  for (const [key, cell] of cells) {
-    if (cell.p && !bySlots.has(key)) push(key, mergeCell(toBaseCell(cell), []).conflicts);
+  for (const [key, cell] of cells.withCandidates()) {
+    if (!bySlots.has(key)) push(key, mergeCell(toBaseCell(cell), []).conflicts);
   }
   return out.sort((a, b) =>
     a.item < b.item

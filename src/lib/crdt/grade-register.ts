@@ -186,7 +186,8 @@ export function writeSlot(
   const c = (own?.c ?? 0) + 1;
   const vv: Record<string, number> = {};
   const see = (d: string, n: number) => {
-    if (d === dev) return;
+    // Every slot has seen the base (`@`), so it is never recorded.
+    if (d === dev || d === BASE_DEVICE) return;
     if ((vv[d] ?? -1) < n) vv[d] = n;
   };
   for (const s of slots) {
