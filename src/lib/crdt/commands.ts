@@ -953,6 +953,21 @@ function inverseOf(ops: Op[], entries: HistoryEntry[]): Command | null {
   return inv.length === 1 ? inv[0]! : { type: 'bulk', commands: inv };
 }
 
+/** Whether a slot holds exactly the patched values as its own (then the log entry need not repeat them). */
+function justTheNewValues(slot: GradeSlot, neu: CellRecord): boolean {
+  const fields = Object.keys(slot.f);
+  if (fields.length !== Object.keys(neu).length) return false;
+  return fields.every((f) => {
+    const ps = slot.f[f as GradeField]!;
+    return (
+      f in neu &&
+      ps.length === 1 &&
+      ps[0]!.length === 1 &&
+      canonical(ps[0]![0]) === canonical(neu[f as GradeField] ?? null)
+    );
+  });
+}
+
 function writeOps(doc: Y.Doc, e: Epoch, pl: Planner): HistoryEntry[] {
   const { actor } = pl.ctx;
   const src = pl.ctx.src ?? 'app';
@@ -977,8 +992,8 @@ function writeOps(doc: Y.Doc, e: Epoch, pl: Planner): HistoryEntry[] {
         old: op.old,
         new: op.neu,
         c: op.slot.c,
-        vv: op.slot.vv,
-        f: op.slot.f,
+        ...(Object.keys(op.slot.vv).length ? { vv: op.slot.vv } : {}),
+        ...(justTheNewValues(op.slot, op.neu) ? {} : { f: op.slot.f }),
       });
     } else if (op.t === 'row') {
       if (op.coll === 'users') {

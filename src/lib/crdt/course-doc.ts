@@ -84,10 +84,13 @@ export type HistoryEntry =
       user: string;
       old: CellRecord;
       new: CellRecord;
-      /** The slot as written (with dev/by/at/src from the head), so a past state can be rebuilt exactly. */
+      /**
+       * The slot as written (with dev/by/at/src from the head), so a past state can be rebuilt exactly. `vv` is left
+       * out when empty and `f` when it holds just the new values (the common case): see entrySlot.
+       */
       c: GradeSlot['c'];
-      vv: GradeSlot['vv'];
-      f: GradeSlot['f'];
+      vv?: GradeSlot['vv'];
+      f?: GradeSlot['f'];
     })
   | (HistoryHead & {
       k: 'row';
@@ -171,7 +174,8 @@ export function appendHistory(e: Epoch, entries: HistoryEntry[]): void {
 
 /** The grade slot a grade history entry wrote. */
 export function entrySlot(h: Extract<HistoryEntry, { k: 'grade' }>): GradeSlot {
-  return { d: h.dev, c: h.c, vv: h.vv, by: h.by, at: h.at, src: h.src, f: h.f };
+  const f = h.f ?? Object.fromEntries(Object.entries(h.new).map(([k, v]) => [k, [[v]]]));
+  return { d: h.dev, c: h.c, vv: h.vv ?? {}, by: h.by, at: h.at, src: h.src, f };
 }
 
 /** The command id of an entry. */

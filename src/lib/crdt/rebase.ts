@@ -8,6 +8,7 @@ import { GRADE_FIELDS, mergeCell, type CellRecord, type GradeField, type Pair } 
 import {
   SEP,
   appendHistory,
+  entrySlot,
   BaseBuilder,
   historySize,
   readHistory,
@@ -256,7 +257,8 @@ function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): numbe
         });
       }
       // Values the writer kept beside its own (an open conflict it had not settled), as origins tagged by epoch.
-      for (const [f, pairs] of Object.entries(entry.f) as [GradeField, Pair[]][]) {
+      const slot = entrySlot(entry);
+      for (const [f, pairs] of Object.entries(slot.f) as [GradeField, Pair[]][]) {
         c.held[f] = pairs
           .filter((p) => p.length > 1)
           .map((p) => {
@@ -265,7 +267,7 @@ function replayCollected(doc: Y.Doc, col: Collected, ctx: CommandContext): numbe
           });
       }
       // What the writer had seen, in its epoch's counters (the last write of a cell has seen the most).
-      for (const [d, n] of Object.entries(entry.vv)) if ((c.seen[d] ?? -1) < n) c.seen[d] = n;
+      for (const [d, n] of Object.entries(slot.vv)) if ((c.seen[d] ?? -1) < n) c.seen[d] = n;
       if ((c.seen[entry.dev] ?? -1) < entry.c) c.seen[entry.dev] = entry.c;
       for (const f of Object.keys(entry.new) as GradeField[]) {
         if (!(f in c.old)) (c.old as Record<string, unknown>)[f] = entry.old[f] ?? null;
