@@ -206,7 +206,16 @@ export type CommandResult =
 // Planning: validate against the document plus the changes planned so far (a bulk sees its own earlier steps)
 
 type Op =
-  | { t: 'slot'; item: string; user: string; slot: GradeSlot; old: CellRecord; neu: CellRecord }
+  | {
+      t: 'slot';
+      item: string;
+      user: string;
+      slot: GradeSlot;
+      old: CellRecord;
+      neu: CellRecord;
+      /** Fields this write settled from a conflict: their old value is several candidates, not `old`. */
+      settled?: GradeField[];
+    }
   | {
       t: 'row';
       coll: RowCollection;
@@ -334,6 +343,12 @@ class Planner {
     } else this.slotOps.set(key, this.ops.push({ t: 'slot', item, user, slot, old, neu }) - 1);
     this.cells.set(key, slot);
     return { slot, before };
+  }
+
+  markSettled(item: string, user: string, f: GradeField): void {
+    const i = this.slotOps.get(item + SEP + user);
+    const op = i === undefined ? undefined : this.ops[i];
+    if (op?.t === 'slot') op.settled = [...(op.settled ?? []), f];
   }
 
   setRow(coll: RowCollection, id: string, fields: Record<string, unknown> | null, create: boolean): void {
@@ -749,6 +764,7 @@ function plan(pl: Planner, at: string, c: Command): void {
       )
         throw new Fail('invalid', [{ at: `${at}.value`, message: 'expected one of the candidate values' }]);
       pl.writeCell(c.item, c.user, { [c.field]: c.value ?? null } as CellRecord);
+      pl.markSettled(c.item, c.user, c.field);
       return;
     }
     case 'setItem':
@@ -937,9 +953,16 @@ function inverseOf(ops: Op[], entries: HistoryEntry[]): Command | null {
   ops.forEach((op, i) => {
     const e = entries[i]!;
     if (op.t === 'slot') {
+      // Settling a conflict is not undone: putting one old candidate back would silently drop the others.
+      const fields: CellRecord = {};
       const expect: Partial<Record<GradeField, string>> = {};
-      for (const f of Object.keys(op.neu) as GradeField[]) expect[f] = `${op.slot.d}:${op.slot.c}`;
-      inv.push({ type: 'restoreCell', item: op.item, user: op.user, fields: op.old, expect });
+      for (const f of Object.keys(op.neu) as GradeField[]) {
+        if (op.settled?.includes(f)) continue;
+        (fields as Record<string, unknown>)[f] = op.old[f] ?? null;
+        expect[f] = `${op.slot.d}:${op.slot.c}`;
+      }
+      if (Object.keys(fields).length)
+        inv.push({ type: 'restoreCell', item: op.item, user: op.user, fields, expect });
     } else if (op.t === 'row') {
       if (op.old === null)
         inv.push({ type: 'restoreRow', coll: op.coll, id: op.id, fields: null, expect: op.neu });
@@ -994,6 +1017,7 @@ function writeOps(doc: Y.Doc, e: Epoch, pl: Planner): HistoryEntry[] {
         c: op.slot.c,
         ...(Object.keys(op.slot.vv).length ? { vv: op.slot.vv } : {}),
         ...(justTheNewValues(op.slot, op.neu) ? {} : { f: op.slot.f }),
+        ...(op.settled ? { settled: op.settled } : {}),
       });
     } else if (op.t === 'row') {
       if (op.coll === 'users') {

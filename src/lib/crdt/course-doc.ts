@@ -91,6 +91,8 @@ export type HistoryEntry =
       c: GradeSlot['c'];
       vv?: GradeSlot['vv'];
       f?: GradeSlot['f'];
+      /** Fields this change settled from a conflict (their `old` is only the first of several candidates). */
+      settled?: GradeField[];
     })
   | (HistoryHead & {
       k: 'row';

@@ -141,3 +141,29 @@ describe('undo', () => {
     expect(undo.canUndo).toBe(false);
   });
 });
+
+describe('settling conflicts', () => {
+  it('[CRDT-7] settling a conflict is not undone or reverted back to one candidate (that would drop the other silently)', () => {
+    const a = new Y.Doc();
+    courseJsonToDoc(makeCourse(1, 1), a, alice, { at: 100 });
+    const b = new Y.Doc();
+    sync(a, b);
+    ok(a, { type: 'setGrade', item: 'i0', user: 'u0', raw: 8 }, ctx(alice, 200));
+    ok(b, { type: 'setGrade', item: 'i0', user: 'u0', raw: 5 }, ctx(bob, 201));
+    sync(a, b);
+    const undo = new CourseUndoManager(a, ctx(alice, 300));
+    const r = undo.run({
+      type: 'resolveConflict',
+      item: 'i0',
+      user: 'u0',
+      field: 'grade',
+      value: { raw: 5 },
+    });
+    expect(r.ok).toBe(true);
+    expect(undo.canUndo).toBe(false);
+    const entry = listHistory(a, { item: 'i0', user: 'u0' }).at(-1)!;
+    const rv = revertChange(a, entry.id, ctx(alice, 400));
+    expect(rv.ok).toBe(false);
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ raw: 5 });
+  });
+});

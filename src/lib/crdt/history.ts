@@ -132,8 +132,15 @@ export function courseJsonAt(doc: Y.Doc, time: number, archives: readonly Histor
 /** The command that puts back what one logged change replaced (no expectation: an explicit revert wins). */
 export function revertCommand(entry: HistoryEntry): Command | null {
   switch (entry.k) {
-    case 'grade':
-      return { type: 'restoreCell', item: entry.item, user: entry.user, fields: entry.old };
+    case 'grade': {
+      // A settled conflict is not reverted to one of its old candidates (that would drop the others silently).
+      const fields = Object.fromEntries(
+        Object.entries(entry.old).filter(([f]) => !entry.settled?.includes(f as GradeField)),
+      );
+      return Object.keys(fields).length
+        ? { type: 'restoreCell', item: entry.item, user: entry.user, fields }
+        : null;
+    }
     case 'row':
       return {
         type: 'restoreRow',
