@@ -541,6 +541,17 @@ export class BaseBuilder {
     } else col[ui] = cell.p ? cell : { r: cell.r };
   }
 
+  /** Drops the columns of items/categories that no longer exist (their grades left the snapshot already). */
+  keepColumns(keep: (item: string) => boolean): void {
+    for (let i = this.gi.length - 1; i >= 0; i--) {
+      if (keep(this.gi[i]!)) continue;
+      this.gi.splice(i, 1);
+      this.g.splice(i, 1);
+    }
+    this.iIndex.clear();
+    this.gi.forEach((it, i) => this.iIndex.set(it, i));
+  }
+
   finish(): BaseSnapshot {
     for (const col of this.g) while (col.length < this.gu.length) col.push(null);
     const base: BaseSnapshot = {

@@ -109,6 +109,8 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
     const [item, user] = key.split(SEP) as [string, string];
     builder.set(item, user, fold(mergeCell(toBaseCell(cells.get(key)), slots)));
   }
+  // Grades of deleted items and categories do not survive a re-base.
+  builder.keepColumns((item) => item === 'course' || rows.items.has(item) || rows.categories.has(item));
   const base = builder.finish();
   if (!rows.users.size) delete base.users;
   const sv: Record<string, number> = {};
