@@ -112,6 +112,7 @@ export class Accounts {
     // Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
     const ok = await verifyPassword(password, a?.passwordHash ?? DUMMY_HASH);
     if (!a || !ok) throw new AuthError(401, 'wrong username or password');
+    if (a.suspended) throw new AuthError(403, 'this account is suspended');
     return this.issue(a, newSessionId(), this.cfg.now());
   }
 
@@ -131,7 +132,8 @@ export class Accounts {
       throw new AuthError(401, 'session has expired; sign in again');
     }
     const a = await this.store.getAccount(s.userId);
-    if (!a) throw new AuthError(401, 'account no longer exists');
+    if (!a || a.suspended)
+      throw new AuthError(401, a ? 'this account is suspended' : 'account no longer exists');
     return this.issue(a, sessionId, s.createdAt);
   }
 
@@ -145,6 +147,7 @@ export class Accounts {
     if (!s || s.userId !== r.claims.sub) throw new AuthError(401, 'session has ended; sign in again');
     const a = await this.store.getAccount(r.claims.sub);
     if (!a) throw new AuthError(401, 'account no longer exists');
+    if (a.suspended) throw new AuthError(401, 'this account is suspended');
     return { account: a, sessionId: s.sessionId };
   }
 

@@ -44,6 +44,7 @@ import { SharedAuthStore, type AuthStore } from './shared-auth.ts';
 import { courseUpdateGuard } from './course-guard.ts';
 import { Projector } from './projections.ts';
 import { siteRoomAccess, startCohortJob } from './cohort-job.ts';
+import { syncDirectory } from './directory.ts';
 
 export interface SeedData {
   accounts: {
@@ -75,6 +76,8 @@ export const CLOSE = {
   tooLarge: 4413,
   tooManyConnections: 4429,
   rateLimited: 4529,
+  /** The user's roles changed: reconnect to get the new access (4500-4599 make y-websocket retry). */
+  roleChanged: 4505,
   shuttingDown: 1001,
 } as const;
 
@@ -227,6 +230,8 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
               metrics.update(u.length);
               if (origin !== 'remote' && r.name.startsWith('course/'))
                 projector.courseChanged(r.name.slice(7), r.doc);
+              // Every instance keeps its own roles, so remote site changes are applied here too.
+              if (r.name === 'site') scheduleDirectorySync(r.doc);
             },
             onError: (r, e) => log({ level: 'error', msg: 'room error', room: r, error: String(e) }),
           },
@@ -259,6 +264,38 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       now: () => Math.floor(now() / 1000),
       log,
     });
+
+    // Site directory -> accounts and course roles (directory.ts), debounced and one run at a time.
+    const DIRECTORY_DEBOUNCE_MS = 200;
+    let directoryTimer: ReturnType<typeof setTimeout> | null = null;
+    let directoryRun: Promise<void> = Promise.resolve();
+    const runDirectorySync = (doc: Y.Doc) =>
+      (directoryRun = directoryRun
+        .then(async () => {
+          const change = await syncDirectory(doc, store, authStore);
+          for (const userId of change.disabled)
+            endSessions(await authStore.deleteUserSessions(userId), 'account suspended');
+          // Sockets of users whose roles changed reconnect (4505 = retry) and get their new access.
+          const changed = new Set(change.roles);
+          for (const c of conns)
+            if (c.principal && changed.has(c.principal.account.userId) && c.roomRef?.kind !== 'site')
+              closeConn(c, CLOSE.roleChanged, 'your role changed; reconnecting');
+          if (change.accounts.length || change.roles.length)
+            audit({
+              event: 'directory_sync',
+              accounts: change.accounts.length,
+              roles: change.roles.length,
+              disabled: change.disabled,
+            });
+        })
+        .catch((e) => log({ level: 'error', msg: 'directory sync failed', error: String(e) })));
+    const scheduleDirectorySync = (doc: Y.Doc) => {
+      if (directoryTimer) return;
+      directoryTimer = setTimeout(() => {
+        directoryTimer = null;
+        void runDirectorySync(doc);
+      }, DIRECTORY_DEBOUNCE_MS);
+    };
 
     const cohortJob = startCohortJob({
       site: siteRoomAccess(() => getRoom('site')),
@@ -864,6 +901,13 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         // Let queued frames of closing connections finish, write pending projections, then flush every room.
         await Promise.all([...conns].map((c) => c.chain));
         await cohortJob.stop();
+        if (directoryTimer) {
+          clearTimeout(directoryTimer);
+          directoryTimer = null;
+          const site = rooms.get('site');
+          if (site) void runDirectorySync(site.doc);
+        }
+        await directoryRun;
         await projector.flush();
         for (const room of rooms.values()) {
           await room.flushed();

@@ -69,7 +69,10 @@ export class SharedAuthStore implements AuthStore {
 
   async findAccountByUsername(username: string): Promise<Account | undefined> {
     const id = await this.redis.hget(USERNAMES, username.toLowerCase());
-    return id === null ? this.local.findAccountByUsername(username) : this.getAccount(id);
+    if (id === null) return this.local.findAccountByUsername(username);
+    const a = await this.getAccount(id);
+    // A renamed account keeps its old name in the Redis index; only the current name finds it.
+    return a && a.username.toLowerCase() === username.toLowerCase() ? a : undefined;
   }
 
   /** Writes the local store (durable) and Redis (seen by every instance at once). */

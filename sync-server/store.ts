@@ -25,8 +25,10 @@ export interface Account {
   username: string;
   displayName: string;
   siteRole: SiteRole;
-  /** `scrypt$N$r$p$salt$hash` (base64 parts), see auth.ts. */
+  /** `scrypt$N$r$p$salt$hash` (base64 parts), see auth.ts; anything else means "no password set". */
   passwordHash: string;
+  /** Suspended or deleted in the site directory: cannot sign in. */
+  suspended?: boolean;
 }
 
 export interface Session {
@@ -198,6 +200,32 @@ export class Store {
       ops.push({ type: 'put', key: `c!${r.courseId}!${r.userId}`, value: enc.encode(r.role) });
     }
     await this.db.batch(ops, { sync: true });
+  }
+
+  /** Replaces every course role of one user. */
+  async replaceCourseRoles(
+    userId: string,
+    roles: ReadonlyArray<{ courseId: string; role: CourseRole }>,
+  ): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (const c of await this.listUserCourses(userId))
+      ops.push(
+        { type: 'del', key: `r!${userId}!${c.courseId}` },
+        { type: 'del', key: `c!${c.courseId}!${userId}` },
+      );
+    for (const r of roles)
+      ops.push(
+        { type: 'put', key: `r!${userId}!${r.courseId}`, value: enc.encode(r.role) },
+        { type: 'put', key: `c!${r.courseId}!${userId}`, value: enc.encode(r.role) },
+      );
+    await this.db.batch(ops, { sync: true });
+  }
+
+  /** Drops a username -> user mapping (after a rename), if it still points at that user. */
+  async forgetUsername(username: string, userId: string): Promise<void> {
+    const key = `n!${username.toLowerCase()}`;
+    const v = await this.db.get(key);
+    if (v !== undefined && dec.decode(v) === userId) await this.db.del(key, { sync: true });
   }
 
   async getCourseRole(userId: string, courseId: string): Promise<CourseRole | undefined> {
