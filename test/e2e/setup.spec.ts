@@ -271,3 +271,33 @@ test('[SET-10] course settings: letters are checked and the choice is kept', asy
   await expect(dialog.getByLabel('Grade display type')).toHaveValue('real_letter');
   await expect(dialog.getByLabel('Lowest percentage, row 1', { exact: true })).toHaveValue('95');
 });
+
+test('[SET-7] renaming an ID number keeps the calculations that read it working', async ({ page }) => {
+  await openSetup(page);
+  await page
+    .getByTestId('setup-row-c-course')
+    .getByRole('button', { name: /^Add item/ })
+    .click();
+  let dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Item name').fill('Assignment 3 doubled');
+  await dialog.getByText('Calculation', { exact: true }).first().click();
+  await dialog.getByTestId('calculation').fill('=[[a3]] * 2');
+  await dialog.getByLabel('Maximum grade').fill('200');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+
+  await page.getByTestId('setup-row-i-a3').getByRole('button', { name: /^Edit/ }).click();
+  dialog = page.getByRole('dialog');
+  await dialog.getByLabel('ID number').fill('springs');
+  await expect(dialog.locator('#item-idnumber-note')).toContainText('Assignment 3 doubled');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await page
+    .locator('tr', { hasText: 'Assignment 3 doubled' })
+    .getByRole('button', { name: /^Edit/ })
+    .click();
+  await expect(page.getByRole('dialog').getByTestId('calculation')).toHaveValue('=[[springs]] * 2');
+  await expect(page.getByRole('dialog').getByTestId('calculation-status')).toContainText(
+    'Calculation is valid',
+  );
+});

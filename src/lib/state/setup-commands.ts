@@ -2,6 +2,7 @@
 // snapshot. Pure: returns commands for CourseWorkspace.run and never applies them itself.
 import type { Command, CommandError } from '../crdt/commands';
 import type { Aggregation, CourseCategory, CourseItem, CourseJson } from '../domain/interchange/course-types';
+import { rewriteReferences } from '../domain/formula/index';
 import { referencesOf } from './setup-calc';
 
 type Coefs = Pick<CourseItem, 'weight' | 'weightOverride' | 'extraCredit' | 'extraCreditWeight'>;
@@ -271,4 +272,36 @@ export function idnumberFree(json: CourseJson, idnumber: string, exceptId: strin
   return ![...json.items, ...json.categories].some(
     (n) => n.id !== exceptId && (n.idnumber ?? '') === idnumber,
   );
+}
+
+/**
+ * When an idnumber changes, the calculations that read it are rewritten to the new one in the same bulk, so they
+ * keep working. Moodle stores references as ##gi<id>## and renames survive (lib/grade/grade_item.php
+ * set_calculation / get_calculation); Markbook stores idnumbers, so it rewrites them ([FRM] rewriteReferences).
+ * `ownerId` is the renamed node: its own calculation (if any) is saved by the form itself.
+ */
+export function renameReferenceCommands(
+  json: CourseJson,
+  ownerId: string,
+  from: string,
+  to: string,
+): Command[] {
+  if (from === '' || from === to || to === '') return [];
+  const out: Command[] = [];
+  const rename = (id: string): string | undefined => (id === from ? to : undefined);
+  for (const it of json.items) {
+    if (it.id === ownerId || !it.calculation || !referencesOf(it.calculation).includes(from)) continue;
+    out.push({
+      type: 'setItem',
+      item: { id: it.id, calculation: rewriteReferences(it.calculation, rename) },
+    });
+  }
+  for (const c of json.categories) {
+    if (c.id === ownerId || !c.calculation || !referencesOf(c.calculation).includes(from)) continue;
+    out.push({
+      type: 'setCategory',
+      category: { id: c.id, calculation: rewriteReferences(c.calculation, rename) },
+    });
+  }
+  return out;
 }

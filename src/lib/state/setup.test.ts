@@ -24,6 +24,7 @@ import {
   idnumberFree,
   moveTargets,
   problemsByField,
+  renameReferenceCommands,
   saveCategoryCommand,
 } from './setup-commands';
 import {
@@ -359,6 +360,30 @@ describe('calculations', () => {
     expect(applyCompletion(mid, c2, 4, 'h1').text).toBe('=[[h1]] + 1');
     expect(completionContext('[[a b', 5)).toBeNull();
     expect(completionContext('x', 1)).toBeNull();
+  });
+
+  it('[SET-7] renaming an idnumber rewrites the calculations that read it, in one bulk, and totals stay the same', () => {
+    const json = course();
+    const doc = open(json);
+    const before = engineOf(docToCourseJson(doc));
+    const q = before.course.byId.get('i-calc')!;
+    const u = before.userIndex.get('u1')!;
+    const cmd: Command = {
+      type: 'bulk',
+      commands: [
+        { type: 'setItem', item: { id: 'i-a', idnumber: 'essay' } },
+        ...renameReferenceCommands(json, 'i-a', 'a', 'essay'),
+      ],
+    };
+    expect(run(doc, cmd).ok).toBe(true);
+    const after = docToCourseJson(doc);
+    expect(after.items.find((i) => i.id === 'i-calc')!.calculation).toBe('=max([[essay]], [[b]])');
+    expect(
+      checkCalculation(after, 'i-calc', after.items.find((i) => i.id === 'i-calc')!.calculation!).ok,
+    ).toBe(true);
+    expect(engineOf(after).derived.final[q]![u]).toBe(before.derived.final[q]![u]);
+    expect(renameReferenceCommands(json, 'i-a', 'a', 'a')).toEqual([]);
+    expect(renameReferenceCommands(json, 'i-b', 'zz', 'yy')).toEqual([]);
   });
 
   it('[SET-6] depends on / used by', () => {
