@@ -9,6 +9,7 @@ import type {
   FlagOrTime,
 } from '../domain/interchange/course-types.ts';
 import { AGGREGATIONS } from '../domain/interchange/course-types.ts';
+import { isLockedAt } from '../domain/gradebook/flags.ts';
 import type { Capability } from '../domain/shared/capabilities.ts';
 import type { Clock } from '../domain/shared/clock.ts';
 import type { Problem } from '../domain/shared/errors.ts';
@@ -408,9 +409,13 @@ class Planner {
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isFlagOrTime = (v: unknown): v is FlagOrTime => typeof v === 'boolean' || (isNum(v) && v >= 0);
 
+/**
+ * Locked now: true, or a lock time that has passed. The same rule as the engine and the server guard
+ * (domain/gradebook/flags.ts isLockedAt, after Moodle lib/grade/grade_grade.php is_locked() and
+ * lib/grade/grade_item.php check_locktime()) [CRDT-5].
+ */
 function flagActive(v: unknown, now: number): boolean {
-  // A number is a time: locked from / hidden until it. Moodle lib/grade/grade_grade.php is_locked()/is_hidden().
-  return v === true || (typeof v === 'number' && v > 0 && v <= now);
+  return (typeof v === 'boolean' || typeof v === 'number') && isLockedAt(v, now);
 }
 
 function itemLockedNow(item: Record<string, unknown> | null, now: number): boolean {
@@ -763,6 +768,23 @@ function plan(pl: Planner, at: string, c: Command): void {
         c.field !== 'feedback'
       )
         throw new Fail('invalid', [{ at: `${at}.value`, message: 'expected one of the candidate values' }]);
+      // A new grade value (not one of the candidates) must be a grade: raw or final numbers, or null.
+      if (c.field === 'grade' && c.value !== null && c.value !== undefined) {
+        const v = c.value as Record<string, unknown>;
+        const okShape =
+          typeof v === 'object' &&
+          !Array.isArray(v) &&
+          Object.entries(v).every(
+            ([k, x]) =>
+              ['raw', 'final', 'rawgrademin', 'rawgrademax'].includes(k) && (x === null || isNum(x)),
+          );
+        if (!okShape)
+          throw new Fail('invalid', [
+            { at: `${at}.value`, message: 'expected { raw } or { final } with numbers, or null' },
+          ]);
+      }
+      if (c.field === 'feedback' && c.value !== null && c.value !== undefined && typeof c.value !== 'string')
+        throw new Fail('invalid', [{ at: `${at}.value`, message: 'expected feedback text or null' }]);
       pl.writeCell(c.item, c.user, { [c.field]: c.value ?? null } as CellRecord);
       pl.markSettled(c.item, c.user, c.field);
       return;
