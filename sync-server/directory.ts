@@ -18,11 +18,13 @@ export interface DirectoryChange {
   roles: string[];
   /** Users who may no longer sign in (their sessions must end). */
   disabled: string[];
+  /** Users left unchanged because their username belongs to another account. */
+  conflicts: string[];
 }
 
 /** Applies the site document's users and course role assignments to the store. Users not in the site doc are left alone. */
 export async function syncDirectory(doc: Y.Doc, store: Store, auth: AuthStore): Promise<DirectoryChange> {
-  const change: DirectoryChange = { accounts: [], roles: [], disabled: [] };
+  const change: DirectoryChange = { accounts: [], roles: [], disabled: [], conflicts: [] };
   const users = [...siteCollection(doc, 'users').values()].filter(
     (u) => typeof u.id === 'string' && isValidId(u.id as string),
   );
@@ -57,7 +59,10 @@ export async function syncDirectory(doc: Y.Doc, store: Store, auth: AuthStore): 
     const next: Account = cur
       ? { ...cur, username, displayName, suspended }
       : { userId, username, displayName, siteRole: null, passwordHash: NO_PASSWORD, suspended };
-    if (
+    const holder = await auth.findAccountByUsername(username);
+    // Never take a username another account signs in with (that would lock its owner out).
+    if (holder && holder.userId !== userId) change.conflicts.push(userId);
+    else if (
       !cur ||
       cur.username !== username ||
       cur.displayName !== displayName ||

@@ -280,6 +280,12 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
           for (const c of conns)
             if (c.principal && changed.has(c.principal.account.userId) && c.roomRef?.kind !== 'site')
               closeConn(c, CLOSE.roleChanged, 'your role changed; reconnecting');
+          if (change.conflicts.length)
+            log({
+              level: 'warn',
+              msg: 'site users whose username belongs to another account',
+              users: change.conflicts,
+            });
           if (change.accounts.length || change.roles.length)
             audit({
               event: 'directory_sync',
