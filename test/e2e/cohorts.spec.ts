@@ -13,7 +13,10 @@ const count = (ruleJson: unknown): number =>
 const original = ruleToJson(physcalc);
 const editedJson = {
   ...original,
-  conditions: [(original['conditions'] as unknown[])[0], { type: 'course_completed', operator: 'any', courseId: 'hist201' }],
+  conditions: [
+    (original['conditions'] as unknown[])[0],
+    { type: 'course_completed', operator: 'any', courseId: 'hist201' },
+  ],
 };
 
 async function axeProblems(page: Page): Promise<string[]> {
@@ -21,7 +24,11 @@ async function axeProblems(page: Page): Promise<string[]> {
   const result = await page.evaluate(async () => {
     const axe = (
       window as unknown as {
-        axe: { run: (ctx?: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> };
+        axe: {
+          run: (
+            ctx?: unknown,
+          ) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }>;
+        };
       }
     ).axe;
     return axe.run(document);
@@ -38,7 +45,9 @@ async function openCohorts(page: Page): Promise<void> {
   await expect(page.getByTestId('rules-table')).toBeVisible();
 }
 
-test('[COH-L2][COH-L3][COH-P1][COH-P7] edit a rule, watch the count, enable it, process now, see members and why', async ({ page }) => {
+test('[COH-L2][COH-L3][COH-P1][COH-P7] edit a rule, watch the count, enable it, process now, see members and why', async ({
+  page,
+}) => {
   const before = count(original);
   const after = count(editedJson);
   expect(after).not.toBe(before); // the demo data makes the edit visible
@@ -56,7 +65,10 @@ test('[COH-L2][COH-L3][COH-P1][COH-P7] edit a rule, watch the count, enable it, 
   await row.getByRole('rowheader').getByRole('link').click();
   await expect(page.getByTestId('preview-count')).toHaveText(String(before));
   await expect(page.getByTestId('editor-status')).toContainText('Enabled');
-  await page.getByRole('group', { name: /Condition 2/ }).getByLabel('Course').selectOption({ label: 'Modern History' });
+  await page
+    .getByRole('group', { name: /Condition 2/ })
+    .getByLabel('Course')
+    .selectOption({ label: 'Modern History' });
   await expect(page.getByTestId('preview-count')).toHaveText(String(after));
 
   // would this user match, and which condition fails?
@@ -64,7 +76,13 @@ test('[COH-L2][COH-L3][COH-P1][COH-P7] edit a rule, watch the count, enable it, 
   await page.getByLabel('Username or user id').fill(outsider.username);
   await page.getByRole('button', { name: 'Check' }).click();
   await expect(page.getByTestId('explain-result')).toContainText(
-    count({ ...editedJson, conditions: [{ type: 'user_profile', field: 'username', operator: 'equals', value: outsider.username }, ...(editedJson.conditions as unknown[])] }) === 1
+    count({
+      ...editedJson,
+      conditions: [
+        { type: 'user_profile', field: 'username', operator: 'equals', value: outsider.username },
+        ...(editedJson.conditions as unknown[]),
+      ],
+    }) === 1
       ? 'matches.'
       : 'does not match.',
   );
@@ -81,13 +99,18 @@ test('[COH-L2][COH-L3][COH-P1][COH-P7] edit a rule, watch the count, enable it, 
   await expect(page.getByTestId('editor-status')).toContainText('Enabled');
 
   await page.getByRole('link', { name: '← All rules' }).click();
-  await expect(page.getByTestId('rules-table').locator('tr[data-rule="rule-physcalc"]').getByTestId('rule-status')).toHaveText('Enabled');
+  await expect(
+    page.getByTestId('rules-table').locator('tr[data-rule="rule-physcalc"]').getByTestId('rule-status'),
+  ).toHaveText('Enabled');
   await page.getByRole('button', { name: 'Process now' }).click();
   await expect(page.getByTestId('process-status')).toContainText(`${after} membership`);
   await expect(page.getByTestId('cohort-size-co-physcalc')).toHaveText(String(after));
   await page.screenshot({ path: 'test-results/screens/cohorts.png', fullPage: true });
 
-  await page.getByRole('region', { name: 'Cohorts' }).getByRole('link', { name: 'Physics students who completed Calculus' }).click();
+  await page
+    .getByRole('region', { name: 'Cohorts' })
+    .getByRole('link', { name: 'Physics students who completed Calculus' })
+    .click();
   const members = page.getByTestId('members-table').locator('tbody tr');
   await expect(members).toHaveCount(after);
   for (const r of await members.all()) {
@@ -99,7 +122,52 @@ test('[COH-L2][COH-L3][COH-P1][COH-P7] edit a rule, watch the count, enable it, 
 
 test('a teacher sees no Cohorts link and the page says who it is for', async ({ page }) => {
   await signIn(page, 'teacher1');
-  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cohorts' })).toHaveCount(0);
+  await expect(
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cohorts' }),
+  ).toHaveCount(0);
   await page.goto('/cohorts');
   await expect(page.getByText('Cohorts are managed by site administrators and managers.')).toBeVisible();
+});
+
+test('[COH-R4][COH-E4][COH-L1] a new rule: errors appear beside the field at fault, and it saves disabled', async ({
+  page,
+}) => {
+  await openCohorts(page);
+  await page.getByRole('link', { name: 'New rule' }).click();
+  await expect(page.getByRole('heading', { name: 'New rule' })).toBeVisible();
+  await page.getByLabel('Rule name').fill('Quiz scorers in the council');
+  await page.getByLabel('Condition type').selectOption({ label: 'Quiz result' });
+  await page.getByRole('button', { name: 'Add condition' }).click();
+  const cond = page.getByRole('group', { name: /Condition 1/ });
+  const quiz = site.quizzes[0]!;
+  // above the quiz's maximum grade: the rule cannot be evaluated, and the field says why
+  await cond.getByLabel('Maximum grade').fill(String(quiz.grade + 5));
+  await cond.getByLabel('Maximum grade').press('Tab');
+  await expect(cond.getByLabel('Maximum grade')).toHaveAttribute('aria-invalid', 'true');
+  await expect(cond.locator('p.error')).toBeVisible();
+  await cond.getByLabel('Maximum grade').fill(String(quiz.grade));
+  await cond.getByLabel('Maximum grade').press('Tab');
+  await expect(cond.getByLabel('Maximum grade')).toHaveAttribute('aria-invalid', 'false');
+  const expected = count({
+    operator: 'AND',
+    cohortId: null,
+    conditions: [{ type: 'quiz_result', quizId: quiz.id, minGrade: 0, maxGrade: quiz.grade }],
+  });
+  await expect(page.getByTestId('preview-count')).toHaveText(String(expected));
+
+  // a cohort another rule manages is refused, beside the Cohort field (one rule per cohort)
+  await page.getByLabel('Cohort', { exact: true }).selectOption({ label: 'Staff' });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#rule-cohort-err')).toBeVisible();
+  await expect(page.getByTestId('save-status')).toContainText('Not saved');
+  await page.getByLabel('Cohort', { exact: true }).selectOption({ label: 'Student council' });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('save-status')).toContainText('disabled until you enable it');
+  await expect(page.getByTestId('editor-status')).toContainText('Disabled');
+  expect(await axeProblems(page)).toEqual([]);
+  await page.screenshot({ path: 'test-results/screens/cohort-rule.png', fullPage: true });
+  await page.getByRole('link', { name: '← All rules' }).click();
+  await expect(
+    page.getByTestId('rules-table').getByRole('rowheader', { name: 'Quiz scorers in the council' }),
+  ).toBeVisible();
 });

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { Room } from '../../sync-server/room.ts';
+import { demoSeed as appSeed } from '../../bin/demo-seed.ts';
 import { Store } from '../../sync-server/store.ts';
 import { siteRoomAccess, startCohortJob, type SiteRoomAccess } from '../../sync-server/cohort-job.ts';
 import { cohortMembers, siteCollection, siteJsonToDoc } from '../../src/lib/crdt/site-doc.ts';
@@ -10,7 +11,16 @@ import { buildDemoSite } from '../../src/lib/domain/interchange/demo.ts';
 import { buildDemoSiteJson, demoRulesJson } from '../../src/lib/domain/interchange/demo-site.ts';
 import { SiteIndex, matchingUserIds, parseRules, ruleToJson } from '../../src/lib/domain/cohorts/index.ts';
 import { LOG_COLLECTION, RULES_COLLECTION, readSiteState } from '../../src/lib/workers/cohort-writes.ts';
-import { demoSeed, login, removeDir, startTestServer, tempDir, until, yClient, type TestServer } from './server-harness.ts';
+import {
+  passwordHash,
+  login,
+  removeDir,
+  startTestServer,
+  tempDir,
+  until,
+  yClient,
+  type TestServer,
+} from './server-harness.ts';
 
 const demo = buildDemoSite();
 const NOW_MS = (demo.epoch + 3600) * 1000;
@@ -18,7 +28,9 @@ const seedActor = { userId: 'system', deviceId: 'seed' };
 
 function demoSiteUpdate(): Uint8Array {
   const doc = new Y.Doc();
-  siteJsonToDoc(buildDemoSiteJson(demo), doc, seedActor, { rules: parseRules(demoRulesJson()).map(ruleToJson) });
+  siteJsonToDoc(buildDemoSiteJson(demo), doc, seedActor, {
+    rules: parseRules(demoRulesJson()).map(ruleToJson),
+  });
   return Y.encodeStateAsUpdate(doc);
 }
 
@@ -46,12 +58,19 @@ describe('cohort job on a server room', () => {
     cleanups.push(() => removeDir(dir));
     let { store, room } = await openRoom(dir);
     await room.submit(demoSiteUpdate(), 'server');
-    const job = startCohortJob({ site: siteRoomAccess(async () => room), intervalMs: 0, now: () => NOW_MS, chunkSize: 3 });
+    const job = startCohortJob({
+      site: siteRoomAccess(async () => room),
+      intervalMs: 0,
+      now: () => NOW_MS,
+      chunkSize: 3,
+    });
     const summary = await job.runNow();
     await job.stop();
     const expected = expectedPhysCalc();
     expect(expected.length).toBeGreaterThan(3);
-    expect(summary.changes).toEqual([{ ruleId: 'rule-physcalc', cohortId: 'co-physcalc', added: expected.length, removed: 0 }]);
+    expect(summary.changes).toEqual([
+      { ruleId: 'rule-physcalc', cohortId: 'co-physcalc', added: expected.length, removed: 0 },
+    ]);
     // chunked: more than one update reached the room
     expect(summary.updates).toBeGreaterThan(1);
     expect(cohortMembers(room.doc, 'co-physcalc')).toEqual(expected);
@@ -111,7 +130,8 @@ describe('cohort job on a server room', () => {
     const sv = Y.encodeStateVector(edit);
     edit.transact(() => {
       siteCollection(edit, 'quizzes').delete('quiz-phys1');
-      for (const k of [...siteCollection(edit, 'quizGrades').keys()]) siteCollection(edit, 'quizGrades').delete(k);
+      for (const k of [...siteCollection(edit, 'quizGrades').keys()])
+        siteCollection(edit, 'quizGrades').delete(k);
       const rules = siteCollection(edit, RULES_COLLECTION);
       rules.set('rule-quiz', { ...rules.get('rule-quiz')!, enabled: true });
     });
@@ -158,7 +178,12 @@ describe('cohort job through a running sync server', () => {
   });
 
   it('[COH-P1] an admin client running the job changes memberships that a teacher sees and a restart keeps', async () => {
-    server = await startTestServer({}, await demoSeed([{ room: 'site', update: demoSiteUpdate() }]));
+    // The demo's own seed: the server keeps its accounts in step with the site directory's users, so the
+    // accounts must be the demo people; its site room is the demo site (passwords swapped for the harness hash: hashing 44 costs seconds).
+    const hash = await passwordHash();
+    const seed = appSeed();
+    seed.accounts = seed.accounts.map((a) => ({ ...a, password: hash }));
+    server = await startTestServer({}, seed);
     const admin = await login(server.http, 'admin');
     const client = yClient(server.url, 'site', admin.accessToken);
     cleanups.push(() => client.destroy());
@@ -171,19 +196,22 @@ describe('cohort job through a running sync server', () => {
     const job = startCohortJob({ site: access, intervalMs: 0, now: () => NOW_MS });
     await job.runNow();
     await job.stop();
-    const teacher = await login(server.http, 't1');
+    const teacher = await login(server.http, 'teacher1');
     const reader = yClient(server.url, 'site', teacher.accessToken);
     cleanups.push(() => reader.destroy());
     await reader.synced;
     const expected = expectedPhysCalc();
-    await until(() => cohortMembers(reader.doc, 'co-physcalc').length === expected.length, 'the teacher to see the members');
+    await until(
+      () => cohortMembers(reader.doc, 'co-physcalc').length === expected.length,
+      'the teacher to see the members',
+    );
     expect(cohortMembers(reader.doc, 'co-physcalc')).toEqual(expected);
 
     const dataDir = server.dataDir;
     client.destroy();
     reader.destroy();
     await server.close();
-    server = await startTestServer({ dataDir });
+    server = await startTestServer({ dataDir }, seed);
     const again = yClient(server.url, 'site', (await login(server.http, 'admin')).accessToken);
     cleanups.push(() => again.destroy());
     await again.synced;

@@ -56,8 +56,10 @@ const OP_LABEL: Record<string, string> = {
   not_completed: 'not completed',
 };
 
-const courses = (s: SiteDocument): Option[] => s.courses.map((c) => ({ value: c.id, label: c.fullname || c.id }));
-const categories = (s: SiteDocument): Option[] => s.categories.map((c) => ({ value: c.id, label: c.name || c.id }));
+const courses = (s: SiteDocument): Option[] =>
+  s.courses.map((c) => ({ value: c.id, label: c.fullname || c.id }));
+const categories = (s: SiteDocument): Option[] =>
+  s.categories.map((c) => ({ value: c.id, label: c.name || c.id }));
 const cohorts = (s: SiteDocument): Option[] => s.cohorts.map((c) => ({ value: c.id, label: c.name || c.id }));
 const roles = (s: SiteDocument): Option[] =>
   opts([...new Set([...STANDARD_ROLES, ...s.roles.map((r) => r.role)])]);
@@ -69,7 +71,10 @@ const auths = (s: SiteDocument): Option[] => opts([...new Set([...AUTHS, ...s.us
 const needsValue = (c: Json): boolean => !VALUELESS.has(String(c['operator']));
 const timeOps = (c: Json): boolean => c['operator'] === 'before' || c['operator'] === 'after';
 
-function customKind(site: SiteDocument, field: unknown): 'text' | 'menu' | 'checkbox' | 'datetime' | 'autocomplete' | null {
+function customKind(
+  site: SiteDocument,
+  field: unknown,
+): 'text' | 'menu' | 'checkbox' | 'datetime' | 'autocomplete' | null {
   const def = site.profileFields.find((f) => f.shortname === field);
   if (!def) return null;
   if (def.datatype === 'select') return 'menu';
@@ -99,7 +104,10 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
         label: 'Operator',
         kind: 'select',
         options: (_s, c) =>
-          opts(c['field'] === 'auth' || c['field'] === 'suspended' ? MENU_OPERATORS : TEXT_OPERATORS, OP_LABEL),
+          opts(
+            c['field'] === 'auth' || c['field'] === 'suspended' ? MENU_OPERATORS : TEXT_OPERATORS,
+            OP_LABEL,
+          ),
       },
       { key: 'value', label: 'Value', kind: 'text', when: needsValue },
     ],
@@ -148,7 +156,12 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
     type: 'cohort_membership',
     label: 'Cohort membership',
     fields: [
-      { key: 'operator', label: 'Operator', kind: 'select', options: () => opts(['member_of', 'not_member_of'], OP_LABEL) },
+      {
+        key: 'operator',
+        label: 'Operator',
+        kind: 'select',
+        options: () => opts(['member_of', 'not_member_of'], OP_LABEL),
+      },
       { key: 'cohorts', label: 'Cohorts (any of)', kind: 'multi', options: cohorts },
     ],
     blank: () => ({ type: 'cohort_membership', operator: 'member_of', cohorts: [] }),
@@ -157,7 +170,12 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
     type: 'cohort_field',
     label: 'Cohort field',
     fields: [
-      { key: 'membership', label: 'Membership', kind: 'select', options: () => opts(['member_of', 'not_member_of'], OP_LABEL) },
+      {
+        key: 'membership',
+        label: 'Membership',
+        kind: 'select',
+        options: () => opts(['member_of', 'not_member_of'], OP_LABEL),
+      },
       {
         key: 'field',
         label: 'Cohort field',
@@ -167,7 +185,10 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
             idnumber: 'cohort ID',
             contextid: 'context',
           }),
-          ...s.cohortCustomFields.map((f) => ({ value: `custom:${f.shortname}`, label: f.name ?? f.shortname })),
+          ...s.cohortCustomFields.map((f) => ({
+            value: `custom:${f.shortname}`,
+            label: f.name ?? f.shortname,
+          })),
         ],
       },
       {
@@ -175,12 +196,22 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
         label: 'Operator',
         kind: 'select',
         options: (_s, c) =>
-          opts(['contextid', 'visible'].includes(String(c['field'])) ? MENU_OPERATORS : TEXT_OPERATORS, OP_LABEL),
+          opts(
+            ['contextid', 'visible'].includes(String(c['field'])) ? MENU_OPERATORS : TEXT_OPERATORS,
+            OP_LABEL,
+          ),
       },
       { key: 'value', label: 'Value', kind: 'text', when: needsValue },
       { key: 'includeMissingData', label: 'Include cohorts with no value stored', kind: 'checkbox' },
     ],
-    blank: () => ({ type: 'cohort_field', membership: 'member_of', field: 'name', operator: 'contains', value: '', includeMissingData: false }),
+    blank: () => ({
+      type: 'cohort_field',
+      membership: 'member_of',
+      field: 'name',
+      operator: 'contains',
+      value: '',
+      includeMissingData: false,
+    }),
   },
   {
     type: 'user_last_login',
@@ -190,7 +221,12 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
       { key: 'time', label: 'Date', kind: 'date', when: timeOps },
       { key: 'period', label: 'Period', kind: 'period', when: (c) => c['operator'] === 'in_last' },
     ],
-    blank: () => ({ type: 'user_last_login', operator: 'in_last', time: null, period: { value: 30, unit: 'days' } }),
+    blank: () => ({
+      type: 'user_last_login',
+      operator: 'in_last',
+      time: null,
+      period: { value: 30, unit: 'days' },
+    }),
   },
   {
     type: 'user_created',
@@ -200,43 +236,92 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
       { key: 'time', label: 'Date', kind: 'date', when: timeOps },
       { key: 'period', label: 'Period', kind: 'period', when: (c) => c['operator'] === 'in_last' },
     ],
-    blank: () => ({ type: 'user_created', operator: 'in_last', time: null, period: { value: 1, unit: 'years' } }),
+    blank: () => ({
+      type: 'user_created',
+      operator: 'in_last',
+      time: null,
+      period: { value: 1, unit: 'years' },
+    }),
   },
   {
     type: 'user_enrolment',
     label: 'User enrolment',
     fields: [
-      { key: 'operator', label: 'Operator', kind: 'select', options: () => opts(['enrolled', 'not_enrolled'], OP_LABEL) },
+      {
+        key: 'operator',
+        label: 'Operator',
+        kind: 'select',
+        options: () => opts(['enrolled', 'not_enrolled'], OP_LABEL),
+      },
       { key: 'courseId', label: 'Course', kind: 'select', options: courses },
       { key: 'role', label: 'Role', kind: 'select', options: roles, nullable: 'Any role' },
       { key: 'method', label: 'Enrolment method', kind: 'select', options: methods, nullable: 'Any method' },
     ],
-    blank: (s) => ({ type: 'user_enrolment', operator: 'enrolled', courseId: s.courses[0]?.id ?? '', role: null, method: null }),
+    blank: (s) => ({
+      type: 'user_enrolment',
+      operator: 'enrolled',
+      courseId: s.courses[0]?.id ?? '',
+      role: null,
+      method: null,
+    }),
   },
   {
     type: 'user_role',
     label: 'User role',
     fields: [
-      { key: 'operator', label: 'Operator', kind: 'select', options: () => opts(['has_role', 'not_has_role'], OP_LABEL) },
+      {
+        key: 'operator',
+        label: 'Operator',
+        kind: 'select',
+        options: () => opts(['has_role', 'not_has_role'], OP_LABEL),
+      },
       { key: 'role', label: 'Role', kind: 'select', options: roles },
-      { key: 'contextLevel', label: 'Context', kind: 'select', options: () => opts(['system', 'category', 'course']) },
-      { key: 'categoryId', label: 'Category', kind: 'select', options: categories, when: (c) => c['contextLevel'] === 'category' },
+      {
+        key: 'contextLevel',
+        label: 'Context',
+        kind: 'select',
+        options: () => opts(['system', 'category', 'course']),
+      },
+      {
+        key: 'categoryId',
+        label: 'Category',
+        kind: 'select',
+        options: categories,
+        when: (c) => c['contextLevel'] === 'category',
+      },
       {
         key: 'includeChildren',
         label: 'Include sub-categories and their courses',
         kind: 'checkbox',
         when: (c) => c['contextLevel'] === 'category',
       },
-      { key: 'courseId', label: 'Course', kind: 'select', options: courses, when: (c) => c['contextLevel'] === 'course' },
+      {
+        key: 'courseId',
+        label: 'Course',
+        kind: 'select',
+        options: courses,
+        when: (c) => c['contextLevel'] === 'course',
+      },
     ],
-    blank: () => ({ type: 'user_role', operator: 'has_role', role: 'student', contextLevel: 'system', includeChildren: false }),
+    blank: () => ({
+      type: 'user_role',
+      operator: 'has_role',
+      role: 'student',
+      contextLevel: 'system',
+      includeChildren: false,
+    }),
   },
   {
     type: 'course_completed',
     label: 'Course completed',
     fields: [
       { key: 'courseId', label: 'Course', kind: 'select', options: courses },
-      { key: 'operator', label: 'When', kind: 'select', options: () => opts(['any', 'before', 'after'], { any: 'at any time' }) },
+      {
+        key: 'operator',
+        label: 'When',
+        kind: 'select',
+        options: () => opts(['any', 'before', 'after'], { any: 'at any time' }),
+      },
       { key: 'time', label: 'Date', kind: 'date', when: timeOps },
     ],
     blank: (s) => ({ type: 'course_completed', operator: 'any', courseId: s.courses[0]?.id ?? '' }),
@@ -252,18 +337,45 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
     label: 'Completion of several courses',
     fields: [
       { key: 'courseIds', label: 'Courses', kind: 'multi', options: courses },
-      { key: 'completion', label: 'Completion', kind: 'select', options: () => opts(['completed', 'not_completed'], OP_LABEL) },
+      {
+        key: 'completion',
+        label: 'Completion',
+        kind: 'select',
+        options: () => opts(['completed', 'not_completed'], OP_LABEL),
+      },
       { key: 'selection', label: 'Of the courses', kind: 'select', options: () => opts(['any', 'all']) },
-      { key: 'period', label: 'When', kind: 'select', options: () => opts(['any', 'before', 'after'], { any: 'at any time' }) },
-      { key: 'time', label: 'Date', kind: 'date', when: (c) => c['period'] === 'before' || c['period'] === 'after' },
+      {
+        key: 'period',
+        label: 'When',
+        kind: 'select',
+        options: () => opts(['any', 'before', 'after'], { any: 'at any time' }),
+      },
+      {
+        key: 'time',
+        label: 'Date',
+        kind: 'date',
+        when: (c) => c['period'] === 'before' || c['period'] === 'after',
+      },
     ],
-    blank: () => ({ type: 'course_completion', courseIds: [], completion: 'completed', selection: 'any', period: 'any' }),
+    blank: () => ({
+      type: 'course_completion',
+      courseIds: [],
+      completion: 'completed',
+      selection: 'any',
+      period: 'any',
+    }),
   },
   {
     type: 'user_profile_interests',
     label: 'User interests',
     fields: [
-      { key: 'operator', label: 'Operator', kind: 'select', options: () => opts(['contains', 'not_contains'], { contains: 'has any of', not_contains: 'has none of' }) },
+      {
+        key: 'operator',
+        label: 'Operator',
+        kind: 'select',
+        options: () =>
+          opts(['contains', 'not_contains'], { contains: 'has any of', not_contains: 'has none of' }),
+      },
       { key: 'tags', label: 'Tags (comma-separated)', kind: 'tags' },
     ],
     blank: () => ({ type: 'user_profile_interests', operator: 'contains', tags: [] }),
@@ -285,7 +397,12 @@ export const CONDITION_FORMS: readonly ConditionForm[] = [
       { key: 'minGrade', label: 'Minimum grade', kind: 'number' },
       { key: 'maxGrade', label: 'Maximum grade', kind: 'number' },
     ],
-    blank: (s) => ({ type: 'quiz_result', quizId: s.quizzes[0]?.id ?? '', minGrade: 0, maxGrade: s.quizzes[0]?.grade ?? 10 }),
+    blank: (s) => ({
+      type: 'quiz_result',
+      quizId: s.quizzes[0]?.id ?? '',
+      minGrade: 0,
+      maxGrade: s.quizzes[0]?.grade ?? 10,
+    }),
   },
 ];
 
@@ -353,7 +470,13 @@ export function setKey(draft: Json, path: string, key: string, value: unknown): 
 }
 
 /** Sets a condition field, resetting fields that no longer fit (an operator the new field lacks). */
-export function setConditionField(draft: Json, path: string, key: string, value: unknown, site: SiteDocument): Json {
+export function setConditionField(
+  draft: Json,
+  path: string,
+  key: string,
+  value: unknown,
+  site: SiteDocument,
+): Json {
   let next = setKey(draft, path, key, value);
   const node = nodeAt(next, path)!;
   const form = formFor(String(node['type']));
@@ -377,7 +500,10 @@ export function addCondition(draft: Json, groupPath: string, type: string, site:
 export function addGroup(draft: Json, groupPath: string): Json {
   return updateAt(draft, groupPath, (g) => ({
     ...g,
-    conditions: [...((g['conditions'] as Json[] | undefined) ?? []), { type: 'group', operator: 'OR', conditions: [] }],
+    conditions: [
+      ...((g['conditions'] as Json[] | undefined) ?? []),
+      { type: 'group', operator: 'OR', conditions: [] },
+    ],
   }));
 }
 
@@ -395,10 +521,18 @@ export function setGroupNot(draft: Json, path: string, not: boolean): Json {
 }
 
 /** Problems whose path is the field `key` of the node at `path` (or inside it, e.g. `period.value`). */
-export function problemsAt(problems: readonly { at: string; message: string }[], path: string, key?: string): string[] {
+export function problemsAt(
+  problems: readonly { at: string; message: string }[],
+  path: string,
+  key?: string,
+): string[] {
   const target = key ? `${path}.${key}` : path;
   return problems
-    .filter((p) => p.at === target || (key !== undefined && (p.at.startsWith(`${target}.`) || p.at.startsWith(`${target}[`))))
+    .filter(
+      (p) =>
+        p.at === target ||
+        (key !== undefined && (p.at.startsWith(`${target}.`) || p.at.startsWith(`${target}[`))),
+    )
     .map((p) => p.message);
 }
 

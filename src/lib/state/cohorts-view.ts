@@ -41,7 +41,11 @@ export function ruleRows(
       status,
       reason: r.broken ? r.brokenReason : c && 'broken' in c ? c.broken : null,
       cohortId: r.cohortId,
-      cohortName: cohort ? cohort.name || cohort.id : r.cohortId === null ? '(no cohort)' : `${r.cohortId} (missing)`,
+      cohortName: cohort
+        ? cohort.name || cohort.id
+        : r.cohortId === null
+          ? '(no cohort)'
+          : `${r.cohortId} (missing)`,
       summary: describeRule(r, index),
       matching: c && 'count' in c ? c.count : null,
       lastRun: last.get(r.id) ?? null,
@@ -84,7 +88,7 @@ export function memberRows(
         userId,
         name: u ? `${u.firstname} ${u.lastname}`.trim() || u.username : userId,
         ruleId: l?.ruleId ?? null,
-        ruleName: l ? (rule?.name || l.ruleId) : null,
+        ruleName: l ? rule?.name || l.ruleId : null,
         reason: l ? l.reason : 'Added by hand (no rule recorded)',
         time: l?.time ?? null,
       };

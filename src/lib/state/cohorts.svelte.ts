@@ -5,12 +5,30 @@ import * as Y from 'yjs';
 import { database } from '../persistence/db';
 import { YStore } from '../persistence/y-store';
 import { RoomConnection } from '../sync/room-connection';
-import { createRule, deleteRules, disableRule, parseRule, parseRules, ruleToJson, SiteIndex, updateRule, type Explanation, type Preview, type Rule } from '../domain/cohorts/index.ts';
+import {
+  createRule,
+  deleteRules,
+  disableRule,
+  parseRule,
+  parseRules,
+  ruleToJson,
+  SiteIndex,
+  updateRule,
+  type Explanation,
+  type Preview,
+  type Rule,
+} from '../domain/cohorts/index.ts';
 import { ValidationError } from '../domain/shared/errors.ts';
 import type { SiteDocument } from '../domain/interchange/site-json.ts';
 import type { Actor } from '../crdt/course-doc';
 import { deleteSiteRow } from '../crdt/site-doc';
-import { readSiteState, writeProcessResult, writeRule, RULES_COLLECTION, type CohortLogRow } from '../workers/cohort-writes';
+import {
+  readSiteState,
+  writeProcessResult,
+  writeRule,
+  RULES_COLLECTION,
+  type CohortLogRow,
+} from '../workers/cohort-writes';
 import { RpcClient, type RpcCall } from '../workers/rpc';
 import type { CohortsApi, EnableReply } from '../workers/cohorts.worker';
 import { session } from './session.svelte';
@@ -36,7 +54,8 @@ export interface JobState {
   total: number;
 }
 
-export type SaveOutcome = { ok: true; rule: Rule } | { ok: false; problems: { at: string; message: string }[] };
+export type SaveOutcome =
+  { ok: true; rule: Rule } | { ok: false; problems: { at: string; message: string }[] };
 
 export class SiteWorkspace {
   readonly room = 'site';
@@ -93,7 +112,8 @@ export class SiteWorkspace {
       refreshToken: () => session.refresh(),
       onState: (s, detail) => {
         syncStatus.report(this.room, s, detail);
-        if (s === 'denied') this.error = 'The server refused the site directory: it is for site administrators and managers.';
+        if (s === 'denied')
+          this.error = 'The server refused the site directory: it is for site administrators and managers.';
       },
     });
     if (!navigator.onLine) this.conn.pause();
@@ -130,7 +150,8 @@ export class SiteWorkspace {
   /** A site index of the current version (built on demand; cheap next to the worker's work). */
   private index(): SiteIndex {
     if (!this.site) throw new Error('the site directory is not loaded yet');
-    if (this.indexCache?.version !== this.version) this.indexCache = { version: this.version, index: new SiteIndex(this.site) };
+    if (this.indexCache?.version !== this.version)
+      this.indexCache = { version: this.version, index: new SiteIndex(this.site) };
     return this.indexCache.index;
   }
 
@@ -160,7 +181,11 @@ export class SiteWorkspace {
         const { id: _id, ...patch } = draft;
         rule = updateRule(this.rules, id, patch, this.index());
       } else {
-        rule = createRule(this.rules, { ...draft, id: id ?? newRuleId(this.rules.map((r) => r.id)) }, this.index());
+        rule = createRule(
+          this.rules,
+          { ...draft, id: id ?? newRuleId(this.rules.map((r) => r.id)) },
+          this.index(),
+        );
       }
       writeRule(this.doc, rule, this.actor);
       return { ok: true, rule };

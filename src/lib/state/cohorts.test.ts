@@ -45,7 +45,13 @@ const actor = { userId: 'u-admin', deviceId: 'test' };
 
 describe('rule editor drafts', () => {
   it('[COH-E2] builds nested AND/OR groups with NOT by path, and the result parses as that tree', () => {
-    let d: Record<string, unknown> = { id: 'r', name: 'x', operator: 'AND', cohortId: 'co-staff', conditions: [] };
+    let d: Record<string, unknown> = {
+      id: 'r',
+      name: 'x',
+      operator: 'AND',
+      cohortId: 'co-staff',
+      conditions: [],
+    };
     d = addCondition(d, '$', 'user_enrolment', site);
     d = addGroup(d, '$');
     const g = childPath('$', 1);
@@ -58,10 +64,9 @@ describe('rule editor drafts', () => {
     expect(rule.root.operator).toBe('AND');
     const group = rule.root.children[1]!;
     expect(group).toMatchObject({ kind: 'group', operator: 'OR', not: true });
-    expect(group.kind === 'group' && group.children.map((c) => (c.kind === 'condition' ? c.type : 'group'))).toEqual([
-      'auth_method',
-      'user_profile_interests',
-    ]);
+    expect(
+      group.kind === 'group' && group.children.map((c) => (c.kind === 'condition' ? c.type : 'group')),
+    ).toEqual(['auth_method', 'user_profile_interests']);
     d = removeNode(d, childPath(g, 0));
     expect((nodeAt(d, g)!['conditions'] as unknown[]).length).toBe(1);
     // the input draft is never changed
@@ -70,7 +75,7 @@ describe('rule editor drafts', () => {
     expect(JSON.stringify(d)).toBe(before);
   });
 
-  it('[COH-R2] every condition type\'s blank form parses, and is not broken on the demo site except where a choice is still needed', () => {
+  it("[COH-R2] every condition type's blank form parses, and is not broken on the demo site except where a choice is still needed", () => {
     const index = new SiteIndex(site);
     for (const form of CONDITION_FORMS) {
       const json = { operator: 'AND', cohortId: 'co-staff', conditions: [form.blank(site)] };
@@ -91,11 +96,25 @@ describe('rule editor drafts', () => {
   });
 
   it('[COH-R2][COH-E4] problems and broken reasons land on the field at fault', () => {
-    const bad = { operator: 'AND', cohortId: null, conditions: [{ type: 'group', operator: 'OR', conditions: [{ type: 'quiz_result', quizId: 'quiz-phys1', minGrade: 'lots', maxGrade: 10 }] }] };
+    const bad = {
+      operator: 'AND',
+      cohortId: null,
+      conditions: [
+        {
+          type: 'group',
+          operator: 'OR',
+          conditions: [{ type: 'quiz_result', quizId: 'quiz-phys1', minGrade: 'lots', maxGrade: 10 }],
+        },
+      ],
+    };
     const p = previewRule(new SiteIndex(site), bad, { now });
     expect(problemsAt(p.problems, '$.conditions[0].conditions[0]', 'minGrade').length).toBeGreaterThan(0);
     expect(problemsAt(p.problems, '$.conditions[0].conditions[0]', 'maxGrade')).toEqual([]);
-    const broken = previewRule(new SiteIndex(site), { operator: 'AND', cohortId: null, conditions: [{ type: 'course_not_completed', courseId: 'nope' }] }, { now });
+    const broken = previewRule(
+      new SiteIndex(site),
+      { operator: 'AND', cohortId: null, conditions: [{ type: 'course_not_completed', courseId: 'nope' }] },
+      { now },
+    );
     const split = splitReason(broken.broken)!;
     expect(split.at).toBe('$.conditions[0].courseId');
     expect(problemsAt([split], '$.conditions[0]', 'courseId')).toEqual([split.message]);
@@ -113,10 +132,17 @@ describe('rules table and members', () => {
     const doc = new Y.Doc();
     siteJsonToDoc(site, doc, actor, { rules: parseRules(demoRulesJson()).map(ruleToJson) });
     const before = readSiteState(doc);
-    const result = await processRules(new SiteIndex(before.site), before.rules, { now, trigger: 'process now' });
+    const result = await processRules(new SiteIndex(before.site), before.rules, {
+      now,
+      trigger: 'process now',
+    });
     await writeProcessResult(doc, result, { actor, chunkSize: 2 });
     const after = readSiteState(doc);
-    const expected = matchingUserIds(new SiteIndex(site), before.rules.find((r) => r.id === 'rule-physcalc')!, { now });
+    const expected = matchingUserIds(
+      new SiteIndex(site),
+      before.rules.find((r) => r.id === 'rule-physcalc')!,
+      { now },
+    );
     const rows = memberRows(after.site, 'co-physcalc', after.rules, after.log);
     expect(rows.map((r) => r.userId).sort()).toEqual([...expected].sort());
     for (const r of rows) {
@@ -125,16 +151,27 @@ describe('rules table and members', () => {
       expect(r.time).toBe(now);
     }
     // a hand-made cohort's members are listed without a rule
-    expect(memberRows(after.site, 'co-council', after.rules, after.log).every((r) => r.ruleId === null)).toBe(true);
+    expect(memberRows(after.site, 'co-council', after.rules, after.log).every((r) => r.ruleId === null)).toBe(
+      true,
+    );
 
-    const table = ruleRows(after.site, after.rules, { 'rule-physcalc': { count: expected.length } }, after.log);
+    const table = ruleRows(
+      after.site,
+      after.rules,
+      { 'rule-physcalc': { count: expected.length } },
+      after.log,
+    );
     expect(table.map((r) => [r.id, r.status])).toEqual([
       ['rule-physcalc', 'enabled'],
       ['rule-quiz', 'disabled'],
       ['rule-staff', 'disabled'],
     ]);
     const phys = table.find((r) => r.id === 'rule-physcalc')!;
-    expect(phys).toMatchObject({ matching: expected.length, lastRun: now, cohortName: 'Physics students who completed Calculus' });
+    expect(phys).toMatchObject({
+      matching: expected.length,
+      lastRun: now,
+      cohortName: 'Physics students who completed Calculus',
+    });
     expect(phys.summary.join(' ')).toMatch(/Physics 101/);
     expect(table.find((r) => r.id === 'rule-staff')!.lastRun).toBeNull();
   });
@@ -189,7 +226,9 @@ describe('cohorts worker protocol', () => {
   it('[COH-R2] a bad rule comes back as an error carrying the JSON paths', async () => {
     const rpc = connect();
     await rpc.call('load', { site }).result;
-    const err = await rpc.call('explain', { rule: { operator: 'XOR', conditions: [] }, userId: 's1', now }).result.catch((e: unknown) => e);
+    const err = await rpc
+      .call('explain', { rule: { operator: 'XOR', conditions: [] }, userId: 's1', now })
+      .result.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RpcError);
     expect((err as RpcError).problems.map((p) => p.at)).toContain('$.operator');
     // the same error the domain raises on the main thread

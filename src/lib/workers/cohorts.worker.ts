@@ -30,7 +30,8 @@ export interface ProcessReply {
   cycles: string[][];
 }
 
-export type EnableReply = { ok: true; rule: RuleJson; count: number } | { ok: false; rule: RuleJson; reason: string };
+export type EnableReply =
+  { ok: true; rule: RuleJson; count: number } | { ok: false; rule: RuleJson; reason: string };
 
 /** The worker's API; `createCohortsApi()` is also used directly in tests and when workers are unavailable. */
 export function createCohortsApi() {
@@ -77,7 +78,13 @@ export function createCohortsApi() {
         yieldControl: ctx.pause,
         ...(args.only ? { only: args.only } : {}),
       });
-      return { changes: r.changes, rules: r.rules.map(ruleToJson), broken: r.broken, skipped: r.skipped, cycles: r.cycles };
+      return {
+        changes: r.changes,
+        rules: r.rules.map(ruleToJson),
+        broken: r.broken,
+        skipped: r.skipped,
+        cycles: r.cycles,
+      };
     },
   };
 }

@@ -14,8 +14,7 @@ export interface RpcContext {
 export type RpcApi = Record<string, (args: any, ctx: RpcContext) => unknown>;
 
 export type RpcRequest =
-  | { rpc: 'call'; id: number; method: string; args: unknown }
-  | { rpc: 'cancel'; id: number };
+  { rpc: 'call'; id: number; method: string; args: unknown } | { rpc: 'cancel'; id: number };
 
 export type RpcResponse =
   | { rpc: 'progress'; id: number; done: number; total: number }
@@ -97,7 +96,11 @@ export class RpcClient<A extends RpcApi> {
   private nextId = 1;
   private readonly pending = new Map<
     number,
-    { resolve(v: unknown): void; reject(e: unknown): void; onProgress?: (done: number, total: number) => void }
+    {
+      resolve(v: unknown): void;
+      reject(e: unknown): void;
+      onProgress?: (done: number, total: number) => void;
+    }
   >();
 
   constructor(private readonly port: RpcPort) {

@@ -21,12 +21,19 @@ describe('demo site directory', () => {
     expect(site.users.map((u) => u.id).sort()).toEqual(demo.people.map((p) => p.id).sort());
     for (const r of demo.roles) {
       expect(site.enrolments.some((e) => e.userId === r.userId && e.courseId === r.courseId)).toBe(true);
-      expect(site.roles.some((a) => a.userId === r.userId && a.contextId === r.courseId && a.role === r.role)).toBe(true);
+      expect(
+        site.roles.some((a) => a.userId === r.userId && a.contextId === r.courseId && a.role === r.role),
+      ).toBe(true);
     }
     expect(new Set(site.users.map((u) => u.auth)).size).toBeGreaterThan(1);
     expect(site.users.some((u) => u.profile['programme'] !== undefined)).toBe(true);
     expect(site.cohorts.length).toBeGreaterThanOrEqual(2);
     expect(site.quizGrades.length).toBeGreaterThan(0);
+  });
+
+  it('[COH-S1] no demo person is suspended or deleted: the server disables sign-in for those', () => {
+    const site = buildDemoSiteJson();
+    expect(site.users.filter((u) => u.suspended === 1 || u.deleted === 1).map((u) => u.id)).toEqual([]);
   });
 });
 
@@ -42,8 +49,12 @@ describe('demo rules', () => {
   it('[COH-C8][COH-C10] "Physics students who completed Calculus" selects exactly those people', () => {
     const site = buildDemoSiteJson();
     const rule = buildDemoRules().find((r) => r.id === 'rule-physcalc')!;
-    const physStudents = new Set(demo.roles.filter((r) => r.courseId === 'phys101' && r.role === 'student').map((r) => r.userId));
-    const calcDone = new Set(site.completions.filter((c) => c.courseId === 'math110' && c.timecompleted).map((c) => c.userId));
+    const physStudents = new Set(
+      demo.roles.filter((r) => r.courseId === 'phys101' && r.role === 'student').map((r) => r.userId),
+    );
+    const calcDone = new Set(
+      site.completions.filter((c) => c.courseId === 'math110' && c.timecompleted).map((c) => c.userId),
+    );
     const expected = [...physStudents].filter((u) => calcDone.has(u));
     const got = matchingUserIds(new SiteIndex(site), rule, { now });
     expect(got.length).toBeGreaterThan(0);
@@ -52,11 +63,13 @@ describe('demo rules', () => {
 
   it('[COH-C9] "Staff" selects the editing teachers and nobody else', () => {
     const rule = buildDemoRules().find((r) => r.id === 'rule-staff')!;
-    const editing = [...new Set(demo.roles.filter((r) => r.role === 'editingteacher').map((r) => r.userId))].sort();
+    const editing = [
+      ...new Set(demo.roles.filter((r) => r.role === 'editingteacher').map((r) => r.userId)),
+    ].sort();
     expect([...matchingUserIds(new SiteIndex(buildDemoSiteJson()), rule, { now })].sort()).toEqual(editing);
   });
 
-  it('[COH-P1] processing the demo changes only the enabled rule\'s cohort', async () => {
+  it("[COH-P1] processing the demo changes only the enabled rule's cohort", async () => {
     const result = await processRules(new SiteIndex(buildDemoSiteJson()), buildDemoRules(), { now });
     expect(result.changes.map((c) => c.cohortId)).toEqual(['co-physcalc']);
     expect(result.changes[0]!.added.length).toBeGreaterThan(0);

@@ -51,7 +51,9 @@ function demoUsers(demo: DemoSite): SiteUser[] {
       timecreated: created,
       lastlogin: lastaccess,
       lastaccess,
-      suspended: n === 40 ? 1 : 0,
+      // nobody is suspended: the server keeps sign-in accounts in step with this directory, and every demo
+      // person must be able to sign in
+      suspended: 0,
       deleted: 0,
       profile,
       interests: student ? [n % 2 ? 'Robotics' : 'Chess', ...(n % 5 === 0 ? ['Music'] : [])] : [],
@@ -90,14 +92,20 @@ export function buildDemoSiteJson(demo: DemoSite = buildDemoSite()): SiteDocumen
   const completions = demo.roles
     .filter((r) => r.role === 'student' && r.courseId === 'math110')
     .filter((_r, i) => i % 3 === 0)
-    .map((r) => ({ userId: r.userId, courseId: 'math110', timecompleted: E - (10 + Math.floor(rng.next() * 60)) * DAY }));
+    .map((r) => ({
+      userId: r.userId,
+      courseId: 'math110',
+      timecompleted: E - (10 + Math.floor(rng.next() * 60)) * DAY,
+    }));
   demo.roles
     .filter((r) => r.role === 'student' && r.courseId === 'hist201')
     .slice(0, 8)
     .forEach((r, i) =>
       completions.push({ userId: r.userId, courseId: 'hist201', timecompleted: E - (5 + i) * DAY }),
     );
-  const physStudents = demo.roles.filter((r) => r.role === 'student' && r.courseId === 'phys101').map((r) => r.userId);
+  const physStudents = demo.roles
+    .filter((r) => r.role === 'student' && r.courseId === 'phys101')
+    .map((r) => r.userId);
   const quizGrades = physStudents
     .filter((_u, i) => i % 6 !== 5)
     .map((userId) => ({ quizId: 'quiz-phys1', userId, grade: Math.round(rng.next() * 20) / 2 }));
@@ -212,7 +220,8 @@ export function demoRulesJson(): Record<string, unknown>[] {
     {
       id: 'rule-quiz',
       name: 'Physics quiz high scorers',
-      description: 'Science-programme students scoring 8 or more on the first physics quiz, unless suspended.',
+      description:
+        'Science-programme students scoring 8 or more on the first physics quiz, unless suspended.',
       operator: 'AND',
       cohortId: 'co-quiz',
       conditions: [
