@@ -35,8 +35,8 @@ export function isValidId(id: string): boolean {
 export type Access = { mode: 'rw' | 'r'; role: CourseRole | null } | { mode: 'none'; reason: string };
 
 /**
- * - `site`: admins and site managers read and write; anyone teaching a course reads; students get nothing
- *   (they learn their courses from the sign-in answer).
+ * - `site`: admins and site managers read and write; everyone else gets nothing (they learn their courses from
+ *   the sign-in answer, and course rosters live in the course documents).
  * - `course/<id>`: editing teachers and managers read and write; non-editing teachers read only; students never.
  * - `student/<course>/<user>`: read only, by that student, or by a teacher of the course (to preview); only the
  *   server writes projections.
@@ -45,13 +45,12 @@ export function decideAccess(
   room: RoomRef,
   user: { userId: string; siteRole: SiteRole },
   courseRole: CourseRole | null,
-  teachesAnyCourse: boolean,
 ): Access {
   const siteStaff = user.siteRole === 'admin' || user.siteRole === 'manager';
   if (room.kind === 'site') {
     if (siteStaff) return { mode: 'rw', role: 'manager' };
-    if (teachesAnyCourse) return { mode: 'r', role: null };
-    return { mode: 'none', reason: 'the site directory is for staff only' };
+    // Teachers are refused too: the directory holds every course's enrolments, completions and quiz grades.
+    return { mode: 'none', reason: 'the site directory is for site administrators and managers' };
   }
   const role = effectiveCourseRole(user.siteRole, courseRole);
   if (room.kind === 'course') {

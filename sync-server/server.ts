@@ -554,12 +554,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       const courses = await store.listUserCourses(a.userId);
       const courseRole =
         ref.kind === 'site' ? null : (courses.find((x) => x.courseId === ref.courseId)?.role ?? null);
-      const access = decideAccess(
-        ref,
-        a,
-        courseRole,
-        courses.some((x) => x.role !== 'student'),
-      );
+      const access = decideAccess(ref, a, courseRole);
       if (access.mode === 'none') {
         audit({
           event: 'connect_denied',
