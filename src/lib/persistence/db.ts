@@ -1,6 +1,7 @@
 // The device database (Dexie over IndexedDB): Yjs update logs per room, the signed-in session,
 // preferences and read models. Versioned schema; never imported by domain code.
 import Dexie, { type Table } from 'dexie';
+import { ANALYTICS_TABLES } from '../domain/analytics/types';
 
 export interface YUpdateRow {
   id?: number;
@@ -54,6 +55,8 @@ export class MarkbookDB extends Dexie {
       prefs: 'key',
       courses: 'courseId',
     });
+    // Version 2: the learning-analytics device tables (ANA-1), read and written by persistence/analytics-store.ts.
+    this.version(2).stores({ ...ANALYTICS_TABLES });
   }
 }
 
