@@ -267,3 +267,34 @@ export class CourseWorkspace {
     this.doc.destroy();
   }
 }
+
+/**
+ * Open courses shared by every page of the app, so that moving between the grader report, setup, reports and
+ * history keeps one document, one connection and one undo history. The least recently used course beyond
+ * KEEP_OPEN is closed; signing out closes all.
+ */
+const KEEP_OPEN = 3;
+const open = new Map<string, CourseWorkspace>();
+session.onSignOut = () => closeAllCourseWorkspaces();
+
+export function openCourseWorkspace(courseId: string): CourseWorkspace {
+  let ws = open.get(courseId);
+  if (ws && ws.actor.userId !== (session.user?.id ?? 'anonymous')) {
+    ws.destroy();
+    ws = undefined;
+  }
+  if (ws) open.delete(courseId);
+  ws ??= new CourseWorkspace(courseId);
+  open.set(courseId, ws); // most recent last
+  while (open.size > KEEP_OPEN) {
+    const [oldest, w] = open.entries().next().value as [string, CourseWorkspace];
+    open.delete(oldest);
+    w.destroy();
+  }
+  return ws;
+}
+
+export function closeAllCourseWorkspaces(): void {
+  for (const w of open.values()) w.destroy();
+  open.clear();
+}

@@ -30,6 +30,8 @@ export class SessionState {
   private accessToken: string | null = null;
   private refreshToken: string | null = null;
   private refreshing: Promise<boolean> | null = null;
+  /** Called first on sign-out (the open courses close their connections). */
+  onSignOut: (() => void) | null = null;
 
   async init(): Promise<void> {
     this.syncUrl = await loadSyncUrl();
@@ -71,6 +73,7 @@ export class SessionState {
 
   /** Forgets the tokens on this device; the local data stays for the next sign-in. */
   async signOut(): Promise<void> {
+    this.onSignOut?.();
     if (this.refreshToken) await logout(this.syncUrl, this.refreshToken);
     await database().session.delete('current');
     this.user = null;
