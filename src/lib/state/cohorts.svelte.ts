@@ -7,7 +7,6 @@ import { YStore } from '../persistence/y-store';
 import { RoomConnection } from '../sync/room-connection';
 import {
   createRule,
-  deleteRules,
   disableRule,
   parseRule,
   parseRules,
@@ -21,12 +20,11 @@ import {
 import { ValidationError } from '../domain/shared/errors.ts';
 import type { SiteDocument } from '../domain/interchange/site-json.ts';
 import type { Actor } from '../crdt/course-doc';
-import { deleteSiteRow } from '../crdt/site-doc';
 import {
+  deleteRulesFromDoc,
   readSiteState,
   writeProcessResult,
   writeRule,
-  RULES_COLLECTION,
   type CohortLogRow,
 } from '../workers/cohort-writes';
 import { RpcClient, type RpcCall } from '../workers/rpc';
@@ -85,6 +83,9 @@ export class SiteWorkspace {
     this.actor = { userId: session.user?.id ?? 'anonymous', deviceId: deviceId() };
     this.worker = new Worker(new URL('../workers/cohorts.worker.ts', import.meta.url), { type: 'module' });
     this.rpc = new RpcClient<CohortsApi>(this.worker);
+    this.worker.addEventListener('error', (e) => {
+      this.error = `The cohorts worker failed to start (${e.message || 'unknown error'}); previews and processing are unavailable.`;
+    });
     this.store = new YStore(database(), this.room, this.doc);
     this.doc.on('update', this.onUpdate);
     void this.store.whenLoaded.then(() => {
@@ -211,11 +212,7 @@ export class SiteWorkspace {
 
   /** Deletes rules (all or nothing); their cohorts keep their members and stop being managed. */
   deleteRules(ids: string[]): string[] {
-    const { releasedCohorts } = deleteRules(this.rules, ids);
-    this.doc.transact(() => {
-      for (const id of ids) deleteSiteRow(this.doc, RULES_COLLECTION, id, this.actor);
-    }, this.actor);
-    return releasedCohorts;
+    return deleteRulesFromDoc(this.doc, this.rules, ids, this.actor);
   }
 
   /**

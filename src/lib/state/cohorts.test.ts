@@ -33,7 +33,7 @@ import {
   updateRule,
 } from '../domain/cohorts/index.ts';
 import { siteJsonToDoc } from '../crdt/site-doc.ts';
-import { readSiteState, writeProcessResult } from '../workers/cohort-writes.ts';
+import { deleteRulesFromDoc, readSiteState, writeProcessResult } from '../workers/cohort-writes.ts';
 import { RpcClient, RpcError, serveRpc, type RpcPort } from '../workers/rpc.ts';
 import { createCohortsApi, type CohortsApi } from '../workers/cohorts.worker.ts';
 import { ValidationError } from '../domain/shared/errors.ts';
@@ -174,6 +174,26 @@ describe('rules table and members', () => {
     });
     expect(phys.summary.join(' ')).toMatch(/Physics 101/);
     expect(table.find((r) => r.id === 'rule-staff')!.lastRun).toBeNull();
+  });
+
+  it('[COH-L4] deleting rules is all-or-nothing; released cohorts keep members and stop being managed', async () => {
+    const doc = new Y.Doc();
+    siteJsonToDoc(site, doc, actor, { rules: parseRules(demoRulesJson()).map(ruleToJson) });
+    const s0 = readSiteState(doc);
+    await writeProcessResult(doc, await processRules(new SiteIndex(s0.site), s0.rules, { now }), { actor });
+    const s1 = readSiteState(doc);
+    const members = s1.site.cohorts.find((c) => c.id === 'co-physcalc')!.members;
+    expect(members.length).toBeGreaterThan(0);
+    expect(() => deleteRulesFromDoc(doc, s1.rules, ['rule-physcalc', 'no-such-rule'], actor)).toThrow(
+      ValidationError,
+    );
+    expect(readSiteState(doc).rules.map((r) => r.id)).toContain('rule-physcalc');
+    expect(deleteRulesFromDoc(doc, s1.rules, ['rule-physcalc'], actor)).toEqual(['co-physcalc']);
+    const s2 = readSiteState(doc);
+    expect(s2.rules.map((r) => r.id)).not.toContain('rule-physcalc');
+    const cohort = s2.site.cohorts.find((c) => c.id === 'co-physcalc')!;
+    expect(cohort.members).toEqual(members);
+    expect(cohort.component).toBe('');
   });
 
   it('[COH-L2] an edited rule shows as disabled; a broken one shows its reason', () => {

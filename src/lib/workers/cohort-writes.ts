@@ -6,6 +6,7 @@ import type { Actor } from '../crdt/course-doc.ts';
 import { docToSiteJson, setCohortMembers, siteCollection, type SiteRow } from '../crdt/site-doc.ts';
 import {
   changeChunks,
+  deleteRules,
   parseRules,
   ruleToJson,
   type MembershipChange,
@@ -60,6 +61,29 @@ export function readSiteState(doc: Y.Doc): {
 /** Stores one rule row (whole-row last-writer-wins) with origin `actor`. */
 export function writeRule(doc: Y.Doc, rule: Rule, actor: Actor): void {
   doc.transact(() => siteCollection(doc, RULES_COLLECTION).set(rule.id, ruleToJson(rule) as SiteRow), actor);
+}
+
+/**
+ * Deletes rules all-or-nothing (every id must exist, COH-L4) in one transaction; their cohorts keep their members
+ * and stop being owned by the rules engine (plugin: cohort_manager::unmanage_cohort). Returns the released cohorts.
+ */
+export function deleteRulesFromDoc(
+  doc: Y.Doc,
+  rules: readonly Rule[],
+  ids: readonly string[],
+  actor: Actor,
+): string[] {
+  const { releasedCohorts } = deleteRules(rules, ids);
+  const stored = siteCollection(doc, RULES_COLLECTION);
+  const cohorts = siteCollection(doc, 'cohorts');
+  doc.transact(() => {
+    for (const id of ids) stored.delete(id);
+    for (const id of releasedCohorts) {
+      const row = cohorts.get(id);
+      if (row && row['component'] === RULE_COMPONENT) cohorts.set(id, { ...row, component: '' });
+    }
+  }, actor);
+  return releasedCohorts;
 }
 
 export interface WriteOptions {
