@@ -120,6 +120,27 @@ test('[COH-L2][COH-L3][COH-P1][COH-P7] edit a rule, watch the count, enable it, 
   expect(await axeProblems(page)).toEqual([]);
 });
 
+test('[COH-L3][COH-P1] enable a rule from the list with its count first, then process only that rule', async ({
+  page,
+}) => {
+  const staffRule = buildDemoRules().find((r) => r.id === 'rule-staff')!;
+  const staff = count(ruleToJson(staffRule));
+  await openCohorts(page);
+  const row = page.getByTestId('rules-table').locator('tr[data-rule="rule-staff"]');
+  await expect(row.getByTestId('rule-count')).toHaveText(String(staff));
+  page.once('dialog', (d) => {
+    expect(d.message()).toContain(`matches ${staff} users`);
+    void d.accept();
+  });
+  await row.getByRole('button', { name: /^Enable/ }).click();
+  await expect(row.getByTestId('rule-status')).toHaveText('Enabled');
+  await row.getByRole('rowheader').getByRole('link').click();
+  await page.getByRole('button', { name: 'Process this rule now' }).click();
+  await expect(page.getByTestId('save-status')).toContainText(`Processed: ${staff} membership`);
+  await page.getByRole('link', { name: '← All rules' }).click();
+  await expect(page.getByTestId('cohort-size-co-staff')).toHaveText(String(staff));
+});
+
 test('a teacher sees no Cohorts link and the page says who it is for', async ({ page }) => {
   await signIn(page, 'teacher1');
   await expect(
