@@ -10,7 +10,7 @@ import { ANALYTICS_BATCH_SIZE } from '../domain/analytics/types';
 import { defaultModelConfigs } from '../state/analytics-view';
 import { batchCount, parseTrainedExport, trainedExportJson, usedKeysOf, usedOwner, usedRows } from './analytics-store';
 
-function problemsOf(f: () => unknown): { at: string; message: string }[] {
+function problemsOf(f: () => unknown): readonly { at: string; message: string }[] {
   try {
     f();
   } catch (e) {

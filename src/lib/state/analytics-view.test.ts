@@ -51,7 +51,7 @@ describe('analytics view helpers', () => {
 
   it('[ANA-8.0] validation problems land beside the field their JSON path names', () => {
     const reg = defaultRegistry();
-    let problems: { at: string; message: string }[] = [];
+    let problems: readonly { at: string; message: string }[] = [];
     try {
       validateModelConfig(reg, { ...defaultModelConfigs()[1], name: '', indicatorIds: ['mean_score', 'nope'], backendId: 'x' });
     } catch (e) {
