@@ -22,6 +22,8 @@ export interface GridColumn {
   locked: boolean;
   /** Category this column belongs to (for collapsing): the item's category, or the category itself for a total. */
   category: string;
+  /** Category ids from the course down to (not including) this column's own node. */
+  ancestors: readonly string[];
 }
 
 export interface GridRow {
@@ -56,10 +58,10 @@ export function buildGridModel(json: CourseJson, now: number): GridModel {
   // Walk the tree depth-first: children in their stored order, each category's total after its children.
   const columns: GridColumn[] = [];
   const catByNode = new Map(cats.map((c) => [c.node, c]));
-  const visit = (q: number, depth: number): void => {
+  const visit = (q: number, depth: number, ancestors: readonly string[]): void => {
     const n = nodes[q]!;
     const cat = catByNode.get(q);
-    if (cat) for (const child of cat.allChildren) visit(child, depth + 1);
+    if (cat) for (const child of cat.allChildren) visit(child, depth + 1, [...ancestors, n.id]);
     columns.push({
       id: n.id,
       q,
@@ -74,9 +76,10 @@ export function buildGridModel(json: CourseJson, now: number): GridModel {
       hidden: engine.itemHidden(q),
       locked: engine.itemLocked(q),
       category: cat ? n.id : (nodes[cats[n.parentCat]?.node ?? q]?.id ?? ''),
+      ancestors,
     });
   };
-  visit(root, 0);
+  visit(root, 0, []);
 
   return {
     columns,
@@ -114,4 +117,50 @@ export function applyCellToModel(model: GridModel, item: string, user: string, g
     feedback: grade?.feedback ?? null,
   });
   return true;
+}
+
+export type CollapseMode = 'full' | 'grades' | 'totals';
+
+/**
+ * The columns shown when categories are collapsed (Moodle's grader report: "grades only" hides a category's
+ * total, "totals only" hides everything inside it but its total). Pure.
+ */
+export function visibleColumns(columns: readonly GridColumn[], collapse: Readonly<Record<string, CollapseMode>>): GridColumn[] {
+  return columns.filter((c) => {
+    if (c.kind === 'category' && collapse[c.id] === 'grades' && !c.isCourse) return false;
+    return !c.ancestors.some((a) => collapse[a] === 'totals');
+  });
+}
+
+export interface ColumnMean {
+  mean: number | null;
+  count: number;
+}
+
+/** Mean of the final grades of a column over the given rows (all of them, not just those on screen), with the count. */
+export function columnMean(model: GridModel, col: GridColumn, rows: readonly GridRow[]): ColumnMean {
+  const finals = model.engine.derived.final[col.q]!;
+  let sum = 0;
+  let count = 0;
+  for (const r of rows) {
+    const v = finals[r.u]!;
+    if (!Number.isNaN(v)) {
+      sum += v;
+      count++;
+    }
+  }
+  return { mean: count ? sum / count : null, count };
+}
+
+/** Rows sorted by a column's final grade (no grade last), ties by name; stable and pure. */
+export function sortRows(model: GridModel, rows: readonly GridRow[], col: GridColumn | null, dir: 1 | -1): GridRow[] {
+  if (!col) return [...rows];
+  const finals = model.engine.derived.final[col.q]!;
+  return [...rows].sort((a, b) => {
+    const x = finals[a.u]!;
+    const y = finals[b.u]!;
+    if (Number.isNaN(x) !== Number.isNaN(y)) return Number.isNaN(x) ? 1 : -1;
+    if (x !== y && !Number.isNaN(x)) return (x - y) * dir;
+    return a.name.localeCompare(b.name);
+  });
 }

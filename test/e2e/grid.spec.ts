@@ -1,0 +1,34 @@
+// The grader report's views in real Chromium: filter by group with a group average, sort by a column,
+// collapse a category to its total, and no serious accessibility violations.
+import { expect, test } from '@playwright/test';
+import { seriousViolations } from './axe';
+import { openCourse, signIn } from './helpers';
+
+test('filter by group, sort by course total, collapse a category; means cover everyone', async ({ page }) => {
+  await signIn(page, 'teacher1');
+  await openCourse(page, 'Physics 101');
+  const grid = page.getByTestId('grader-grid');
+  await expect(grid).toHaveAttribute('aria-rowcount', '41');
+  await expect(page.getByTestId('mean-course-Overall average')).toContainText('(40)');
+
+  await page.getByLabel('Group').selectOption('Group A');
+  await expect(grid).toHaveAttribute('aria-rowcount', '21');
+  await expect(page.getByTestId('mean-course-Group A average')).toContainText('(20)');
+  await expect(page.getByTestId('mean-course-Overall average')).toContainText('(40)');
+
+  // sort by course total, descending: the first row holds the highest total
+  await grid.getByRole('button', { name: /^Course total/ }).click();
+  await grid.getByRole('button', { name: /^Course total/ }).click();
+  await expect(grid.getByRole('columnheader', { name: /Course total/ })).toHaveAttribute('aria-sort', 'descending');
+  const totals = await grid.locator('tbody td[data-testid^="cell-course-"]').allTextContents();
+  const numbers = totals.map(Number).filter((n) => !Number.isNaN(n));
+  expect(numbers.length).toBeGreaterThan(5);
+  expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
+
+  // collapse Labs to its total: the lab columns go, the Labs total stays
+  await grid.getByRole('button', { name: /^Labs: Full view/ }).click();
+  await expect(grid.getByRole('columnheader', { name: /Lab 1: Pendulum/ })).toHaveCount(0);
+  await expect(grid.getByRole('columnheader', { name: /Labs total/ })).toBeVisible();
+
+  expect(await seriousViolations(page)).toEqual([]);
+});
