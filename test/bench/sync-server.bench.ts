@@ -12,6 +12,7 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import { hashPassword } from '../../sync-server/auth.ts';
 import { startSyncServer } from '../../sync-server/server.ts';
+import { Store } from '../../sync-server/store.ts';
 import { projectStudent } from '../../sync-server/projections.ts';
 import { applyCommand } from '../../src/lib/crdt/commands.ts';
 import { courseJsonToDoc, docToCourseJson } from '../../src/lib/crdt/course-doc.ts';
@@ -48,8 +49,25 @@ async function metric(http: string, name: string): Promise<number> {
 }
 
 export async function run(): Promise<void> {
+  await fsyncCost();
   await relay();
   await projection();
+}
+
+/** What one durable (fsynced) append costs on this disk: the floor under every relay (SRV-3). */
+async function fsyncCost(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mb-bench-fsync-'));
+  const store = await Store.open(dir);
+  try {
+    const update = new Uint8Array(40);
+    let seq = 0;
+    const runs = await timeRuns(200, () => store.appendUpdates('course/x', [{ seq: seq++, update }]), 5);
+    report('store: one fsynced append p50', percentile(runs, 50), 5);
+    report('store: one fsynced append p99', percentile(runs, 99), 50);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const STUDENTS = 2000;
