@@ -78,6 +78,7 @@ export class SiteWorkspace {
   private running: RpcCall<unknown> | null = null;
   private indexCache: { version: number; index: SiteIndex } | null = null;
   private destroyed = false;
+  private pendingRefresh = false;
 
   constructor() {
     this.actor = { userId: session.user?.id ?? 'anonymous', deviceId: deviceId() };
@@ -96,7 +97,12 @@ export class SiteWorkspace {
   }
 
   private readonly onUpdate = (): void => {
-    // Coalesce a burst (a sync batch, a chunked write) into one refresh.
+    // Coalesce a burst (a sync batch) into one refresh; while our own chunked write runs, wait for its end
+    // (re-reading a large site after every chunk would cost more than the write).
+    if (this.job?.phase === 'writing') {
+      this.pendingRefresh = true;
+      return;
+    }
     if (this.scheduled) return;
     this.scheduled = setTimeout(() => {
       this.scheduled = null;
@@ -252,6 +258,10 @@ export class SiteWorkspace {
       );
     } finally {
       this.job = null;
+      if (this.pendingRefresh) {
+        this.pendingRefresh = false;
+        this.onUpdate();
+      }
     }
   }
 
