@@ -31,7 +31,11 @@ export function siteRoomAccess(
 
 export interface CohortJobOptions {
   site: SiteRoomAccess;
-  /** Time between scheduled runs (ms); 0 or less: on demand only. Moodle's task runs every 15 minutes by default. */
+  /**
+   * Time between scheduled runs (ms); 0 or less: on demand only. The plugin's scheduled task runs every minute
+   * and queues one ad-hoc task per enabled rule (/work/shared/reference/dynamic-cohorts.md, section 4); here one
+   * run processes every rule in dependency order, so the period is the host's choice of freshness against cost.
+   */
   intervalMs: number;
   /** Clock in unix ms (tests inject one). */
   now?: () => number;
