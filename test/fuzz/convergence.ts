@@ -41,6 +41,8 @@ interface Write {
   known: Set<string>;
   /** Per device, the highest slot counter of this cell the writer could see (its screen, incl. what those slots carried). */
   saw: Map<string, number>;
+  /** The epoch the write was made in (slot counters are per epoch). */
+  epoch: string;
 }
 
 export interface FuzzOptions {
@@ -112,8 +114,10 @@ export function checkConvergence(
     // Exact mode: o knew w if the writer's visible cell held w's slot or a later one of the same device. (Yjs can
     // show a non-causal cut while updates are pending — an old slot deleted, its replacement not yet applied — and
     // a write made on such a screen did not see that value, so it rightly stays concurrent with it.)
+    // With re-bases: o knew w if it had seen w's log entry, or w's slot in the same epoch (a slot can arrive while
+    // the log element of its command still waits for an earlier one), or the entry that replayed w.
     const knew = (o: Write, w: Write) =>
-      exact
+      (!exact && o.epoch === w.epoch && (o.saw.get(w.dev) ?? 0) >= w.c) || exact
         ? (o.saw.get(w.dev) ?? 0) >= w.c
         : o.known.has(w.id) ||
           rescues.some(
@@ -307,6 +311,7 @@ export function runFuzz(seed: number, o: FuzzOptions): FuzzReport {
           c: e.c,
           known,
           saw: visible.get(`${e.item}\u0000${e.user}`) ?? new Map(),
+          epoch: currentEpoch(c.doc)?.id ?? '',
         });
         report.writes++;
       }

@@ -45,4 +45,9 @@ describe('CRDT convergence fuzz', () => {
   it('[CRDT-10] seed 117: a re-base waits for a causally complete state; a replayed write keeps the values it had kept beside its own', () => {
     expect(runFuzz(117, REBASE).rebases).toBeGreaterThan(0);
   });
+  it("[CRDT-10] seed 1023 (5 clients): a replayed write that had seen a value through its slot, before that value's log entry arrived, supersedes it", () => {
+    expect(
+      runFuzz(1023, { clients: 5, steps: 300, items: 4, users: 3, rebase: true }).rebases,
+    ).toBeGreaterThan(0);
+  });
 });
