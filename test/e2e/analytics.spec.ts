@@ -21,7 +21,8 @@ const NOW = Date.UTC(2015, 0, 15) / 1000; // the analysis date typed on the page
 
 async function expected() {
   const tables = {} as Record<keyof OuladTables, Record<string, string>[]>;
-  for (const [k, f] of Object.entries(OULAD_FILES)) tables[k as keyof OuladTables] = parseCsv(readFileSync(`${DIR}/${f}`, 'utf8'), f);
+  for (const [k, f] of Object.entries(OULAD_FILES))
+    tables[k as keyof OuladTables] = parseCsv(readFileSync(`${DIR}/${f}`, 'utf8'), f);
   const rows = mapOulad(tables);
   const data = buildActivityData(rows);
   const reg = defaultRegistry();
@@ -48,7 +49,14 @@ async function expected() {
     ruleIndicator: 'due_submitted_share',
   });
   const trained = await trainModel({ reg, model, data, now: NOW, usedForTraining: new Set() });
-  const predicted = await predictModel({ reg, model, data, now: NOW, alreadyPredicted: new Set(), trained: trained.trained });
+  const predicted = await predictModel({
+    reg,
+    model,
+    data,
+    now: NOW,
+    alreadyPredicted: new Set(),
+    trained: trained.trained,
+  });
   const course = predicted.predictions[0]!.courseId;
   const insights = listInsights({
     viewerId: 'x',
@@ -67,7 +75,11 @@ async function axeProblems(page: Page): Promise<string[]> {
   const result = await page.evaluate(async () => {
     const axe = (
       window as unknown as {
-        axe: { run: (ctx?: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> };
+        axe: {
+          run: (
+            ctx?: unknown,
+          ) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }>;
+        };
       }
     ).axe;
     return axe.run(document);
@@ -77,7 +89,9 @@ async function axeProblems(page: Page): Promise<string[]> {
     .map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
 }
 
-test('[ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluate, train, predict and act on an insight', async ({ page }) => {
+test('[ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluate, train, predict and act on an insight', async ({
+  page,
+}) => {
   test.setTimeout(60_000);
   const want = await expected();
   const status = page.getByTestId('analytics-status');
@@ -126,7 +140,9 @@ test('[ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluate, train,
 
   // The models list now shows the model trained and its last evaluation.
   await page.getByRole('link', { name: '← Analytics' }).click();
-  const modelRow = page.getByTestId('models-table').getByRole('row', { name: new RegExp(want.model.name.replace(/[()]/g, '.')) });
+  const modelRow = page
+    .getByTestId('models-table')
+    .getByRole('row', { name: new RegExp(want.model.name.replace(/[()]/g, '.')) });
   await expect(modelRow).toContainText(`Yes (${want.trained.samples} samples)`);
   await expect(modelRow).toContainText(`AUC ${want.auc.toFixed(3)}`);
 
@@ -136,7 +152,10 @@ test('[ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluate, train,
   await expect(rows).toHaveCount(want.insights.rows.length);
   const top = want.insights.rows[0]!.prediction;
   const first = rows.first();
-  await expect(first.getByRole('link', { name: /Open their report/ })).toHaveAttribute('href', `/report?id=${want.course}&user=${top.userId}`);
+  await expect(first.getByRole('link', { name: /Open their report/ })).toHaveAttribute(
+    'href',
+    `/report?id=${want.course}&user=${top.userId}`,
+  );
   await expect(first.getByRole('link', { name: /Message the student/ })).toBeVisible();
   await first.getByText(/indicator values/).click();
   await expect(first.getByRole('rowheader', { name: 'due_submitted_share' })).toBeVisible();

@@ -8,7 +8,14 @@ import { validateModelConfig } from '../domain/analytics/model';
 import { usedKey } from '../domain/analytics/dataset';
 import { ANALYTICS_BATCH_SIZE } from '../domain/analytics/types';
 import { defaultModelConfigs } from '../state/analytics-view';
-import { batchCount, parseTrainedExport, trainedExportJson, usedKeysOf, usedOwner, usedRows } from './analytics-store';
+import {
+  batchCount,
+  parseTrainedExport,
+  trainedExportJson,
+  usedKeysOf,
+  usedOwner,
+  usedRows,
+} from './analytics-store';
 
 function problemsOf(f: () => unknown): readonly { at: string; message: string }[] {
   try {
@@ -30,7 +37,11 @@ describe('analytics store', () => {
   });
 
   it('[ANA-2.5] a new model version and the other purpose start with no used samples', () => {
-    const owners = new Set([usedOwner('train', 'm', 1), usedOwner('train', 'm', 2), usedOwner('predict', 'm', 1)]);
+    const owners = new Set([
+      usedOwner('train', 'm', 1),
+      usedOwner('train', 'm', 2),
+      usedOwner('predict', 'm', 1),
+    ]);
     expect(owners.size).toBe(3);
   });
 
@@ -50,7 +61,13 @@ describe('analytics store', () => {
       trainedAt: 100,
     });
     const config = validateModelConfig(defaultRegistry(), defaultModelConfigs()[1]);
-    const text = trainedExportJson(config, { modelId: config.id, modelVersion: 1, trained, samples: 6, trainedAt: 100 });
+    const text = trainedExportJson(config, {
+      modelId: config.id,
+      modelVersion: 1,
+      trained,
+      samples: 6,
+      trainedAt: 100,
+    });
     const back = parseTrainedExport(text);
     expect(back.trained).toEqual(trained);
     expect(back.samples).toBe(6);

@@ -78,7 +78,10 @@ export function usedKeysOf(rows: readonly UsedSampleRow[]): string[] {
 }
 
 /** Total batches a write of these tables makes (progress denominator). */
-export function batchCount(rows: Partial<Record<DataTable, readonly unknown[]>>, size = ANALYTICS_BATCH_SIZE): number {
+export function batchCount(
+  rows: Partial<Record<DataTable, readonly unknown[]>>,
+  size = ANALYTICS_BATCH_SIZE,
+): number {
   let n = 0;
   for (const t of DATA_TABLE_NAMES) n += Math.ceil((rows[t]?.length ?? 0) / size);
   return n;
@@ -168,7 +171,8 @@ export async function putModel(db: MarkbookDB, config: ModelConfig, now: number)
   await db.transaction('rw', t, async () => {
     const old = await t.get(config.id);
     // An evaluation of an older version no longer describes the model.
-    const evaluation = old?.evaluation && old.evaluation.modelVersion === config.version ? old.evaluation : null;
+    const evaluation =
+      old?.evaluation && old.evaluation.modelVersion === config.version ? old.evaluation : null;
     await t.put({ id: config.id, config, evaluation, updatedAt: now });
   });
 }
@@ -216,7 +220,11 @@ export function trainedExportJson(config: ModelConfig, row: StoredTrainedModel):
 }
 
 /** [ANA-6.5] Reads an export file: JSON errors and model-format problems name the path at fault. */
-export function parseTrainedExport(text: string): { model: unknown; trained: TrainedModelJson; samples: number } {
+export function parseTrainedExport(text: string): {
+  model: unknown;
+  trained: TrainedModelJson;
+  samples: number;
+} {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -224,14 +232,18 @@ export function parseTrainedExport(text: string): { model: unknown; trained: Tra
     throw new ValidationError([{ at: '$', message: `not JSON: ${(e as Error).message}` }]);
   }
   if (typeof json !== 'object' || json === null || !('trained' in json))
-    throw new ValidationError([{ at: '$.trained', message: 'is required (a markbook-analytics-model export)' }]);
+    throw new ValidationError([
+      { at: '$.trained', message: 'is required (a markbook-analytics-model export)' },
+    ]);
   const o = json as { model?: unknown; trained: unknown; samples?: unknown };
   let trained: TrainedModelJson;
   try {
     trained = parseTrainedModel(o.trained);
   } catch (e) {
     if (e instanceof ValidationError)
-      throw new ValidationError(e.problems.map((p) => ({ at: p.at.replace(/^\$/, '$.trained'), message: p.message })));
+      throw new ValidationError(
+        e.problems.map((p) => ({ at: p.at.replace(/^\$/, '$.trained'), message: p.message })),
+      );
     throw e;
   }
   return { model: o.model, trained, samples: typeof o.samples === 'number' ? o.samples : trained.samples };
@@ -268,7 +280,10 @@ export async function putAction(db: MarkbookDB, row: PredictionActionRow): Promi
 export const allActions = (db: MarkbookDB): Promise<PredictionActionRow[]> =>
   table<PredictionActionRow>(db, 'analyticsPredictionActions').toArray();
 
-export async function actionsFor(db: MarkbookDB, predictionIds: readonly string[]): Promise<PredictionActionRow[]> {
+export async function actionsFor(
+  db: MarkbookDB,
+  predictionIds: readonly string[],
+): Promise<PredictionActionRow[]> {
   if (predictionIds.length === 0) return [];
   return table<PredictionActionRow>(db, 'analyticsPredictionActions')
     .where('predictionId')
@@ -279,5 +294,7 @@ export async function actionsFor(db: MarkbookDB, predictionIds: readonly string[
 /** Display names of analytics users (missing ids are left out). */
 export async function userNames(db: MarkbookDB, ids: readonly string[]): Promise<Map<string, string>> {
   const rows = await table<{ id: string; name: string }>(db, 'analyticsUsers').bulkGet([...new Set(ids)]);
-  return new Map(rows.filter((r): r is { id: string; name: string } => r !== undefined).map((r) => [r.id, r.name]));
+  return new Map(
+    rows.filter((r): r is { id: string; name: string } => r !== undefined).map((r) => [r.id, r.name]),
+  );
 }

@@ -41,9 +41,15 @@ const host = createAnalyticsHost(post, {
     const tf = await import('@tensorflow/tfjs');
     const { selectTfBackend } = await import('../ml/tf-backend-select');
     const { createNeuralNetworkBackend } = await import('../ml/nn-backend');
-    const choice = await selectTfBackend(tf, { ...(prefer ? { prefer } : {}), wasmPath: wasmPath ?? '/tfjs-wasm/' });
+    const choice = await selectTfBackend(tf, {
+      ...(prefer ? { prefer } : {}),
+      wasmPath: wasmPath ?? '/tfjs-wasm/',
+    });
     // Evaluations fit the network several times; cap Moodle's epoch formula as the command line does.
-    return { choice, register: (reg) => reg.backends.register(createNeuralNetworkBackend(tf, { maxEpochs: 100 })) };
+    return {
+      choice,
+      register: (reg) => reg.backends.register(createNeuralNetworkBackend(tf, { maxEpochs: 100 })),
+    };
   },
 });
 
@@ -108,7 +114,9 @@ async function importLog(req: Extract<AppRequest, { type: 'import-log' }>): Prom
   return { logs };
 }
 
-async function own(req: Extract<AppRequest, { type: 'set-now' | 'import-oulad' | 'import-log' }>): Promise<void> {
+async function own(
+  req: Extract<AppRequest, { type: 'set-now' | 'import-oulad' | 'import-log' }>,
+): Promise<void> {
   try {
     const value =
       req.type === 'set-now'
@@ -119,7 +127,8 @@ async function own(req: Extract<AppRequest, { type: 'set-now' | 'import-oulad' |
     post({ id: req.id, type: 'result', value });
   } catch (e) {
     if (e instanceof Cancelled) post({ id: req.id, type: 'error', message: 'cancelled', cancelled: true });
-    else if (e instanceof ValidationError) post({ id: req.id, type: 'error', message: e.message, problems: e.problems });
+    else if (e instanceof ValidationError)
+      post({ id: req.id, type: 'error', message: e.message, problems: e.problems });
     else post({ id: req.id, type: 'error', message: e instanceof Error ? e.message : String(e) });
   } finally {
     cancelled.delete(req.id);

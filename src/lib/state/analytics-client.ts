@@ -50,7 +50,11 @@ export class AnalyticsClient {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, progress });
     });
     this.port.postMessage({ ...call, id });
-    return { id, result, cancel: () => this.port.postMessage({ id: this.next++, type: 'cancel', target: id }) };
+    return {
+      id,
+      result,
+      cancel: () => this.port.postMessage({ id: this.next++, type: 'cancel', target: id }),
+    };
   }
 
   private receive(msg: AnalyticsResponse): void {

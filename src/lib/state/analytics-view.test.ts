@@ -39,7 +39,12 @@ async function reports() {
   const dataset = ouladDataset(fixture(), atRisk, 0.25);
   const common = { backend: logisticRegressionBackend, target: atRisk, dataset, testFrom: OULAD_TEST_FROM };
   const honest = await evaluate({ ...common, protocol: 'honest', ruleIndicator: 'due_submitted_share' });
-  const moodle = await evaluate({ ...common, protocol: 'moodle', rng: seededRng(1), ruleIndicator: 'due_submitted_share' });
+  const moodle = await evaluate({
+    ...common,
+    protocol: 'moodle',
+    rng: seededRng(1),
+    ruleIndicator: 'due_submitted_share',
+  });
   return { honest, moodle };
 }
 
@@ -53,7 +58,12 @@ describe('analytics view helpers', () => {
     const reg = defaultRegistry();
     let problems: readonly { at: string; message: string }[] = [];
     try {
-      validateModelConfig(reg, { ...defaultModelConfigs()[1], name: '', indicatorIds: ['mean_score', 'nope'], backendId: 'x' });
+      validateModelConfig(reg, {
+        ...defaultModelConfigs()[1],
+        name: '',
+        indicatorIds: ['mean_score', 'nope'],
+        backendId: 'x',
+      });
     } catch (e) {
       problems = (e as ValidationError).problems;
     }
@@ -70,11 +80,22 @@ describe('analytics view helpers', () => {
     expect(tables.map((t) => t.rangeIndex)).toEqual(honest.ranges.map((r) => r.rangeIndex));
     const auc = tables[0]!.rows.find((r) => r.metric === 'AUC')!;
     const h = honest.ranges[0]!;
-    expect(auc.honest).toEqual([fmt(h.model!.auc), fmt(h.baselines.majority!.auc), fmt(h.baselines.rule!.auc)]);
+    expect(auc.honest).toEqual([
+      fmt(h.model!.auc),
+      fmt(h.baselines.majority!.auc),
+      fmt(h.baselines.rule!.auc),
+    ]);
     const mm = moodle.ranges[0]!.moodle!.metrics!;
     expect(auc.moodle).toEqual([fmt(mm.model.auc), fmt(mm.majority.auc), fmt(mm.rule!.auc)]);
     expect(tables[0]!.rows.map((r) => r.metric)).toEqual([
-      'AUC', 'PR-AUC', 'Precision', 'Recall', 'F1', 'MCC', 'Brier', 'Weighted F1',
+      'AUC',
+      'PR-AUC',
+      'Precision',
+      'Recall',
+      'F1',
+      'MCC',
+      'Brier',
+      'Weighted F1',
     ]);
     expect(tables[0]!.moodleStatus).toContain(fmt(moodle.ranges[0]!.moodle!.score));
   });
@@ -129,7 +150,12 @@ describe('analytics view helpers', () => {
     expect(ids.sort()).toEqual(ed.indicators.map((i) => i.id).sort());
     const logs = groups.find((g) => g.key === 'logs')!;
     expect(logs.items.every((i) => i.needs.includes('logs'))).toBe(true);
-    expect(groups.filter((g) => g.key !== 'logs').flatMap((g) => g.items).some((i) => i.needs.includes('logs'))).toBe(false);
+    expect(
+      groups
+        .filter((g) => g.key !== 'logs')
+        .flatMap((g) => g.items)
+        .some((i) => i.needs.includes('logs')),
+    ).toBe(false);
   });
 
   it('analysis dates read and print as UTC days; bad text is refused', () => {

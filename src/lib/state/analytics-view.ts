@@ -47,10 +47,13 @@ export function defaultModelConfigs(): Record<string, unknown>[] {
 }
 
 /** Honest split point for OULAD rows (train on 2013 presentations, test on 2014); undefined = the median start. */
-export const testFromFor = (hasOulad: boolean): number | undefined => (hasOulad ? OULAD_TEST_FROM : undefined);
+export const testFromFor = (hasOulad: boolean): number | undefined =>
+  hasOulad ? OULAD_TEST_FROM : undefined;
 
 /** [ANA-8.0] Groups problems by the top-level field their JSON path names (`$.indicatorIds[2]` -> indicatorIds). */
-export function problemsByField(problems: readonly { at: string; message: string }[]): Record<string, string[]> {
+export function problemsByField(
+  problems: readonly { at: string; message: string }[],
+): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const p of problems) {
     const m = /^\$\.?([A-Za-z_]\w*)?/.exec(p.at);
@@ -217,8 +220,13 @@ export function rangeBars(honest: EvaluationReport | null, width: number, height
 }
 
 /** Where a suggested action leads (`report?id=<course>&user=<user>` is the user report). */
-export function suggestedActionHref(action: SuggestedAction, courseId: string, userId: string | null): string | null {
-  if (action === 'view_report' && userId) return `/report?id=${encodeURIComponent(courseId)}&user=${encodeURIComponent(userId)}`;
+export function suggestedActionHref(
+  action: SuggestedAction,
+  courseId: string,
+  userId: string | null,
+): string | null {
+  if (action === 'view_report' && userId)
+    return `/report?id=${encodeURIComponent(courseId)}&user=${encodeURIComponent(userId)}`;
   if (action === 'message_student' && userId)
     return `/report?id=${encodeURIComponent(courseId)}&user=${encodeURIComponent(userId)}#message`;
   if (action === 'view_course') return `/course?id=${encodeURIComponent(courseId)}`;

@@ -22,7 +22,14 @@ import {
   type StoredModel,
 } from '../persistence/analytics-store';
 import { defaultRegistry, type AnalyticsRegistry } from '../domain/analytics/registry';
-import { updateModel, validateModelConfig, type ModelConfig, type ModelEditorData, type PredictResult, type TrainResult } from '../domain/analytics/model';
+import {
+  updateModel,
+  validateModelConfig,
+  type ModelConfig,
+  type ModelEditorData,
+  type PredictResult,
+  type TrainResult,
+} from '../domain/analytics/model';
 import type { EvaluationReport } from '../domain/analytics/evaluation';
 import { OULAD_FILES, type OuladTables } from '../domain/analytics/oulad';
 import type { TfBackendChoice } from '../ml/tf-backend-select';
@@ -154,13 +161,17 @@ export class AnalyticsState {
     try {
       const texts: Partial<Record<keyof OuladTables, string>> = {};
       for (const [t, i] of Object.entries(byTable)) texts[t as keyof OuladTables] = await files[i]!.text();
-      const rows = await this.job$<OuladImportResult>('Importing OULAD', { type: 'import-oulad', files: texts });
+      const rows = await this.job$<OuladImportResult>('Importing OULAD', {
+        type: 'import-oulad',
+        files: texts,
+      });
       this.loaded = true; // the worker now holds exactly these rows
       this.job = { label: 'Saving on this device', phase: '', done: 0, total: 1 };
       try {
         await writeActivityData(database(), rows, {
           replace: true,
-          onProgress: (done, total) => (this.job = { label: 'Saving on this device', phase: '', done, total }),
+          onProgress: (done, total) =>
+            (this.job = { label: 'Saving on this device', phase: '', done, total }),
         });
       } finally {
         this.job = null;
@@ -237,10 +248,13 @@ export class AnalyticsState {
     const reg = this.registry();
     try {
       const old = typeof json['id'] === 'string' ? await getModel(database(), json['id']) : undefined;
-      const next = old ? updateModel(reg, old.config, json as Partial<ModelConfig>) : { model: validateModelConfig(reg, json), retrain: true };
+      const next = old
+        ? updateModel(reg, old.config, json as Partial<ModelConfig>)
+        : { model: validateModelConfig(reg, json), retrain: true };
       await putModel(database(), next.model, Date.now());
       await this.init();
-      this.status = old && next.retrain ? `Saved as version ${next.model.version}: train it again.` : 'Saved.';
+      this.status =
+        old && next.retrain ? `Saved as version ${next.model.version}: train it again.` : 'Saved.';
       return next.model;
     } catch (e) {
       this.fail(e);
@@ -256,18 +270,31 @@ export class AnalyticsState {
       await this.ensureLoaded();
       await this.worker().run({ type: 'set-now', now: null }).result;
       const testFrom = testFromFor(this.hasOulad);
-      const common = { model: m.config, seed: 1, ruleIndicator: 'due_submitted_share', ...(testFrom !== undefined ? { testFrom } : {}) };
-      const honest = await this.job$<EvaluationReport>('Evaluating (train on earlier courses, test on later ones)', {
-        type: 'evaluate',
-        protocol: 'honest',
-        ...common,
-      });
+      const common = {
+        model: m.config,
+        seed: 1,
+        ruleIndicator: 'due_submitted_share',
+        ...(testFrom !== undefined ? { testFrom } : {}),
+      };
+      const honest = await this.job$<EvaluationReport>(
+        'Evaluating (train on earlier courses, test on later ones)',
+        {
+          type: 'evaluate',
+          protocol: 'honest',
+          ...common,
+        },
+      );
       const moodle = await this.job$<EvaluationReport>("Evaluating (Moodle's 10 random splits)", {
         type: 'evaluate',
         protocol: 'moodle',
         ...common,
       });
-      await saveEvaluation(database(), modelId, { modelVersion: m.config.version, at: Date.now(), honest, moodle });
+      await saveEvaluation(database(), modelId, {
+        modelVersion: m.config.version,
+        at: Date.now(),
+        honest,
+        moodle,
+      });
       await this.init();
       const auc = honest.ranges[0]?.model?.auc;
       this.status = `Evaluation finished${auc !== undefined && Number.isFinite(auc) ? `: AUC ${auc.toFixed(3)}` : ''}.`;
