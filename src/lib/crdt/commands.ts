@@ -79,6 +79,11 @@ export type Command =
       user: string;
       fields: CellRecord;
       expect?: Partial<Record<GradeField, string>>;
+      /**
+       * Canonical value the expected write held. The field also counts as unchanged when the same device has
+       * since written that same value again (its own undo/redo put it back under a new origin).
+       */
+      expectValue?: Partial<Record<GradeField, string>>;
     }
   /** Internal inverse of a row change: null fields = delete the row; `expect` holds the values it must still have. */
   | {
@@ -912,7 +917,14 @@ function planRestoreCell(pl: Planner, at: string, c: Extract<Command, { type: 'r
       pl.skipped.push({ at: `${c.item}/${c.user}.${f}`, message: 'in conflict; left for resolveConflict' });
       continue;
     }
-    if (expect !== undefined && (live?.[0]?.origin ?? '') !== expect) {
+    const current = live?.[0];
+    const sameWriteAgain =
+      current !== undefined &&
+      c.expectValue?.[f] !== undefined &&
+      expect !== undefined &&
+      current.dev === expect.slice(0, expect.lastIndexOf(':')) &&
+      canonical(current.value ?? null) === c.expectValue[f];
+    if (expect !== undefined && (current?.origin ?? '') !== expect && !sameWriteAgain) {
       pl.skipped.push({
         at: `${c.item}/${c.user}.${f}`,
         message: 'changed by someone else since; left as is',
@@ -978,13 +990,15 @@ function inverseOf(ops: Op[], entries: HistoryEntry[]): Command | null {
       // Settling a conflict is not undone: putting one old candidate back would silently drop the others.
       const fields: CellRecord = {};
       const expect: Partial<Record<GradeField, string>> = {};
+      const expectValue: Partial<Record<GradeField, string>> = {};
       for (const f of Object.keys(op.neu) as GradeField[]) {
         if (op.settled?.includes(f)) continue;
         (fields as Record<string, unknown>)[f] = op.old[f] ?? null;
         expect[f] = `${op.slot.d}:${op.slot.c}`;
+        expectValue[f] = canonical(op.neu[f] ?? null);
       }
       if (Object.keys(fields).length)
-        inv.push({ type: 'restoreCell', item: op.item, user: op.user, fields, expect });
+        inv.push({ type: 'restoreCell', item: op.item, user: op.user, fields, expect, expectValue });
     } else if (op.t === 'row') {
       if (op.old === null)
         inv.push({ type: 'restoreRow', coll: op.coll, id: op.id, fields: null, expect: op.neu });

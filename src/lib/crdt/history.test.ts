@@ -142,6 +142,38 @@ describe('undo', () => {
   });
 });
 
+describe('undo across several steps on one cell', () => {
+  it('[CRDT-7] undoing two steps on the same cell goes back through both (the first undo rewrote the value under a new origin)', () => {
+    const a = new Y.Doc();
+    courseJsonToDoc(makeCourse(2, 2), a, alice, { at: 100 });
+    const orig = readCell(a, 'i0', 'u0').record.grade;
+    const undo = new CourseUndoManager(a, ctx(alice, 200));
+    undo.run({ type: 'setGrade', item: 'i0', user: 'u0', final: 8.5 });
+    undo.run({ type: 'bulk', commands: [{ type: 'setGrade', item: 'i0', user: 'u0', final: 4 }, { type: 'setGrade', item: 'i1', user: 'u0', final: 1 }] });
+    undo.undo();
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ final: 8.5 });
+    const r = undo.undo();
+    expect(r?.ok && r.skipped).toEqual([]);
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual(orig);
+  });
+
+  it('[CRDT-7] the same value written again by another grader still counts as their change', () => {
+    const a = new Y.Doc();
+    courseJsonToDoc(makeCourse(2, 2), a, alice, { at: 100 });
+    const b = new Y.Doc();
+    sync(a, b);
+    const undo = new CourseUndoManager(a, ctx(alice, 200));
+    undo.run({ type: 'setGrade', item: 'i0', user: 'u0', final: 7 });
+    sync(a, b);
+    ok(b, { type: 'setGrade', item: 'i0', user: 'u0', final: 3 }, ctx(bob, 250));
+    ok(b, { type: 'setGrade', item: 'i0', user: 'u0', final: 7 }, ctx(bob, 260));
+    sync(a, b);
+    const r = undo.undo();
+    expect(r?.ok && r.skipped.map((s) => s.at)).toEqual(['i0/u0.grade']);
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ final: 7 });
+  });
+});
+
 describe('settling conflicts', () => {
   it('[CRDT-7] settling a conflict is not undone or reverted back to one candidate (that would drop the other silently)', () => {
     const a = new Y.Doc();
