@@ -11,8 +11,10 @@ export class YStore {
   private rows = 0;
   private compacting: Promise<void> | null = null;
   private destroyed = false;
+  /** Only one tab per device writes a room (the leader); the others read at start and follow it. */
+  private writing = false;
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === this || this.destroyed) return;
+    if (origin === this || this.destroyed || !this.writing) return;
     this.rows++;
     void this.db.yupdates.add({ room: this.room, update }).then(() => {
       if (this.rows >= COMPACT_AFTER && !this.compacting) this.compacting = this.compact().finally(() => (this.compacting = null));
@@ -23,11 +25,34 @@ export class YStore {
     private readonly db: MarkbookDB,
     readonly room: string,
     readonly doc: Y.Doc,
+    { write = true }: { write?: boolean } = {},
   ) {
-    this.whenLoaded = this.load();
+    this.whenLoaded = this.load().then((sv) => (write ? this.startWriting(sv) : undefined));
   }
 
-  private async load(): Promise<void> {
+  /** Starts storing every update, first storing whatever the document has that the store lacks. */
+  async startWriting(knownStored?: Uint8Array): Promise<void> {
+    if (this.writing || this.destroyed) return;
+    this.writing = true;
+    let sv = knownStored;
+    if (!sv) {
+      // another tab may have written meanwhile: compare with what the store holds now
+      const stored = await this.db.yupdates.where('room').equals(this.room).toArray();
+      sv = stored.length ? Y.encodeStateVectorFromUpdate(Y.mergeUpdates(stored.map((r) => r.update))) : new Uint8Array([0]);
+    }
+    const missing = Y.encodeStateAsUpdate(this.doc, sv);
+    if (missing.length > 2) {
+      await this.db.yupdates.add({ room: this.room, update: missing });
+      this.rows++;
+    }
+  }
+
+  stopWriting(): void {
+    this.writing = false;
+  }
+
+  /** Applies every stored update; returns the state vector of what the store holds. */
+  private async load(): Promise<Uint8Array> {
     const stored = await this.db.yupdates.where('room').equals(this.room).toArray();
     this.rows = stored.length;
     if (stored.length > 0) {
@@ -35,13 +60,8 @@ export class YStore {
         for (const r of stored) Y.applyUpdate(this.doc, r.update, this);
       }, this, false);
     }
-    // Store what the document had before we attached (e.g. created locally), then follow it.
-    const missing = Y.encodeStateAsUpdate(this.doc, stored.length ? Y.encodeStateVectorFromUpdate(Y.mergeUpdates(stored.map((r) => r.update))) : undefined);
-    if (missing.length > 2) {
-      await this.db.yupdates.add({ room: this.room, update: missing });
-      this.rows++;
-    }
     this.doc.on('update', this.onUpdate);
+    return stored.length ? Y.encodeStateVector(this.doc) : new Uint8Array([0]);
   }
 
   /** Replaces the room's rows by one merged update, atomically. */

@@ -9,7 +9,8 @@ import { CourseUndoManager } from '../crdt/undo';
 import type { CourseJson } from '../domain/interchange/course-types';
 import { database } from '../persistence/db';
 import { YStore } from '../persistence/y-store';
-import { RoomConnection } from '../sync/room-connection';
+import { RoomConnection, type ConnectionState } from '../sync/room-connection';
+import { TabLink } from '../sync/tab-link';
 import { applyCellToModel, buildGridModel, type GridModel } from './grid-model';
 import { session } from './session.svelte';
 import { syncStatus } from './sync-status.svelte';
@@ -43,6 +44,7 @@ export class CourseWorkspace {
   conflictList = $state.raw<CellConflict[]>([]);
   private store: YStore;
   private conn: RoomConnection | null = null;
+  private tabs: TabLink | null = null;
   private scheduled = false;
   /** Cells (`item\0user`) whose slots changed since the last refresh; null = rebuild everything. */
   private dirty: Set<string> | null = null;
@@ -70,7 +72,8 @@ export class CourseWorkspace {
     this.actor = { userId: session.user?.id ?? 'anonymous', deviceId: deviceId() };
     this.ctx = { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) } };
     this.undoManager = new CourseUndoManager(this.doc, this.ctx);
-    this.store = new YStore(database(), this.room, this.doc);
+    // Only the tab leading this room writes the device store and talks to the server (see TabLink).
+    this.store = new YStore(database(), this.room, this.doc, { write: false });
     epochsMap(this.doc).observe(() => this.markAll());
     void this.store.whenLoaded.then(() => {
       // replays this device's unsynced writes if someone re-based the document meanwhile
@@ -78,7 +81,20 @@ export class CourseWorkspace {
       this.markAll();
       this.refresh();
       this.loaded = true;
-      this.connect();
+      this.tabs = new TabLink({
+        room: this.room,
+        doc: this.doc,
+        onLead: () => {
+          void this.store.startWriting();
+          this.connect();
+          return () => {
+            this.conn?.destroy();
+            this.conn = null;
+            this.store.stopWriting();
+          };
+        },
+        onLeaderStatus: (state, detail) => syncStatus.report(this.room, state as ConnectionState, detail ? `${detail} (another tab)` : undefined),
+      });
     });
   }
 
@@ -89,7 +105,10 @@ export class CourseWorkspace {
       doc: this.doc,
       getToken: () => session.token(),
       refreshToken: () => session.refresh(),
-      onState: (s, detail) => syncStatus.report(this.room, s, detail),
+      onState: (s, detail) => {
+        syncStatus.report(this.room, s, detail);
+        this.tabs?.announce(s, detail);
+      },
     });
     if (!navigator.onLine) this.conn.pause();
     window.addEventListener('offline', this.onOffline);
@@ -261,6 +280,7 @@ export class CourseWorkspace {
     window.removeEventListener('online', this.onOnline);
     this.unbind?.();
     this.unobserveEpoch?.();
+    this.tabs?.destroy();
     this.conn?.destroy();
     this.store.destroy();
     syncStatus.forget(this.room);
