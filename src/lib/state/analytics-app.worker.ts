@@ -6,7 +6,7 @@ import { parseCsv } from '../ml/csv';
 import { ValidationError } from '../domain/shared/errors';
 import { mapOulad, OULAD_FILES, type OuladTables } from '../domain/analytics/oulad';
 import { importMoodleLog } from '../domain/analytics/moodle-log';
-import type { ActivityDataRows, LogEventRow } from '../domain/analytics/types';
+import { toBatches, type ActivityDataRows, type LogEventRow } from '../domain/analytics/types';
 
 /** Requests beyond the shared host's. */
 export type AppRequest =
@@ -66,11 +66,14 @@ const internalErrors = new Map<number, string>();
 async function appendAll(rows: Partial<ActivityDataRows>): Promise<void> {
   for (const [table, list] of Object.entries(rows) as [keyof ActivityDataRows, unknown[]][]) {
     if (list.length === 0) continue;
-    const id = --internalId;
-    await host.handle({ id, type: 'append', table, rows: list });
-    const err = internalErrors.get(id);
-    internalErrors.delete(id);
-    if (err !== undefined) throw new Error(err);
+    // [ANA-1] In batches: one append of 170k rows would also overflow the host's push(...rows) argument list.
+    for (const batch of toBatches(list)) {
+      const id = --internalId;
+      await host.handle({ id, type: 'append', table, rows: batch });
+      const err = internalErrors.get(id);
+      internalErrors.delete(id);
+      if (err !== undefined) throw new Error(err);
+    }
   }
 }
 
