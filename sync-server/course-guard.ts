@@ -12,21 +12,39 @@ type Where = 'grades' | 'history' | 'other';
 
 interface Decoded {
   items: Y.Item[];
+  /** Per client, in ascending clock order (as the update lists them). */
   byClient: Map<number, Y.Item[]>;
+  own: Set<Y.Item>;
+  /** locate() results, so long chains (a bulk import's log) resolve in linear time. */
+  memo: Map<Y.Item, { where: Where; key: string | null }>;
 }
 
 function decode(update: Uint8Array): { decoded: Decoded; ds: ReturnType<typeof Y.decodeUpdate>['ds'] } {
   const { structs, ds } = Y.decodeUpdate(update);
   const items = structs.filter((s): s is Y.Item => s instanceof Y.Item);
   const byClient = new Map<number, Y.Item[]>();
-  for (const it of items) byClient.set(it.id.client, [...(byClient.get(it.id.client) ?? []), it]);
-  return { decoded: { items, byClient }, ds };
+  for (const it of items) {
+    const list = byClient.get(it.id.client);
+    if (list) list.push(it);
+    else byClient.set(it.id.client, [it]);
+  }
+  return { decoded: { items, byClient, own: new Set(items), memo: new Map() }, ds };
 }
 
 /** The struct (from the update or the document) that contains `id`. */
 function findStruct(doc: Y.Doc, d: Decoded, id: Y.ID): Y.Item | null {
-  for (const it of d.byClient.get(id.client) ?? [])
-    if (id.clock >= it.id.clock && id.clock < it.id.clock + it.length) return it;
+  const list = d.byClient.get(id.client);
+  if (list) {
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const it = list[mid]!;
+      if (id.clock < it.id.clock) hi = mid - 1;
+      else if (id.clock >= it.id.clock + it.length) lo = mid + 1;
+      else return it;
+    }
+  }
   if (Y.getState(doc.store, id.client) <= id.clock) return null;
   const s = Y.getItem(doc.store, id);
   return s instanceof Y.Item ? s : null;
@@ -36,7 +54,7 @@ function findStruct(doc: Y.Doc, d: Decoded, id: Y.ID): Y.Item | null {
  * Which collection of the current epoch an item lives in, and its map key. Decoded items carry parent and key only
  * when they have no neighbours; otherwise both are inherited from the origin, which we follow (update or document).
  */
-function locate(
+function locateRaw(
   doc: Y.Doc,
   d: Decoded,
   item: Y.Item,
@@ -52,7 +70,7 @@ function locate(
     const p = findStruct(doc, d, parent);
     if (!p || !(p.content instanceof Y.ContentType)) return { where: 'other', key };
     // The log of an epoch created by this very update (a re-base or a load): its entries are checked like any.
-    if (d.items.includes(p) && p.parentSub === 'history') return { where: 'history', key };
+    if (d.own.has(p) && p.parentSub === 'history') return { where: 'history', key };
     return { where: classify(p.content.type), key };
   }
   if (typeof parent === 'string') return { where: 'other', key };
@@ -62,6 +80,20 @@ function locate(
   if (!o) return { where: 'other', key };
   const found = locate(doc, d, o, e, depth + 1);
   return { where: found.where, key: key ?? found.key };
+}
+
+function locate(
+  doc: Y.Doc,
+  d: Decoded,
+  item: Y.Item,
+  e: Epoch | null,
+  depth = 0,
+): { where: Where; key: string | null } {
+  const hit = d.memo.get(item);
+  if (hit) return hit;
+  const r = locateRaw(doc, d, item, e, depth);
+  d.memo.set(item, r);
+  return r;
 }
 
 function anyStrings(item: Y.Item): string[] {

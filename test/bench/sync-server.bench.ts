@@ -13,6 +13,9 @@ import * as decoding from 'lib0/decoding';
 import { hashPassword } from '../../sync-server/auth.ts';
 import { startSyncServer } from '../../sync-server/server.ts';
 import { Store } from '../../sync-server/store.ts';
+import { courseUpdateGuard } from '../../sync-server/course-guard.ts';
+import { parseRoom } from '../../sync-server/access.ts';
+import { roleCapabilities } from '../../src/lib/domain/shared/capabilities.ts';
 import { projectStudent } from '../../sync-server/projections.ts';
 import { applyCommand } from '../../src/lib/crdt/commands.ts';
 import { courseJsonToDoc, docToCourseJson } from '../../src/lib/crdt/course-doc.ts';
@@ -50,6 +53,7 @@ async function metric(http: string, name: string): Promise<number> {
 
 export async function run(): Promise<void> {
   await fsyncCost();
+  guardCost();
   await relay();
   await projection();
 }
@@ -68,6 +72,57 @@ async function fsyncCost(): Promise<void> {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The update guard (course-guard.ts) on a 2,000-student course: one grade, and a 2,000-grade bulk import. */
+function guardCost(): void {
+  const doc = new Y.Doc();
+  courseJsonToDoc(makeCourse(10, 2000), doc, { userId: 'seed', deviceId: 'seed' });
+  const client = new Y.Doc();
+  Y.applyUpdate(client, Y.encodeStateAsUpdate(doc));
+  const capture = (f: () => void): Uint8Array => {
+    const ups: Uint8Array[] = [];
+    const on = (u: Uint8Array) => ups.push(u);
+    client.on('update', on);
+    f();
+    client.off('update', on);
+    return Y.mergeUpdates(ups);
+  };
+  const ctx = { actor: { userId: 't1', deviceId: 'bench' }, clock: fixedClock(1_800_000_000) };
+  const bulk = capture(() =>
+    applyCommand(
+      client,
+      {
+        type: 'bulk',
+        commands: Array.from({ length: 2000 }, (_, i) => ({
+          type: 'setGrade' as const,
+          item: 'i3',
+          user: `u${i}`,
+          raw: 50,
+        })),
+      },
+      ctx,
+    ),
+  );
+  const one = capture(() => applyCommand(client, { type: 'setGrade', item: 'i4', user: 'u5', raw: 1 }, ctx));
+  const guard = courseUpdateGuard(() => 1_800_000_000);
+  const check = (update: Uint8Array) =>
+    guard({
+      room: parseRoom('course/c1')!,
+      doc,
+      update,
+      userId: 't1',
+      siteRole: null,
+      role: 'editingteacher',
+      capabilities: roleCapabilities('editingteacher'),
+    });
+  const t0 = performance.now();
+  if (!check(bulk).ok) throw new Error('bulk refused');
+  report('guard: 2,000-grade bulk update (once)', performance.now() - t0, 500);
+  Y.applyUpdate(doc, bulk);
+  const t1 = performance.now();
+  for (let i = 0; i < 200; i++) check(one);
+  report('guard: one grade change', (performance.now() - t1) / 200, 1);
 }
 
 const STUDENTS = 2000;
