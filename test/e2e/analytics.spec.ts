@@ -13,6 +13,7 @@ import { buildDataset } from '../../src/lib/domain/analytics/dataset';
 import { predictModel, trainModel, validateModelConfig } from '../../src/lib/domain/analytics/model';
 import { listInsights } from '../../src/lib/domain/analytics/insights';
 import { OULAD_TEST_FROM } from '../../src/lib/domain/analytics/oulad-model';
+import { importMoodleLog } from '../../src/lib/domain/analytics/moodle-log';
 import { defaultModelConfigs } from '../../src/lib/state/analytics-view';
 
 const DIR = 'test/fixtures/analytics/oulad-e2e';
@@ -67,7 +68,9 @@ async function expected() {
     predictions: predicted.predictions,
     actions: [],
   });
-  return { rows, model, auc: honest.ranges[0]!.model!.auc, trained, predicted, course, insights };
+  const logFile = 'test/fixtures/analytics/moodle-log.csv';
+  const logs = importMoodleLog(parseCsv(readFileSync(logFile, 'utf8'), 'moodle-log.csv'), 1).rows;
+  return { rows, logs, model, auc: honest.ranges[0]!.model!.auc, trained, predicted, course, insights };
 }
 
 async function axeProblems(page: Page): Promise<string[]> {
@@ -89,7 +92,7 @@ async function axeProblems(page: Page): Promise<string[]> {
     .map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
 }
 
-test('[ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluate, train, predict and act on an insight', async ({
+test('[ANA-1.1][ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluate, train, predict and act on an insight', async ({
   page,
 }) => {
   test.setTimeout(60_000);
@@ -112,6 +115,16 @@ test('[ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluate, train,
   );
   await expect(page.getByTestId('oulad-citation')).toContainText('https://doi.org/10.1038/sdata.2017.171');
   await expect(page.getByTestId('data-counts')).toContainText(`${want.rows.enrolments.length} enrolments`);
+
+  // A Moodle-style log: a bad file is refused whole, naming row and column; a good one is appended.
+  await page.getByLabel('Moodle log CSV').setInputFiles('test/fixtures/analytics/moodle-log-bad.csv');
+  await page.getByRole('button', { name: 'Import log' }).click();
+  await expect(page.getByTestId('analytics-error')).toContainText('moodle-log-bad.csv row 3, column "crud"');
+  await expect(page.getByTestId('data-counts')).toContainText('0 log events');
+  await page.getByLabel('Moodle log CSV').setInputFiles('test/fixtures/analytics/moodle-log.csv');
+  await page.getByRole('button', { name: 'Import log' }).click();
+  await expect(status).toHaveText(`Imported ${want.logs} log events.`);
+  await expect(page.getByTestId('data-counts')).toContainText(`${want.logs} log events`);
 
   await page.getByLabel(/Train and predict as of/).fill('2015-01-15');
   await page.getByRole('button', { name: 'Set date' }).click();

@@ -105,7 +105,9 @@ export async function writeActivityData(
     if (o.replace) for (const n of names) await table(db, n).clear();
     for (const t of DATA_TABLE_NAMES) {
       for (const batch of toBatches<unknown>(rows[t] ?? [])) {
-        await table(db, DATA_TABLES[t].table).bulkPut(batch);
+        // After a clear nothing can collide: bulkAdd skips the per-row replace check of bulkPut.
+        if (o.replace) await table(db, DATA_TABLES[t].table).bulkAdd(batch);
+        else await table(db, DATA_TABLES[t].table).bulkPut(batch);
         o.onProgress?.(++done, total);
       }
     }
