@@ -109,6 +109,16 @@ export class CourseWorkspace {
         syncStatus.report(this.room, s, detail);
         this.tabs?.announce(s, detail);
       },
+      // The server refused one of this device's changes and stored nothing of it: drop the local copy (which
+      // still holds it) and fetch the course again, rather than retrying a change that will be refused again.
+      onRefused: (reason) => {
+        this.error = `The server refused a change (${reason}); reloading the course from the server.`;
+        void database()
+          .yupdates.where('room')
+          .equals(this.room)
+          .delete()
+          .then(() => setTimeout(() => location.reload(), 1500));
+      },
     });
     if (!navigator.onLine) this.conn.pause();
     window.addEventListener('offline', this.onOffline);

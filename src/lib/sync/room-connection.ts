@@ -19,11 +19,15 @@ export interface RoomConnectionOptions {
   WebSocketPolyfill?: typeof WebSocket;
   random?: () => number;
   onState?: (state: ConnectionState, detail?: string) => void;
+  /** The server refused a change this device made (close 4409): the local copy must be dropped and fetched again. */
+  onRefused?: (reason: string) => void;
 }
 
 /** Close codes our server uses (sync-server): 4401 token missing/expired, 4403 forbidden. */
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
+/** A change needed a capability the writer lacks; the server stored nothing of it. */
+export const CLOSE_REFUSED = 4409;
 
 export class RoomConnection {
   readonly provider: WebsocketProvider;
@@ -76,6 +80,10 @@ export class RoomConnection {
       const ok = await this.opts.refreshToken().catch(() => false);
       if (ok) return this.scheduleReconnect();
       return this.set('denied', reason || 'signed out');
+    }
+    if (code === CLOSE_REFUSED && this.opts.onRefused) {
+      this.set('denied', reason || 'a change was refused');
+      return this.opts.onRefused(reason || 'a change was refused');
     }
     if (code >= 4400 && code < 4500) return this.set('denied', reason || `refused (${code})`);
     this.set('offline', reason || undefined);
