@@ -16,7 +16,10 @@ test('a student sees only their own report, without hidden items, also offline',
   await expect(page.getByText('Ada Ivanova')).toHaveCount(0); // another student's name never reaches this page
   await page.screenshot({ path: 'test-results/screens/student-report.png', fullPage: true });
 
+  // the service worker controls the page from the reload after it activated
+  await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
   await page.reload();
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
   await expect(report.locator('[data-item="i-lab1"]')).toBeVisible();
   await context.setOffline(true);
   await page.reload();
