@@ -32,3 +32,34 @@ test('filter by group, sort by course total, collapse a category; means cover ev
 
   expect(await seriousViolations(page)).toEqual([]);
 });
+
+test('the selected grade: feedback, exclusion and per-grade lock; column hide; all undoable', async ({ page }) => {
+  await signIn(page, 'teacher2');
+  await openCourse(page, 'Physics 101');
+  const c = page.getByTestId('cell-i-q2-s40');
+  await c.click();
+  const ins = page.getByTestId('cell-inspector');
+  await expect(ins).toContainText('Ada Ivanova · Quiz 2');
+  await ins.getByLabel('Feedback').fill('Good reasoning, check units.');
+  await ins.getByRole('button', { name: 'Save feedback' }).click();
+  await expect(c.getByLabel('has feedback')).toBeVisible();
+
+  const totalBefore = await page.getByTestId('cell-c-quizzes-s40').textContent();
+  await ins.getByLabel('Excluded from totals').check();
+  await expect(c).toHaveClass(/excluded/);
+  await expect(page.getByTestId('cell-c-quizzes-s40')).not.toHaveText(totalBefore!);
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(c).not.toHaveClass(/excluded/);
+  await expect(page.getByTestId('cell-c-quizzes-s40')).toHaveText(totalBefore!);
+
+  await ins.getByLabel('Grade locked').check();
+  await expect(c.getByLabel('locked')).toBeVisible();
+  await ins.getByRole('button', { name: 'Hide from students' }).click();
+  const header = page.getByTestId('grader-grid').getByRole('columnheader', { name: /Quiz 2/ });
+  await expect(header).toContainText('hidden');
+  // undo both, leaving the demo course as other tests expect it
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(header).not.toContainText('hidden');
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(c.getByLabel('locked')).toHaveCount(0);
+});

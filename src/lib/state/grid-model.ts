@@ -44,6 +44,9 @@ export interface GridModel {
   overridden(col: GridColumn, row: GridRow): boolean;
   excluded(col: GridColumn, row: GridRow): boolean;
   lockedCell(col: GridColumn, row: GridRow): boolean;
+  /** The grade's own hidden flag (not the item's). */
+  hiddenCell(col: GridColumn, row: GridRow): boolean;
+  feedback(col: GridColumn, row: GridRow): string | null;
 }
 
 export function buildGridModel(json: CourseJson, now: number): GridModel {
@@ -93,6 +96,8 @@ export function buildGridModel(json: CourseJson, now: number): GridModel {
     overridden: (col, row) => engine.isOverridden(col.q, row.u),
     excluded: (col, row) => engine.isExcluded(col.q, row.u),
     lockedCell: (col, row) => engine.isLocked(col.q, row.u),
+    hiddenCell: (col, row) => engine.gradeHiddenOwn(col.q, row.u),
+    feedback: (col, row) => engine.feedback.get(col.q * engine.users.length + row.u) ?? null,
   };
 }
 
