@@ -46,4 +46,17 @@ test('a teacher grades by keyboard and paste, and undoes', async ({ page }) => {
   await expect(cell(page, 'i-q2', 's40')).not.toHaveText('8.50');
   await page.getByRole('button', { name: 'Redo' }).click();
   await expect(cell(page, 'i-q2', 's40')).toHaveText('8.50');
+
+  // a shorthand code of one's own: "inc" means 0 and excluded
+  await page.getByText('Shorthand codes').click();
+  await page.getByRole('button', { name: 'Add a code' }).click();
+  await page.getByLabel('Code 3', { exact: true }).fill('inc');
+  await page.getByLabel('Grade for code 3').fill('0');
+  await page.getByLabel('Code 3 excludes the grade').check();
+  await page.getByRole('button', { name: 'Save codes' }).click();
+  await cell(page, 'i-q3', 's20').click();
+  await page.keyboard.type('inc');
+  await page.keyboard.press('Enter');
+  await expect(cell(page, 'i-q3', 's20')).toHaveClass(/excluded/);
+  await expect(cell(page, 'i-q3', 's20')).toContainText('0.00');
 });
