@@ -2,7 +2,7 @@
 // the worker's import job (parse + map) and the worker -> page transfer in Node, then in the system Chromium the
 // whole flow an admin runs: import into IndexedDB, reload, evaluate (both protocols), train, predict, open insights.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -18,7 +18,7 @@ import { report, timeRuns } from './util.ts';
 const root = resolve(import.meta.dirname, '../..');
 const OULAD = '/work/shared/data/oulad';
 
-function nodeFigures(): void {
+async function nodeFigures(): Promise<void> {
   const texts = Object.fromEntries(
     Object.entries(OULAD_FILES).map(([k, f]) => [k, readFileSync(join(OULAD, f), 'utf8')]),
   );
@@ -63,7 +63,7 @@ function nodeFigures(): void {
       timestart: 0,
       timeend: 1,
     }));
-  return void timeRuns(5, () =>
+  const times = await timeRuns(5, () =>
     listInsights({
       viewerId: 'u',
       canList: () => true,
@@ -73,19 +73,31 @@ function nodeFigures(): void {
       predictions: preds,
       actions: [],
     }),
-  ).then((t) => report(`listInsights, ${n} students in ${course} (median of 5)`, t[2]!, 16));
+  );
+  report(`listInsights, ${n} students in ${course} (median of 5)`, times[2]!, 16);
+}
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((e) => newestMtime(join(path, e))));
+}
+
+/** Rebuilds the app when src/ changed since the last build (the stamp `npm start` also writes). */
+function buildIfStale(): void {
+  const stamp = join(root, 'build', '.built');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newestMtime(join(root, 'src'))) return;
+  const r = spawnSync(join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error('vite build failed');
+  writeFileSync(stamp, String(Date.now()));
 }
 
 export async function run(): Promise<void> {
   await nodeFigures();
-  if (
-    !existsSync(join(root, 'build/analytics.html')) &&
-    !existsSync(join(root, 'build/analytics/index.html'))
-  )
-    spawnSync(join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
-      cwd: root,
-      stdio: 'inherit',
-    });
+  buildIfStale();
   const dataDir = mkdtempSync(join(tmpdir(), 'markbook-anabench-'));
   const sync = await startSyncServer({
     host: '127.0.0.1',
@@ -133,12 +145,10 @@ export async function run(): Promise<void> {
     await page.goto('/analytics');
     const status = page.getByTestId('analytics-status');
     const waitStatus = async (re: RegExp, timeout = 120_000): Promise<string> => {
+      // Browser-side code is passed as text: tsconfig.node.json (which checks benches) has no DOM library.
       await page.waitForFunction(
-        ([src, flags]) =>
-          new RegExp(src!, flags).test(
-            document.querySelector('[data-testid="analytics-status"]')?.textContent ?? '',
-          ),
-        [re.source, re.flags],
+        `new RegExp(${JSON.stringify(re.source)}, ${JSON.stringify(re.flags)}).test(document.querySelector('[data-testid="analytics-status"]')?.textContent ?? '')`,
+        undefined,
         { timeout },
       );
       return (await status.textContent()) ?? '';
@@ -146,21 +156,20 @@ export async function run(): Promise<void> {
 
     await page.getByLabel('OULAD files').setInputFiles(Object.values(OULAD_FILES).map((f) => join(OULAD, f)));
     // Phase changes of the progress label, stamped in the page, split the import into worker and IndexedDB parts.
-    await page.evaluate(() => {
-      const w = window as unknown as { phases: [string, number][] };
-      w.phases = [];
+    await page.evaluate(`
+      window.phases = [];
       new MutationObserver(() => {
         const label = document.querySelector('[data-testid="job-progress"] label')?.textContent ?? '';
-        const last = w.phases[w.phases.length - 1];
-        if (label && (!last || last[0] !== label)) w.phases.push([label, performance.now()]);
+        const last = window.phases[window.phases.length - 1];
+        if (label && (!last || last[0] !== label)) window.phases.push([label, performance.now()]);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    `);
     let t = performance.now();
-    const tPage = await page.evaluate(() => performance.now());
+    const tPage = (await page.evaluate('performance.now()')) as number;
     await page.getByRole('button', { name: 'Import OULAD' }).click();
     const imported = await waitStatus(/^Imported|^Failed/);
     report('import full OULAD: read, worker parse+map, IndexedDB write', performance.now() - t, 15_000);
-    const phases = await page.evaluate(() => (window as unknown as { phases: [string, number][] }).phases);
+    const phases = (await page.evaluate('window.phases')) as [string, number][];
     const saving = phases.find((p) => p[0].startsWith('Saving'))?.[1];
     if (saving !== undefined) {
       report('  of which file read + worker parse, map, transfer', saving - tPage, 3000);

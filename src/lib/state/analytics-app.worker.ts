@@ -147,5 +147,11 @@ scope.onmessage = (ev) => {
     void host.handle(req);
   } else if (req.type === 'set-now' || req.type === 'import-oulad' || req.type === 'import-log')
     queue = queue.then(() => own(req));
-  else queue = queue.then(() => host.handle(req).finally(() => cancelled.delete(req.id)));
+  else
+    queue = queue.then(async () => {
+      // The host only cancels a job that is running: one cancelled while it waited in the queue never starts.
+      if (cancelled.delete(req.id))
+        post({ id: req.id, type: 'error', message: 'cancelled', cancelled: true });
+      else await host.handle(req).finally(() => cancelled.delete(req.id));
+    });
 };
