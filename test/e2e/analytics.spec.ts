@@ -92,7 +92,7 @@ async function axeProblems(page: Page): Promise<string[]> {
     .map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
 }
 
-test('[ANA-1.1][ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluate, train, predict and act on an insight', async ({
+test('[ANA-1.1][ANA-1.2][ANA-6.3][ANA-7][ANA-8.0][ANA-8.1][ANA-8.3] import OULAD, evaluate, train, predict, act on an insight, edit a model', async ({
   page,
 }) => {
   test.setTimeout(60_000);
@@ -182,5 +182,20 @@ test('[ANA-1.1][ANA-1.2][ANA-6.3][ANA-7][ANA-8.1][ANA-8.3] import OULAD, evaluat
   await expect(actionsReport.getByRole('row', { name: 'Viewed details' })).toContainText('1');
   await expect(page.getByText('Usefulness (fixed + useful over all feedback): 100 %')).toBeVisible();
   await expect(page.getByTestId('oulad-citation')).toBeVisible();
+  expect(await axeProblems(page)).toEqual([]);
+
+  // [ANA-8.0] A new model without an id or indicators is refused; each problem sits beside its field.
+  await page.getByRole('link', { name: '← Analytics' }).click();
+  await page.getByRole('link', { name: 'New model' }).click();
+  await page.getByLabel('Name').fill('Half-made model');
+  await page.getByRole('button', { name: 'Save model' }).click();
+  await expect(page.getByTestId('error-id')).toContainText('must be a non-empty string');
+  await expect(page.getByTestId('error-indicatorIds')).toContainText('must be a non-empty array');
+  await expect(page.getByLabel('Model id')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('Model id').fill('half-made');
+  await page.getByRole('checkbox', { name: /^Mean score so far/ }).check();
+  await page.getByRole('button', { name: 'Save model' }).click();
+  await expect(status).toHaveText('Saved.');
+  await expect(page.getByRole('heading', { name: 'Half-made model', level: 1 })).toBeVisible();
   expect(await axeProblems(page)).toEqual([]);
 });
