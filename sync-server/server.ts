@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as Y from 'yjs';
+import { isCausallyComplete, rebaseCourseDoc, shouldRebase } from '../src/lib/crdt/rebase.ts';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
@@ -105,6 +106,8 @@ export interface SyncServerOptions {
   idleEvictMs?: number;
   /** Update-log entries per room before compaction into one snapshot. */
   compactEvery?: number;
+  /** Change-log entries of a course document before the server re-bases it (default 50,000; see crdt/rebase.ts). */
+  rebaseAfterEntries?: number;
   /** Clock in unix ms (tests inject one). */
   now?: () => number;
   /** Capability check for updates from writers. Default: courseUpdateGuard (course-guard.ts). */
@@ -228,8 +231,10 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
             onLocalUpdate: bus ? (r, u) => bus!.publish(r, u) : undefined,
             onApplied: (r, u, origin) => {
               metrics.update(u.length);
-              if (origin !== 'remote' && r.name.startsWith('course/'))
+              if (origin !== 'remote' && r.name.startsWith('course/')) {
                 projector.courseChanged(r.name.slice(7), r.doc);
+                maybeRebase(r);
+              }
               // Every instance keeps its own roles, so remote site changes are applied here too.
               if (r.name === 'site') scheduleDirectorySync(r.doc);
             },
@@ -255,6 +260,39 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       }
       await room.ready;
       return room;
+    };
+
+    // [SRV-REBASE] The server is the one authority that re-bases a course document: once its change log passes
+    // the threshold and the document is causally complete, it folds the epoch (crdt/rebase.ts) on a copy,
+    // stores the folded log as an archive (kept for history before the new epoch), and submits the re-base as
+    // an ordinary durable update. Devices that wrote offline into the old epoch replay their writes (bindCourseDoc).
+    const rebaseAfter = opts.rebaseAfterEntries ?? 50_000;
+    const rebasing = new Set<string>();
+    const maybeRebase = (r: Room): void => {
+      if (rebasing.has(r.name) || !shouldRebase(r.doc, rebaseAfter) || !isCausallyComplete(r.doc)) return;
+      rebasing.add(r.name);
+      setTimeout(() => {
+        void (async () => {
+          try {
+            const scratch = new Y.Doc();
+            Y.applyUpdate(scratch, Y.encodeStateAsUpdate(r.doc));
+            const before = Y.encodeStateVector(scratch);
+            const archive = rebaseCourseDoc(scratch, {
+              actor: { userId: 'server', deviceId: `server-${instanceId}` },
+              clock: { now: () => Math.floor(now() / 1000) },
+            });
+            const update = Y.encodeStateAsUpdate(scratch, before);
+            scratch.destroy();
+            await store.setMeta(`archive/${r.name}/${archive.epoch}`, JSON.stringify(archive));
+            await r.submit(update, 'server');
+            log({ level: 'info', msg: 'course re-based', room: r.name, folded: archive.entries.length });
+          } catch (e) {
+            log({ level: 'error', msg: 're-base failed', room: r.name, error: String(e) });
+          } finally {
+            rebasing.delete(r.name);
+          }
+        })();
+      }, 0);
     };
 
     const projector = new Projector({
