@@ -92,7 +92,7 @@ async function axeProblems(page: Page): Promise<string[]> {
     .map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
 }
 
-test('[ANA-1.1][ANA-1.2][ANA-6.3][ANA-7][ANA-8.0][ANA-8.1][ANA-8.3] import OULAD, evaluate, train, predict, act on an insight, edit a model', async ({
+test('[ANA-1.1][ANA-1.2][ANA-6.3][ANA-6.5][ANA-7][ANA-8.0][ANA-8.1][ANA-8.3] import OULAD, evaluate, train, predict, act on an insight, edit a model', async ({
   page,
 }) => {
   test.setTimeout(60_000);
@@ -150,6 +150,26 @@ test('[ANA-1.1][ANA-1.2][ANA-6.3][ANA-7][ANA-8.0][ANA-8.1][ANA-8.3] import OULAD
   const n = want.predicted.predictions.length;
   await expect(status).toContainText(`${n} new insights in 1 course`, { timeout: 30_000 });
   expect(await axeProblems(page)).toEqual([]);
+
+  // [ANA-6.5] The trained model exports as JSON and imports back; a file that is not one is refused by path.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export trained model' }).click();
+  const file = await (await download).path();
+  const exported = JSON.parse(readFileSync(file, 'utf8')) as { trained: { format: string; samples: number } };
+  expect(exported.trained).toMatchObject({
+    format: 'markbook-analytics-model',
+    samples: want.trained.samples,
+  });
+  await page.getByLabel('Import a trained model (JSON)').setInputFiles({
+    name: 'wrong.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from('{"model":{}}'),
+  });
+  await page.getByRole('button', { name: 'Import trained model' }).click();
+  await expect(page.getByTestId('analytics-error')).toContainText('$.trained');
+  await page.getByLabel('Import a trained model (JSON)').setInputFiles(file);
+  await page.getByRole('button', { name: 'Import trained model' }).click();
+  await expect(status).toHaveText(`Imported a trained model (lr, ${want.trained.samples} samples).`);
 
   // The models list now shows the model trained and its last evaluation.
   await page.getByRole('link', { name: '← Analytics' }).click();
