@@ -22,3 +22,14 @@ test('a teacher reads a user report, and the student view hides hidden items', a
   await expect(report.locator('[data-item="i-final"]')).toHaveCount(0);
   await expect(report.getByTestId('grade-course')).not.toHaveText(teacherTotal!);
 });
+
+test('the outcomes report shows each outcome with its average on the scale and the number rated', async ({ page }) => {
+  await signIn(page, 'teacher1');
+  await openCourse(page, 'Physics 101');
+  await page.getByRole('link', { name: 'Outcomes' }).click();
+  const row = page.getByTestId('outcomes-report').getByRole('row', { name: /scientific communication/ });
+  await expect(row).toContainText('Not yet, Developing, Competent, Excellent');
+  const cells = row.getByRole('cell');
+  await expect(cells.nth(1)).toHaveText(/^(Not yet|Developing|Competent|Excellent)\s*\([1-4]\.\d\d\)$/);
+  await expect(cells.nth(2)).toHaveText('32'); // four out of five students are rated
+});

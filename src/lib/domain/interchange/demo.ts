@@ -88,6 +88,13 @@ function physicsGradebook(rng: Rng, students: readonly DemoPerson[]): CourseJson
       grades.push({ user: s.id, item: it.id, raw: score(rng, ability, it.grademin, it.grademax) });
     }
   });
+  // an outcome rated on a scale for most students (outcomes stay out of the totals: aggregateOutcomes is off);
+  // its own random stream, so adding it left every other demo grade as it was
+  const orng = seededRng(7);
+  items.push({ id: 'i-out-comm', idnumber: 'outcomm', category: 'c-course', name: 'Outcome: scientific communication', gradetype: 'scale', grademin: 1, grademax: 4, scale: SCALE, outcome: true });
+  students.forEach((s, n) => {
+    if (n % 5 !== 4) grades.push({ user: s.id, item: 'i-out-comm', raw: 1 + Math.floor(orng.next() * 4) });
+  });
   // one excluded grade, one overridden category total and one locked grade, as graders do
   grades.push({ user: students[0]!.id, item: 'i-lab2', raw: 3, excluded: true, feedback: 'Excused: medical certificate.' });
   grades.push({ user: students[1]!.id, item: 'c-labs', overridden: 85, feedback: 'Lab total adjusted after moderation.' });
