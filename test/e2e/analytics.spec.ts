@@ -68,9 +68,33 @@ async function expected() {
     predictions: predicted.predictions,
     actions: [],
   });
+  const rule = validateModelConfig(
+    reg,
+    defaultModelConfigs().find((m) => m.id === 'no-teaching'),
+  );
+  const ruled = await predictModel({
+    reg,
+    model: rule,
+    data,
+    now: NOW,
+    alreadyPredicted: new Set(),
+    trained: null,
+  });
+  const ruleCourses = new Set(ruled.predictions.map((p) => p.courseId)).size;
+  const noTeaching = `${ruled.predictions.length} new insights in ${ruleCourses} course${ruleCourses === 1 ? '' : 's'} (${ruled.processedKeys.length} samples analysed).`;
   const logFile = 'test/fixtures/analytics/moodle-log.csv';
   const logs = importMoodleLog(parseCsv(readFileSync(logFile, 'utf8'), 'moodle-log.csv'), 1).rows;
-  return { rows, logs, model, auc: honest.ranges[0]!.model!.auc, trained, predicted, course, insights };
+  return {
+    rows,
+    logs,
+    noTeaching,
+    model,
+    auc: honest.ranges[0]!.model!.auc,
+    trained,
+    predicted,
+    course,
+    insights,
+  };
 }
 
 async function axeProblems(page: Page): Promise<string[]> {
@@ -170,6 +194,13 @@ test('[ANA-1.1][ANA-1.2][ANA-6.3][ANA-6.5][ANA-7][ANA-8.0][ANA-8.1][ANA-8.3] imp
   await page.getByLabel('Import a trained model (JSON)').setInputFiles(file);
   await page.getByRole('button', { name: 'Import trained model' }).click();
   await expect(status).toHaveText(`Imported a trained model (lr, ${want.trained.samples} samples).`);
+
+  // A rule-based model (Moodle's "No teaching") predicts without training.
+  await page.getByRole('link', { name: '← Analytics' }).click();
+  await page.getByRole('link', { name: 'No teaching', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
+  await page.getByRole('button', { name: 'Predict', exact: true }).click();
+  await expect(status).toHaveText(want.noTeaching);
 
   // The models list now shows the model trained and its last evaluation.
   await page.getByRole('link', { name: '← Analytics' }).click();

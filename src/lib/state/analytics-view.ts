@@ -15,8 +15,9 @@ import {
 } from '../domain/analytics/oulad-model';
 
 /**
- * Models a new device starts with. Like Moodle's shipped dropout model (`lib/db/analytics.php`) the first has no
- * time splitting chosen and is disabled; the second is the OULAD set-up the command line evaluates (ANA-1.2).
+ * Models a new device starts with: Moodle's built-in models (`lib/db/analytics.php`: the dropout model without a
+ * time splitting and disabled, no teaching, upcoming activities due) plus, second, the OULAD set-up the command
+ * line evaluates (ANA-1.2).
  */
 export function defaultModelConfigs(): Record<string, unknown>[] {
   return [
@@ -42,6 +43,25 @@ export function defaultModelConfigs(): Record<string, unknown>[] {
       enabled: true,
       averages: OULAD_AVERAGES,
       missingFlags: OULAD_MISSING_FLAGS,
+    },
+    // Moodle's two rule-based models, as shipped: no teaching (enabled), upcoming activities due (disabled).
+    {
+      id: 'no-teaching',
+      name: 'No teaching',
+      targetId: 'no_teaching',
+      indicatorIds: ['no_teacher', 'no_student'],
+      timeSplittingId: 'single_range',
+      backendId: 'lr',
+      enabled: true,
+    },
+    {
+      id: 'upcoming-activities-due',
+      name: 'Upcoming activities due',
+      targetId: 'upcoming_activities_due',
+      indicatorIds: ['activities_due'],
+      timeSplittingId: 'upcoming_week',
+      backendId: 'lr',
+      enabled: false,
     },
   ];
 }
