@@ -153,74 +153,87 @@ interface LrParams {
 /** L2 penalty: small, so the fit is close to maximum likelihood but stays finite on separable data. */
 const LR_LAMBDA = 1;
 
-/** [ANA-6.1] Logistic regression backend: exact IRLS, deterministic, pure TS. */
-export const logisticRegressionBackend: MlBackend = {
-  id: 'lr',
-  name: 'Logistic regression (exact, IRLS)',
-  async train(chunks, spec, opts) {
-    const d = await gatherChunks(chunks, true, opts?.cancel);
-    if (d.nFeatures !== spec.featureNames.length)
-      throw new ValidationError([
-        { at: 'featureNames', message: `${spec.featureNames.length} names for ${d.nFeatures} features` },
-      ]);
-    const models: LogisticModel[] = [];
-    if (spec.targetType === 'linear') {
-      models.push(fitRidge(d.x, d.y, d.rows, d.nFeatures, LR_LAMBDA));
-    } else {
-      const bad = checkClasses(d.y, d.rows, spec.classes, 1);
-      if (bad) throw new ValidationError([{ at: 'labels', message: bad }]);
-      const positives =
-        spec.targetType === 'binary' ? [spec.classes[spec.classes.length - 1]!] : spec.classes;
-      positives.forEach((cls, k) => {
-        const yk = d.y.map((v) => (v === cls ? 1 : 0));
-        models.push(fitLogistic(d.x, yk, d.rows, d.nFeatures, { lambda: LR_LAMBDA, cancel: opts?.cancel }));
-        opts?.onProgress?.(k + 1, positives.length);
-      });
-    }
-    const params: LrParams = { models, lambda: LR_LAMBDA };
-    return {
-      format: 'markbook-analytics-model',
-      formatVersion: 1,
-      backend: 'lr',
-      targetType: spec.targetType,
-      classes: [...spec.classes],
-      featureNames: [...spec.featureNames],
-      samples: d.rows,
-      trainedAt: spec.trainedAt,
-      params,
-    };
-  },
-  async predict(model, chunks, opts) {
-    const params = model.params as LrParams;
-    const d = await gatherChunks(chunks, false, opts?.cancel);
-    if (d.nFeatures !== model.featureNames.length && d.rows > 0)
-      throw new ValidationError([
-        {
-          at: 'features',
-          message: `model expects ${model.featureNames.length} features, got ${d.nFeatures}`,
-        },
-      ]);
-    if (model.targetType === 'linear')
-      return { rows: d.rows, width: 1, values: predictLinear(params.models[0]!, d.x, d.rows, d.nFeatures) };
-    const k = model.classes.length;
-    const values = new Float64Array(d.rows * k);
-    if (model.targetType === 'binary') {
-      const p1 = predictLogistic(params.models[0]!, d.x, d.rows, d.nFeatures);
-      for (let i = 0; i < d.rows; i++) {
-        values[i * 2] = 1 - p1[i]!;
-        values[i * 2 + 1] = p1[i]!;
+export interface LogisticBackendOptions {
+  /** L2 penalty on standardised weights (intercept free); default LR_LAMBDA = 1. */
+  readonly lambda?: number;
+}
+
+/** [ANA-6.1] Logistic regression backend with a chosen L2 penalty (same id 'lr'; the penalty is stored with the model). */
+export function createLogisticRegressionBackend(o: LogisticBackendOptions = {}): MlBackend {
+  const lambda = o.lambda ?? LR_LAMBDA;
+  if (!(lambda >= 0 && Number.isFinite(lambda)))
+    throw new ValidationError([{ at: 'lambda', message: `must be a finite number >= 0, not ${lambda}` }]);
+  return {
+    id: 'lr',
+    name: 'Logistic regression (exact, IRLS)',
+    async train(chunks, spec, opts) {
+      const d = await gatherChunks(chunks, true, opts?.cancel);
+      if (d.nFeatures !== spec.featureNames.length)
+        throw new ValidationError([
+          { at: 'featureNames', message: `${spec.featureNames.length} names for ${d.nFeatures} features` },
+        ]);
+      const models: LogisticModel[] = [];
+      if (spec.targetType === 'linear') {
+        models.push(fitRidge(d.x, d.y, d.rows, d.nFeatures, lambda));
+      } else {
+        const bad = checkClasses(d.y, d.rows, spec.classes, 1);
+        if (bad) throw new ValidationError([{ at: 'labels', message: bad }]);
+        const positives =
+          spec.targetType === 'binary' ? [spec.classes[spec.classes.length - 1]!] : spec.classes;
+        positives.forEach((cls, k) => {
+          const yk = d.y.map((v) => (v === cls ? 1 : 0));
+          models.push(fitLogistic(d.x, yk, d.rows, d.nFeatures, { lambda, cancel: opts?.cancel }));
+          opts?.onProgress?.(k + 1, positives.length);
+        });
       }
-    } else {
-      const per = params.models.map((m) => predictLogistic(m, d.x, d.rows, d.nFeatures));
-      for (let i = 0; i < d.rows; i++) {
-        let s = 0;
-        for (let c = 0; c < k; c++) s += per[c]![i]!;
-        for (let c = 0; c < k; c++) values[i * k + c] = s > 0 ? per[c]![i]! / s : 1 / k;
+      const params: LrParams = { models, lambda };
+      return {
+        format: 'markbook-analytics-model',
+        formatVersion: 1,
+        backend: 'lr',
+        targetType: spec.targetType,
+        classes: [...spec.classes],
+        featureNames: [...spec.featureNames],
+        samples: d.rows,
+        trainedAt: spec.trainedAt,
+        params,
+      };
+    },
+    async predict(model, chunks, opts) {
+      const params = model.params as LrParams;
+      const d = await gatherChunks(chunks, false, opts?.cancel);
+      if (d.nFeatures !== model.featureNames.length && d.rows > 0)
+        throw new ValidationError([
+          {
+            at: 'features',
+            message: `model expects ${model.featureNames.length} features, got ${d.nFeatures}`,
+          },
+        ]);
+      if (model.targetType === 'linear')
+        return { rows: d.rows, width: 1, values: predictLinear(params.models[0]!, d.x, d.rows, d.nFeatures) };
+      const k = model.classes.length;
+      const values = new Float64Array(d.rows * k);
+      if (model.targetType === 'binary') {
+        const p1 = predictLogistic(params.models[0]!, d.x, d.rows, d.nFeatures);
+        for (let i = 0; i < d.rows; i++) {
+          values[i * 2] = 1 - p1[i]!;
+          values[i * 2 + 1] = p1[i]!;
+        }
+      } else {
+        const per = params.models.map((m) => predictLogistic(m, d.x, d.rows, d.nFeatures));
+        for (let i = 0; i < d.rows; i++) {
+          let s = 0;
+          for (let c = 0; c < k; c++) s += per[c]![i]!;
+          for (let c = 0; c < k; c++) values[i * k + c] = s > 0 ? per[c]![i]! / s : 1 / k;
+        }
       }
-    }
-    return { rows: d.rows, width: k, values };
-  },
-};
+      return { rows: d.rows, width: k, values };
+    },
+  };
+}
+
+/** [ANA-6.1] Logistic regression backend: exact IRLS, deterministic, pure TS (L2 lambda = LR_LAMBDA). */
+export const logisticRegressionBackend: MlBackend = createLogisticRegressionBackend();
 
 /** [ANA-6.5] Validates an imported model JSON; errors name the JSON path. */
 export function parseTrainedModel(json: unknown): TrainedModelJson {

@@ -180,6 +180,74 @@ describe('indicators', () => {
     expect(ind('last_due_submitted').calculate(ctx, sample('a'), range(0, 3 * WEEK))).toBe(1);
   });
 
+  it('[ANA-4] score trend and first assessment on time', () => {
+    const { ctx, sample } = world(
+      [],
+      [sub('a', 'q1', 2 * WEEK + DAY, 0.9), sub('a', 'q2', 4 * WEEK - DAY, 0.5), sub('b', 'q1', WEEK, 0.4)],
+    );
+    const r = range(0, 5 * WEEK);
+    // a: latest 0.5 against an earlier mean of 0.9 -> 2 * (0.5 - 0.9) = -0.8; b has one mark only.
+    expect(ind('score_trend').calculate(ctx, sample('a'), r)).toBeCloseTo(-0.8, 10);
+    expect(ind('score_trend').calculate(ctx, sample('b'), r)).toBeNull();
+    // q1 was due at week 2: a handed it in a day late, b a week early.
+    expect(ind('first_due_on_time').calculate(ctx, sample('a'), r)).toBe(-1);
+    expect(ind('first_due_on_time').calculate(ctx, sample('b'), r)).toBe(1);
+    // Before anything is due the indicator does not apply.
+    expect(ind('first_due_on_time').calculate(ctx, sample('b'), range(0, WEEK))).toBeNull();
+  });
+
+  it('[ANA-4] other courses: a withdrawal elsewhere counts once it has happened; outcomes only of finished courses', () => {
+    const mk = (id: string, start: number): CourseRow => ({
+      ...course,
+      id,
+      startdate: start,
+      enddate: start + 10 * WEEK,
+    });
+    const e = (
+      cid: string,
+      u: string,
+      outcome: EnrolmentRow['outcome'],
+      end: number | null = null,
+    ): EnrolmentRow => ({
+      ...enrol(u),
+      id: `${cid}:${u}`,
+      courseId: cid,
+      outcome,
+      end,
+    });
+    const data = buildActivityData({
+      courses: [mk('early', -20 * WEEK), mk('side', 0), mk('here', 0)],
+      activities: [],
+      logs: [],
+      submissions: [],
+      enrolments: [
+        e('early', 's', 'fail'),
+        e('side', 's', 'withdrawn', 3 * WEEK),
+        e('here', 's', null),
+        e('here', 't', null),
+        e('side', 't', 'pass'),
+      ],
+      users: [],
+    });
+    const ctx = { data, course: data.courses.get('here')! };
+    const smp = (u: string): Sample => ({
+      id: `here:${u}`,
+      kind: 'enrolment',
+      analysableId: 'here',
+      courseId: 'here',
+      userId: u,
+      enrolment: data.enrolment(`here:${u}`)!,
+    });
+    const w = ind('withdrawn_elsewhere');
+    expect(w.calculate(ctx, smp('s'), range(0, 2 * WEEK))).toBe(-1); // not left yet at week 2
+    expect(w.calculate(ctx, smp('s'), range(0, 4 * WEEK))).toBe(1);
+    expect(w.calculate(ctx, smp('t'), range(0, 4 * WEEK))).toBe(-1);
+    const np = ind('earlier_courses_not_passed');
+    // "early" (failed) has finished; "side" is still running, so its outcome is not yet known.
+    expect(np.calculate(ctx, smp('s'), range(0, 4 * WEEK))).toBe(1);
+    expect(np.calculate(ctx, smp('t'), range(0, 4 * WEEK))).toBeNull();
+  });
+
   it('[ANA-4] history indicators read only earlier, finished runs of the same course family', () => {
     const mk = (id: string, start: number, family: string): CourseRow => ({
       ...course,

@@ -634,6 +634,99 @@ const missedInARow = linear(
   },
 );
 
+/**
+ * Score trend: the latest graded score minus the mean of the earlier graded ones (x2, clamped); a falling mark
+ * is a warning the mean hides. Null before two graded submissions.
+ */
+const scoreTrend = linear('score_trend', 'Score trend', ['submissions'], ['enrolment'], (ctx, s, r) => {
+  let sum = 0;
+  let n = 0;
+  let last: number | null = null;
+  for (const x of subsUntil(ctx, s, r.end)) {
+    if (x.score === null) continue;
+    if (last !== null) {
+      sum += last;
+      n++;
+    }
+    last = x.score;
+  }
+  return n === 0 || last === null ? null : round2(clamp1(2 * (last - sum / n)));
+});
+
+/** Whether the course's first due assessment was handed in by its due date (null until it is due). */
+const firstDueOnTime = binary(
+  'first_due_on_time',
+  'First assessment submitted on time',
+  ['activities', 'submissions'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    const first = dueByEnd(ctx, r)[0];
+    if (!first) return null;
+    return subsUntil(ctx, s, r.end).some((x) => x.activityId === first.id && x.submitted <= first.due!);
+  },
+);
+
+/** Every student enrolment of each user across courses (built once per data set). */
+const userEnrolmentCache = new WeakMap<ActivityData, Map<string, EnrolmentRow[]>>();
+function enrolmentsOfUser(data: ActivityData, userId: string): readonly EnrolmentRow[] {
+  let m = userEnrolmentCache.get(data);
+  if (!m) {
+    m = new Map();
+    for (const c of data.courses.values())
+      for (const e of c.students) {
+        const list = m.get(e.userId);
+        if (list) list.push(e);
+        else m.set(e.userId, [e]);
+      }
+    userEnrolmentCache.set(data, m);
+  }
+  return m.get(userId) ?? [];
+}
+
+/**
+ * The student has already left another course (enrolment ended before that course's end) by the range end: a
+ * withdrawal elsewhere is known now and often precedes one here. Not in Moodle (cross-course, as OU Analyse).
+ */
+const withdrawnElsewhere = binary(
+  'withdrawn_elsewhere',
+  'Already left another course',
+  ['enrolments', 'course'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    if (s.userId === null) return null;
+    for (const e of enrolmentsOfUser(ctx.data, s.userId)) {
+      if (e.courseId === s.courseId || e.end === null || e.end > r.end) continue;
+      const c = ctx.data.courses.get(e.courseId)?.course;
+      if (c && c.enddate !== null && e.end < c.enddate) return true;
+    }
+    return false;
+  },
+);
+
+/**
+ * Share of the student's other courses that had finished by the range end and ended withdrawn or failed
+ * (x2 - 1); null when none had finished. Uses only outcomes of courses already over, so nothing from the future.
+ */
+const earlierCoursesNotPassed = linear(
+  'earlier_courses_not_passed',
+  'Earlier courses not passed',
+  ['enrolments', 'course'],
+  ['enrolment'],
+  (ctx, s, r) => {
+    if (s.userId === null) return null;
+    let n = 0;
+    let k = 0;
+    for (const e of enrolmentsOfUser(ctx.data, s.userId)) {
+      if (e.courseId === s.courseId || e.outcome === null) continue;
+      const c = ctx.data.courses.get(e.courseId)?.course;
+      if (!c || c.enddate === null || c.enddate > r.end) continue;
+      n++;
+      if (e.outcome === 'withdrawn' || e.outcome === 'fail') k++;
+    }
+    return n === 0 ? null : share(k / n);
+  },
+);
+
 /** Any submission at all so far. */
 const anySubmission = binary(
   'any_submission',
@@ -871,6 +964,10 @@ export const INDICATORS: readonly Indicator[] = [
   lastDueSubmitted,
   missedInARow,
   anySubmission,
+  scoreTrend,
+  firstDueOnTime,
+  withdrawnElsewhere,
+  earlierCoursesNotPassed,
   daysSinceLastActivity,
   registrationLead,
   lateRegistration,

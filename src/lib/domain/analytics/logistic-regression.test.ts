@@ -8,6 +8,7 @@ import {
   predictLinear,
   predictLogistic,
 } from './logistic-regression.ts';
+import { createLogisticRegressionBackend, toChunks } from './backend.ts';
 
 function synthetic(n: number, w: number[], seed: number) {
   const rng = seededRng(seed);
@@ -85,5 +86,24 @@ describe('logistic regression (IRLS)', () => {
     const m = fitRidge(x, y, 5, 1, 0);
     const pr = predictLinear(m, new Float64Array([10]), 1, 1);
     expect(pr[0]).toBeCloseTo(21, 8);
+  });
+
+  it('[ANA-6.1] a backend with a larger L2 penalty shrinks the weights; a negative penalty is refused', async () => {
+    const { x, y, p } = synthetic(2000, [0.2, 1.5, -1, 0.5], 11);
+    const spec = {
+      targetType: 'binary' as const,
+      classes: [0, 1],
+      featureNames: ['a', 'b', 'c'],
+      trainedAt: 0,
+      seed: 1,
+    };
+    const norm = async (lambda: number) => {
+      const m = await createLogisticRegressionBackend({ lambda }).train(toChunks(x, y, 2000, p), spec);
+      const w = (m.params as { models: { weights: number[] }[]; lambda: number }).models[0]!.weights;
+      expect((m.params as { lambda: number }).lambda).toBe(lambda);
+      return Math.hypot(...w.slice(1));
+    };
+    expect(await norm(2000)).toBeLessThan((await norm(1)) * 0.8);
+    expect(() => createLogisticRegressionBackend({ lambda: -1 })).toThrow(/lambda/);
   });
 });
