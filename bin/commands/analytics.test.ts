@@ -84,6 +84,50 @@ describe('markbook analytics', () => {
   );
 
   it.runIf(existsSync(OULAD))(
+    '[ANA-7.4] --split validation stays inside 2013 (train 2013B, validate 2013J) and never reads the test year',
+    async () => {
+      const c = capture();
+      expect(
+        await main([
+          'evaluate',
+          '--oulad',
+          OULAD,
+          '--target',
+          'at_risk',
+          '--at',
+          '0.25',
+          '--split',
+          'validation',
+        ]),
+      ).toBe(0);
+      const r = JSON.parse(c.out());
+      expect(r.split).toMatch(/2013B.*2013J/);
+      // Fewer rows than the 2013 -> 2014 split on both sides: only 2013 presentations are used.
+      expect(r.trainSamples).toBeGreaterThan(1000);
+      expect(r.trainSamples).toBeLessThan(11305);
+      expect(r.testSamples).toBeLessThan(11305);
+      for (const k of KEYS) expect(typeof r[k]).toBe('number');
+      vi.restoreAllMocks();
+      const e = capture();
+      expect(
+        await main([
+          'evaluate',
+          '--oulad',
+          OULAD,
+          '--target',
+          'at_risk',
+          '--at',
+          '0.25',
+          '--split',
+          'future',
+        ]),
+      ).toBe(2);
+      expect(e.err()).toMatch(/--split must be test or validation/);
+    },
+    60_000,
+  );
+
+  it.runIf(existsSync(OULAD))(
     '[ANA-8.1] train writes a model; predict uses it on the presentations running at --now',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'markbook-analytics-'));

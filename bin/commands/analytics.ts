@@ -19,8 +19,11 @@ import {
   OULAD_MISSING_FLAGS,
   OULAD_TARGETS,
   OULAD_TEST_FROM,
+  OULAD_THRESHOLD_FOLDS,
+  OULAD_VALIDATE_FROM,
   ouladDataset,
 } from '../../src/lib/domain/analytics/oulad-model.ts';
+import { subsetDataset } from '../../src/lib/domain/analytics/dataset.ts';
 import { evaluate, type MetricSet, type RangeEvaluation } from '../../src/lib/domain/analytics/evaluation.ts';
 import {
   logisticRegressionBackend,
@@ -39,7 +42,7 @@ import { ValidationError } from '../../src/lib/domain/shared/errors.ts';
 
 const USAGE = `usage:
   markbook analytics evaluate --oulad <dir> --target withdrawal|at_risk --at <fraction>[,<fraction>...]
-                              [--protocol honest|moodle] [--backend lr|nn] [--tf cpu|wasm] [--seed N] [--epochs N]
+                              [--protocol honest|moodle] [--split test|validation] [--backend lr|nn] [--tf cpu|wasm] [--seed N] [--epochs N]
   markbook analytics train    --oulad <dir> --target withdrawal|at_risk --at <fraction> [--backend lr|nn]
                               [--until <unix time>] --out <model.json>
   markbook analytics predict  --oulad <dir> --model <model.json> --now <unix time|ISO date> [--limit N]`;
@@ -148,16 +151,27 @@ async function cmdEvaluate(p: ParsedArgs): Promise<number> {
     throw new UsageError(`--protocol must be honest or moodle, not "${protocol}"`);
   const seed = flagNumber(p, 'seed') ?? 1;
   const { backend, tfBackend, tfReason } = await backendFor(p);
+  const split = flagString(p, 'split') ?? 'test';
+  if (split !== 'test' && split !== 'validation')
+    throw new UsageError(`--split must be test or validation, not "${split}"`);
+  if (split === 'validation' && protocol !== 'honest')
+    throw new UsageError('--split validation needs --protocol honest');
   const data = loadOulad(dir);
   const results = [];
   for (const at of ats) {
-    const dataset = ouladDataset(data, target, at);
+    const built = ouladDataset(data, target, at);
+    // Validation: the training years only (2013), train 2013B -> validate 2013J; the 2014 test year is never read.
+    const dataset =
+      split === 'validation'
+        ? subsetDataset(built, (r) => built.analysableStart[r]! < OULAD_TEST_FROM)
+        : built;
     const rep = await evaluate({
       protocol,
       backend,
       target,
       dataset,
-      testFrom: OULAD_TEST_FROM,
+      testFrom: split === 'validation' ? OULAD_VALIDATE_FROM : OULAD_TEST_FROM,
+      thresholdFolds: OULAD_THRESHOLD_FOLDS,
       rng: seededRng(seed),
       ruleIndicator: 'due_submitted_share',
     });
@@ -168,7 +182,12 @@ async function cmdEvaluate(p: ParsedArgs): Promise<number> {
       backend: backend.id,
       ...(tfBackend ? { tfBackend, tfReason } : {}),
       ...(protocol === 'honest'
-        ? { split: 'train on 2013 presentations, test on 2014 presentations' }
+        ? {
+            split:
+              split === 'validation'
+                ? 'validation inside 2013: train on 2013B presentations, validate on 2013J presentations'
+                : 'train on 2013 presentations, test on 2014 presentations',
+          }
         : { split: '10 random 80/20 row splits (Moodle)' }),
       ...rangeJson(rep.ranges[0]!, protocol),
       dataset: { rows: dataset.rows, features: dataset.nFeatures, droppedAllNull: dataset.droppedAllNull },

@@ -18,6 +18,7 @@ import {
   OULAD_ALL_FINISHED,
   OULAD_INDICATORS,
   OULAD_TARGETS,
+  OULAD_THRESHOLD_FOLDS,
   OULAD_TEST_FROM,
   ouladDataset,
 } from '../../src/lib/domain/analytics/oulad-model.ts';
@@ -167,6 +168,7 @@ export async function run(): Promise<void> {
         target,
         dataset: d,
         testFrom: OULAD_TEST_FROM,
+        thresholdFolds: OULAD_THRESHOLD_FOLDS,
         ruleIndicator: 'due_submitted_share',
       });
       const m = rep.ranges[0]!.model!;
