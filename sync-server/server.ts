@@ -45,6 +45,7 @@ import { SharedAuthStore, type AuthStore } from './shared-auth.ts';
 import { courseUpdateGuard } from './course-guard.ts';
 import { Projector } from './projections.ts';
 import { siteRoomAccess, startCohortJob } from './cohort-job.ts';
+import { startCohortRealtime } from './cohort-realtime.ts';
 import { syncDirectory } from './directory.ts';
 
 export interface SeedData {
@@ -118,6 +119,8 @@ export interface SyncServerOptions {
    * it on one of them.
    */
   cohortJobIntervalMs?: number;
+  /** Realtime cohort re-checks on client changes of the site room (cohort-realtime.ts): users per batch above which the job takes over. */
+  cohortRealtimeBulkThreshold?: number;
   /** Instance name in logs and metrics (scale-out). */
   instanceId?: string;
   /** Extra HTTP handling (e.g. the static app); return true when it answered. */
@@ -244,6 +247,8 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         );
         rooms.set(name, room);
         metrics.roomsLoaded++;
+        // Realtime cohort processing observes each loaded site document (a reloaded room is a new document).
+        if (name === 'site') cohortRealtime.watch(room.doc);
         const r = room;
         if (bus) {
           // Catch up with what other instances accepted while this one did not hold the room.
@@ -346,6 +351,15 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       intervalMs: opts.cohortJobIntervalMs ?? 15 * 60_000,
       now,
       log,
+    });
+    const cohortRealtime = startCohortRealtime({
+      site: siteRoomAccess(() => getRoom('site')),
+      job: cohortJob,
+      now,
+      log,
+      ...(opts.cohortRealtimeBulkThreshold !== undefined
+        ? { bulkThreshold: opts.cohortRealtimeBulkThreshold }
+        : {}),
     });
 
     const evictIdle = () => {
@@ -939,6 +953,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         for (const c of conns) closeConn(c, CLOSE.shuttingDown, 'server shutting down');
         // Let queued frames of closing connections finish, write pending projections, then flush every room.
         await Promise.all([...conns].map((c) => c.chain));
+        await cohortRealtime.stop();
         await cohortJob.stop();
         if (directoryTimer) {
           clearTimeout(directoryTimer);
