@@ -28,7 +28,9 @@ export interface StaticServerOptions {
   syncUrl: string;
 }
 
-export function startStaticServer(opts: StaticServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export function startStaticServer(
+  opts: StaticServerOptions,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const root = resolve(opts.root);
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
@@ -56,7 +58,10 @@ export function startStaticServer(opts: StaticServerOptions): Promise<{ server: 
     const type = MIME[extname(file)] ?? 'application/octet-stream';
     // Hashed assets never change; everything else (HTML, sw.js, manifest) is revalidated.
     const immutable = file.includes(`${sep}_app${sep}immutable${sep}`);
-    res.writeHead(200, { 'content-type': type, 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
+    res.writeHead(200, {
+      'content-type': type,
+      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
     createReadStream(file).pipe(res);
   });
   return new Promise((ok, fail) => {
@@ -67,10 +72,11 @@ export function startStaticServer(opts: StaticServerOptions): Promise<{ server: 
       ok({
         server,
         url: `http://${host}:${port}`,
-        close: () => new Promise<void>((done) => {
-          server.closeAllConnections();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });

@@ -260,7 +260,7 @@ export function dependencyOrder(
 
 /**
  * The site document with the changes applied: members removed and added (new members appended in
- * id order), and each processed cohort marked as owned by the rules engine. Returns a new document.
+ * id order), and each processed cohort marked as owned by the rules engine. Returns a new site document (the input is left as it was)
  */
 export function applyChanges(site: SiteDocument, changes: readonly MembershipChange[]): SiteDocument {
   const byCohort = new Map(changes.map((c) => [c.cohortId, c] as const));

@@ -407,7 +407,7 @@ function dupes(r: Reader, list: readonly { id: string }[], key: string): Set<str
  * ValidationError is thrown and nothing is returned. Missing collections default to [], missing
  * standard text fields to '' (Moodle stores them NOT NULL), times and flags to 0.
  * References are checked: enrolments, completions, roles, members and grades must point at records
- * that exist in the document.
+ * that exist in the same site JSON
  */
 export function parseSiteJson(input: unknown): SiteDocument {
   const r = new Reader();
