@@ -51,7 +51,7 @@ export interface ActivityRow {
   readonly section: number | null;
 }
 
-/** One activity-log event (Moodle `logstore_standard_log`). Append-only, never a CRDT document. */
+/** One activity-log event (Moodle `logstore_standard_log`). Append-only, never kept in a CRDT */
 export interface LogEventRow {
   /** Monotonic sequence number assigned on import (the Dexie primary key). */
   readonly seq: number;

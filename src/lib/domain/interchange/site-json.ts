@@ -403,7 +403,7 @@ function dupes(r: Reader, list: readonly { id: string }[], key: string): Set<str
 }
 
 /**
- * Validates a parsed JSON value as a site document. Every problem is collected; on any problem a
+ * Validates a parsed JSON value as site JSON; every problem is collected; on any problem a
  * ValidationError is thrown and nothing is returned. Missing collections default to [], missing
  * standard text fields to '' (Moodle stores them NOT NULL), times and flags to 0.
  * References are checked: enrolments, completions, roles, members and grades must point at records
