@@ -204,6 +204,8 @@ export class AnalyticsState {
       this.status = `Imported ${logs.length} log events.`;
       return true;
     } catch (e) {
+      // The worker may hold logs the device did not store: reload it from the tables before the next job.
+      this.loaded = false;
       this.fail(e);
       return false;
     }
