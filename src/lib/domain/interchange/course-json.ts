@@ -310,7 +310,7 @@ export function parseCourseJson(text: string): CourseJson {
   return validateCourseJson(data);
 }
 
-/** Serialises a course document; parseCourseJson(serialiseCourseJson(c)) gives back an equal course *
+/** Serialises a course document; parseCourseJson(serialiseCourseJson(c)) gives back an equal course. */
 export function serialiseCourseJson(course: CourseJson, indent = 0): string {
   return JSON.stringify(course, null, indent || undefined);
 }
