@@ -118,14 +118,6 @@ export function startCohortRealtime(opts: CohortRealtimeOptions): CohortRealtime
     Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
     return copy;
   };
-  const shadowOf = (doc: Y.Doc): Y.Doc => {
-    let shadow = shadows.get(doc);
-    if (!shadow) {
-      shadow = copyOf(doc);
-      shadows.set(doc, shadow);
-    }
-    return shadow;
-  };
   const resetShadow = (doc: Y.Doc) => {
     shadows.get(doc)?.destroy();
     shadows.set(doc, copyOf(doc));
@@ -195,7 +187,9 @@ export function startCohortRealtime(opts: CohortRealtimeOptions): CohortRealtime
       if (summary.changes.length === 0) return done();
       // One transaction on the shadow copy of the live document (kept in step with every update the room applies);
       // the room stores the update before applying it, so a failure leaves the room as it was.
-      const work = shadowOf(doc);
+      // A document this instance does not watch (no shadow) is copied for this batch only.
+      const shadow = shadows.get(doc);
+      const work = shadow ?? copyOf(doc);
       let update: Uint8Array | null = null;
       const capture = (u: Uint8Array) => (update = update ? Y.mergeUpdates([update, u]) : u);
       work.on('update', capture);
@@ -219,13 +213,14 @@ export function startCohortRealtime(opts: CohortRealtimeOptions): CohortRealtime
         }, actor);
       } finally {
         work.off('update', capture);
+        if (!shadow) work.destroy();
       }
       if (update) {
         try {
           await opts.site.submit(update);
         } catch (e) {
           // The shadow holds a write the room refused: start it again from the room's document.
-          resetShadow(doc);
+          if (shadow) resetShadow(doc);
           throw e;
         }
       }

@@ -245,7 +245,7 @@ describe('realtime cohorts on a server room', () => {
   });
 
   it('[SRV-COH-RT5] a failed write leaves memberships untouched', async () => {
-    const { room, seen, store, rt } = await setup();
+    const { room, seen, store, rt, edit } = await setup();
     // the store refuses writes (closed): the realtime update cannot be stored, so nothing is applied
     await room.flushed();
     const logBefore = siteCollection(room.doc, LOG_COLLECTION).size;
@@ -267,6 +267,11 @@ describe('realtime cohorts on a server room', () => {
     expect(seen.at(-1)).toMatchObject({ mode: 'failed', changes: [] });
     expect(cohortMembers(room.doc, 'co-rt')).toEqual([]);
     expect(siteCollection(room.doc, LOG_COLLECTION).size).toBe(logBefore);
+    // the store works again: the next edit is written against the room's real state
+    await edit((doc) => setDept(doc, 'p6', 'Realtime'));
+    expect(seen.at(-1)).toMatchObject({ mode: 'realtime', updates: 1 });
+    expect(cohortMembers(room.doc, 'co-rt')).toEqual(['p6']);
+    expect(cohortMembers(room.doc, 'co-dep')).toEqual(['p6']);
   });
 
   it('[SRV-COH-RT1] realtime latency from a client change to membership written (printed, not asserted)', async () => {
