@@ -29,15 +29,22 @@ export interface SiteRowChange {
   after: Record<string, unknown> | undefined;
 }
 
-/** User fields whose change alone is a login (Moodle's \core\event\user_loggedin), not a profile edit. */
-const LOGIN_FIELDS = new Set(['lastlogin', 'lastaccess', 'currentlogin']);
+/**
+ * User fields whose change alone is a login, not a profile edit: the fields Moodle's update_user_login_times
+ * (lib/moodlelib.php) writes when a user signs in. Deviation: Moodle's periodic lastaccess update
+ * (user_accesstime_log) fires no event; here a lastaccess move is a login, since user_last_login reads lastaccess.
+ */
+const LOGIN_FIELDS = new Set(['lastlogin', 'lastaccess', 'currentlogin', 'firstaccess', 'lastip']);
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
- * Events for one row change, in the order a Moodle site would fire them. A user row: created / deleted (the
+ * Events for one row change, named after Moodle's core event classes (lib/classes/event/user_created.php,
+ * user_updated.php, user_deleted.php, user_loggedin.php, user_enrolment_*.php, role_assigned.php,
+ * role_unassigned.php, course_completed.php, course_completion_updated.php, cohort_member_added.php,
+ * cohort_member_removed.php; quiz_graded is mod/quiz's attempt-graded event). A user row: created / deleted (the
  * `deleted` flag set, or the row removed) / logged in (only login times moved forward) / updated. Enrolments,
  * roles, completions, cohort members and quiz grades map to their create/update/delete events. A quiz grade
  * removed has no realtime event (left to processing). Unchanged rows give nothing.
