@@ -42,7 +42,11 @@ function siteJson(): Record<string, unknown> {
     timecreated: 1_700_000_000,
   }));
   const cohort = (id: string) => ({ id, name: id, idnumber: id, members: [] });
-  return { users, cohorts: [cohort('co-rt'), cohort('co-off'), cohort('co-dep')] };
+  return {
+    users,
+    courses: [{ id: 'k1', fullname: 'Course K1' }],
+    cohorts: [cohort('co-rt'), cohort('co-off'), cohort('co-dep'), cohort('co-enr'), cohort('co-login')],
+  };
 }
 
 /** rule-rt (realtime) and rule-off (realtime off) select department "Realtime"; rule-dep follows co-rt's members. */
@@ -63,6 +67,22 @@ function rulesJson(): SiteRow[] {
       operator: 'AND',
       cohortId: 'co-dep',
       conditions: [{ type: 'cohort_membership', operator: 'member_of', cohorts: ['co-rt'] }],
+      enabled: true,
+    },
+    {
+      id: 'rule-enr',
+      operator: 'AND',
+      cohortId: 'co-enr',
+      conditions: [
+        { type: 'user_enrolment', operator: 'enrolled', courseId: 'k1', role: null, method: null },
+      ],
+      enabled: true,
+    },
+    {
+      id: 'rule-login',
+      operator: 'AND',
+      cohortId: 'co-login',
+      conditions: [{ type: 'user_last_login', operator: 'ever' }],
       enabled: true,
     },
   ]).map((r) => ruleToJson(r) as SiteRow);
@@ -242,6 +262,42 @@ describe('realtime cohorts on a server room', () => {
     });
     expect(seen.at(-1)).toMatchObject({ mode: 'realtime', events: 1 });
     expect(cohortMembers(room.doc, 'co-dep')).toEqual(['p1', 'p2']);
+  });
+
+  it('[SRV-COH-RT1][COH-P10] an enrolment, its removal and a sign-in by a client re-check that user', async () => {
+    const { room, seen, edit } = await setup();
+    const key = JSON.stringify(['p7', 'k1', 'manual']);
+    await edit((d) =>
+      d.transact(
+        () =>
+          siteCollection(d, 'enrolments').set(key, {
+            userId: 'p7',
+            courseId: 'k1',
+            method: 'manual',
+            active: 1,
+            instanceEnabled: 1,
+          }),
+        actor,
+      ),
+    );
+    expect(seen.at(-1)!.changes.map((c) => [c.ruleId, c.userId, c.action])).toEqual([
+      ['rule-enr', 'p7', 'added'],
+    ]);
+    expect(cohortMembers(room.doc, 'co-enr')).toEqual(['p7']);
+    await edit((d) => d.transact(() => siteCollection(d, 'enrolments').delete(key), actor));
+    expect(cohortMembers(room.doc, 'co-enr')).toEqual([]);
+    await edit((d) => {
+      const users = siteCollection(d, 'users');
+      d.transact(
+        () => users.set('p8', { ...users.get('p8')!, lastlogin: 1_750_000_000, lastaccess: 1_750_000_000 }),
+        actor,
+      );
+    });
+    expect(seen.at(-1)!.changes.map((c) => [c.ruleId, c.userId, c.action])).toEqual([
+      ['rule-login', 'p8', 'added'],
+    ]);
+    expect(seen.at(-1)!.changes[0]!.reason).toMatch(/user_loggedin/);
+    expect(cohortMembers(room.doc, 'co-login')).toEqual(['p8']);
   });
 
   it('[SRV-COH-RT5] a failed write leaves memberships untouched', async () => {
