@@ -40,6 +40,8 @@ export type AnalyticsRequest =
       testFrom?: number;
       seed?: number;
       ruleIndicator?: string;
+      /** Folds used to choose the decision threshold (OULAD_THRESHOLD_FOLDS for OULAD data). */
+      thresholdFolds?: number;
     }
   | { id: number; type: 'train'; model: unknown; usedForTraining: string[]; previous?: unknown }
   | { id: number; type: 'predict'; model: unknown; trained: unknown; alreadyPredicted: string[] }
@@ -97,7 +99,9 @@ export function createAnalyticsHost(post: (msg: AnalyticsResponse) => void, o: H
       case 'append': {
         if (!(req.table in rows))
           throw new ValidationError([{ at: 'table', message: `unknown table "${req.table}"` }]);
-        rows[req.table].push(...req.rows);
+        // appended one by one: spreading 100k+ rows into push() overflows the call stack
+        const into = rows[req.table] as unknown[];
+        for (const r of req.rows) into.push(r);
         data = null; // indexes are rebuilt lazily on the next job
         return { rows: rows[req.table].length };
       }
@@ -145,6 +149,7 @@ export function createAnalyticsHost(post: (msg: AnalyticsResponse) => void, o: H
           ...(req.testFrom !== undefined ? { testFrom: req.testFrom } : {}),
           rng: seededRng(req.seed ?? 1),
           ...(req.ruleIndicator ? { ruleIndicator: req.ruleIndicator } : {}),
+          ...(req.thresholdFolds !== undefined ? { thresholdFolds: req.thresholdFolds } : {}),
           onProgress: progress(req.id, 'evaluation'),
           cancel: c.token,
           ...(o.pause ? { pause: o.pause } : {}),

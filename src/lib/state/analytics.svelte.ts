@@ -32,6 +32,7 @@ import {
 } from '../domain/analytics/model';
 import type { EvaluationReport } from '../domain/analytics/evaluation';
 import { OULAD_FILES, type OuladTables } from '../domain/analytics/oulad';
+import { OULAD_THRESHOLD_FOLDS } from '../domain/analytics/oulad-model';
 import type { TfBackendChoice } from '../ml/tf-backend-select';
 import { ValidationError } from '../domain/shared/errors';
 import { AnalyticsClient, AnalyticsJobError, type AppCall, type Job } from './analytics-client';
@@ -277,6 +278,8 @@ export class AnalyticsState {
         seed: 1,
         ruleIndicator: 'due_submitted_share',
         ...(testFrom !== undefined ? { testFrom } : {}),
+        // the same threshold choice as `markbook analytics evaluate`, so the app shows the command line's figures
+        ...(this.hasOulad ? { thresholdFolds: OULAD_THRESHOLD_FOLDS } : {}),
       };
       const honest = await this.job$<EvaluationReport>(
         'Evaluating (train on earlier courses, test on later ones)',

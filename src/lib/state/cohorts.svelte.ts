@@ -20,6 +20,7 @@ import {
 import { ValidationError } from '../domain/shared/errors.ts';
 import type { SiteDocument } from '../domain/interchange/site-json.ts';
 import type { Actor } from '../crdt/course-doc';
+import { setSiteRow, siteCollection } from '../crdt/site-doc';
 import {
   deleteRulesFromDoc,
   readSiteState,
@@ -209,6 +210,16 @@ export class SiteWorkspace {
     const out = await this.rpc.call('enable', { rule: ruleJson(rule), now: nowSec() }).result;
     writeRule(this.doc, parseRule(out.rule), this.actor);
     return out;
+  }
+
+  /** The site-wide switch for realtime processing (the server reads the `settings` row `cohorts`; missing = on). */
+  get realtimeOn(): boolean {
+    void this.version;
+    return siteCollection(this.doc, 'settings').get('cohorts')?.['realtime'] !== false;
+  }
+
+  setRealtime(on: boolean): void {
+    setSiteRow(this.doc, 'settings', { id: 'cohorts', realtime: on }, this.actor);
   }
 
   disable(ruleId: string): void {

@@ -64,3 +64,4 @@ export {
   type ProcessResult,
 } from './process.ts';
 export { CohortEngine, type SiteEvent, type EngineSettings, type RealtimeResult } from './engine.ts';
+export { rowEvents, siteEvents, diffSites, eventUserId, EVENT_COLLECTIONS, type SiteRowChange } from './site-events.ts';
