@@ -72,18 +72,18 @@ export async function run(): Promise<void> {
 
     // 1,000 x 200: first visit syncs from the server into IndexedDB; the reload then paints from IndexedDB.
     await signInAndOpen(page, 'Mid course');
-    await page.waitForTimeout(1500); // let the device store settle (updates written, compaction)
+    await page.waitForTimeout(6000); // let the device store settle (updates written, read model saved after 3 s idle)
     const paints: number[] = [];
     for (let i = 0; i < 3; i++) {
       await page.reload();
       await page.getByTestId('grader-grid').waitFor();
       const mark = await page.waitForFunction(() => {
         const m = performance.getEntriesByName('markbook:first-grid-paint')[0] as PerformanceMark | undefined;
-        return m ? { t: m.startTime, detail: m.detail as { rebuildMs: number } } : null;
+        return m ? { t: m.startTime, detail: m.detail as { rebuildMs: number; source: string } } : null;
       });
       const v = (await mark.jsonValue())!;
       paints.push(v.t);
-      if (i === 0) console.log(`  (engine rebuild inside it: ${v.detail.rebuildMs.toFixed(0)} ms)`);
+      if (i === 0) console.log(`  (painted from the ${v.detail.source}; engine rebuild ${v.detail.rebuildMs.toFixed(0)} ms)`);
     }
     paints.sort((a, b) => a - b);
     report('first grid paint from IndexedDB, 1,000 x 200 (median of 3)', paints[1]!, 1000);

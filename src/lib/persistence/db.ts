@@ -40,11 +40,21 @@ export interface CourseSummaryRow {
   updatedAt: number;
 }
 
+/** The grader grid's read model for one course (see state/grid-model.ts GridSnapshot). */
+export interface GridCacheRow {
+  courseId: string;
+  /** The signed-in user it was computed for (a student never gets one: they have no course document). */
+  userId: string;
+  savedAt: number;
+  snapshot: unknown;
+}
+
 export class MarkbookDB extends Dexie {
   yupdates!: Table<YUpdateRow, number>;
   session!: Table<SessionRow, string>;
   prefs!: Table<PrefRow, string>;
   courses!: Table<CourseSummaryRow, string>;
+  gridCache!: Table<GridCacheRow, string>;
 
   constructor(name = 'markbook') {
     super(name);
@@ -57,6 +67,8 @@ export class MarkbookDB extends Dexie {
     });
     // Version 2: the learning-analytics device tables (ANA-1), read and written by persistence/analytics-store.ts.
     this.version(2).stores({ ...ANALYTICS_TABLES });
+    // Version 3: the grader grid's read model (the last regraded view of a course, painted before its document loads).
+    this.version(3).stores({ gridCache: 'courseId' });
   }
 }
 

@@ -11,7 +11,7 @@ import { database } from '../persistence/db';
 import { YStore } from '../persistence/y-store';
 import { RoomConnection, type ConnectionState } from '../sync/room-connection';
 import { TabLink } from '../sync/tab-link';
-import { applyCellToModel, buildGridModel, type GridModel } from './grid-model';
+import { applyCellToModel, buildGridModel, snapshotGrid, viewFromSnapshot, type GridModel, type GridSnapshot, type GridView } from './grid-model';
 import { session } from './session.svelte';
 import { syncStatus } from './sync-status.svelte';
 
@@ -36,6 +36,9 @@ export class CourseWorkspace {
   readonly room: string;
   readonly doc = new Y.Doc();
   model = $state.raw<GridModel | null>(null);
+  /** The grid as last seen on this device (read model), shown read-only until the live model is ready. */
+  preview = $state.raw<GridView | null>(null);
+  private cacheTimer: ReturnType<typeof setTimeout> | null = null;
   /** Bumped on every change the views should see. */
   version = $state(0);
   loaded = $state(false);
@@ -74,6 +77,12 @@ export class CourseWorkspace {
     this.undoManager = new CourseUndoManager(this.doc, this.ctx);
     // Only the tab leading this room writes the device store and talks to the server (see TabLink).
     this.store = new YStore(database(), this.room, this.doc, { write: false });
+    void database()
+      .gridCache.get(courseId)
+      .then((row) => {
+        if (row && row.userId === this.actor.userId && !this.model) this.preview = viewFromSnapshot(row.snapshot as GridSnapshot);
+      })
+      .catch(() => undefined); // a missing or unreadable read model only means no early paint
     epochsMap(this.doc).observe(() => this.markAll());
     void this.store.whenLoaded.then(() => {
       // replays this device's unsynced writes if someone re-based the document meanwhile
@@ -254,10 +263,28 @@ export class CourseWorkspace {
 
   private afterChange(conflictsChanged: boolean): void {
     this.version++;
+    this.preview = null;
+    this.saveReadModelSoon();
     if (conflictsChanged) this.conflictList = [...this.conflictsByCell.values()].flat();
     syncStatus.conflicts = this.conflictList.length;
     syncStatus.conflictsHref = `/course?id=${encodeURIComponent(this.courseId)}#conflicts`;
     this.error = null;
+  }
+
+  /** Keeps the grid's read model up to date, a few seconds after the last change (never on the typing path). */
+  private saveReadModelSoon(): void {
+    if (this.cacheTimer) clearTimeout(this.cacheTimer);
+    this.cacheTimer = setTimeout(() => {
+      this.cacheTimer = null;
+      const m = this.model;
+      if (!m) return;
+      const write = () =>
+        void database()
+          .gridCache.put({ courseId: this.courseId, userId: this.actor.userId, savedAt: Date.now(), snapshot: snapshotGrid(m) })
+          .catch(() => undefined);
+      if (typeof requestIdleCallback === 'function') requestIdleCallback(write, { timeout: 5000 });
+      else write();
+    }, 3000);
   }
 
   /** Applies a command as this device's actor; its inverse goes on this person's undo stack (a bulk is one step). */
@@ -288,6 +315,7 @@ export class CourseWorkspace {
   destroy(): void {
     window.removeEventListener('offline', this.onOffline);
     window.removeEventListener('online', this.onOnline);
+    if (this.cacheTimer) clearTimeout(this.cacheTimer);
     this.unbind?.();
     this.unobserveEpoch?.();
     this.tabs?.destroy();

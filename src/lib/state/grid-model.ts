@@ -33,12 +33,10 @@ export interface GridRow {
   groups: string[];
 }
 
-export interface GridModel {
+/** What the grid needs to draw: also served from the device's read model before the engine is ready. */
+export interface GridView {
   columns: GridColumn[];
   rows: GridRow[];
-  engine: GradeEngine;
-  /** The engine's public API (reports, setup numbers). */
-  gradebook: Gradebook;
   /** Final grade of a column for a row, or null for "-". */
   final(col: GridColumn, row: GridRow): number | null;
   overridden(col: GridColumn, row: GridRow): boolean;
@@ -47,6 +45,13 @@ export interface GridModel {
   /** The grade's own hidden flag (not the item's). */
   hiddenCell(col: GridColumn, row: GridRow): boolean;
   feedback(col: GridColumn, row: GridRow): string | null;
+}
+
+/** The live grid model: the view plus the engine behind it. */
+export interface GridModel extends GridView {
+  engine: GradeEngine;
+  /** The engine's public API (reports, setup numbers). */
+  gradebook: Gradebook;
 }
 
 export function buildGridModel(json: CourseJson, now: number): GridModel {
@@ -143,13 +148,12 @@ export interface ColumnMean {
 }
 
 /** Mean of the final grades of a column over the given rows (all of them, not just those on screen), with the count. */
-export function columnMean(model: GridModel, col: GridColumn, rows: readonly GridRow[]): ColumnMean {
-  const finals = model.engine.derived.final[col.q]!;
+export function columnMean(model: GridView, col: GridColumn, rows: readonly GridRow[]): ColumnMean {
   let sum = 0;
   let count = 0;
   for (const r of rows) {
-    const v = finals[r.u]!;
-    if (!Number.isNaN(v)) {
+    const v = model.final(col, r);
+    if (v !== null) {
       sum += v;
       count++;
     }
@@ -158,14 +162,69 @@ export function columnMean(model: GridModel, col: GridColumn, rows: readonly Gri
 }
 
 /** Rows sorted by a column's final grade (no grade last), ties by name; stable and pure. */
-export function sortRows(model: GridModel, rows: readonly GridRow[], col: GridColumn | null, dir: 1 | -1): GridRow[] {
+export function sortRows(model: GridView, rows: readonly GridRow[], col: GridColumn | null, dir: 1 | -1): GridRow[] {
   if (!col) return [...rows];
-  const finals = model.engine.derived.final[col.q]!;
   return [...rows].sort((a, b) => {
-    const x = finals[a.u]!;
-    const y = finals[b.u]!;
+    const x = model.final(col, a) ?? NaN;
+    const y = model.final(col, b) ?? NaN;
     if (Number.isNaN(x) !== Number.isNaN(y)) return Number.isNaN(x) ? 1 : -1;
     if (x !== y && !Number.isNaN(x)) return (x - y) * dir;
     return a.name.localeCompare(b.name);
   });
+}
+
+/** The grid as last seen on this device, kept in IndexedDB so a course paints before its document loads. */
+export interface GridSnapshot {
+  columns: GridColumn[];
+  rows: GridRow[];
+  /** Per column (by position), final grades by engine user index; NaN = none. */
+  finals: Float64Array[];
+  /** Per column, per user: 1 overridden, 2 excluded, 4 locked, 8 hidden. */
+  flags: Uint8Array[];
+  users: number;
+}
+
+const F_OVERRIDDEN = 1;
+const F_EXCLUDED = 2;
+const F_LOCKED = 4;
+const F_HIDDEN = 8;
+
+/** Copies what the grid shows out of the live model (finals and markers; feedback text is not kept). */
+export function snapshotGrid(model: GridModel): GridSnapshot {
+  const users = model.engine.users.length;
+  const finals: Float64Array[] = [];
+  const flags: Uint8Array[] = [];
+  for (const col of model.columns) {
+    finals.push(Float64Array.from(model.engine.derived.final[col.q]!));
+    const f = new Uint8Array(users);
+    for (const row of model.rows) {
+      f[row.u] =
+        (model.overridden(col, row) ? F_OVERRIDDEN : 0) |
+        (model.excluded(col, row) ? F_EXCLUDED : 0) |
+        (model.lockedCell(col, row) ? F_LOCKED : 0) |
+        (model.hiddenCell(col, row) ? F_HIDDEN : 0);
+    }
+    flags.push(f);
+  }
+  return { columns: model.columns, rows: model.rows, finals, flags, users };
+}
+
+/** A read-only grid view over a stored snapshot. */
+export function viewFromSnapshot(s: GridSnapshot): GridView {
+  const pos = new Map(s.columns.map((c, i) => [c.id, i]));
+  const at = (col: GridColumn) => pos.get(col.id) ?? -1;
+  const flag = (col: GridColumn, row: GridRow, bit: number) => ((s.flags[at(col)]?.[row.u] ?? 0) & bit) !== 0;
+  return {
+    columns: s.columns,
+    rows: s.rows,
+    final: (col, row) => {
+      const v = s.finals[at(col)]?.[row.u];
+      return v === undefined || Number.isNaN(v) ? null : v;
+    },
+    overridden: (col, row) => flag(col, row, F_OVERRIDDEN),
+    excluded: (col, row) => flag(col, row, F_EXCLUDED),
+    lockedCell: (col, row) => flag(col, row, F_LOCKED),
+    hiddenCell: (col, row) => flag(col, row, F_HIDDEN),
+    feedback: () => null,
+  };
 }
