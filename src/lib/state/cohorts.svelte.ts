@@ -20,7 +20,8 @@ import {
 import { ValidationError } from '../domain/shared/errors.ts';
 import type { SiteDocument } from '../domain/interchange/site-json.ts';
 import type { Actor } from '../crdt/course-doc';
-import { setSiteRow, siteCollection } from '../crdt/site-doc';
+import { docToSiteJson, setCohortMembers, setSiteRow, siteCollection } from '../crdt/site-doc';
+import type { UsersCsvPlan } from '../domain/interchange/users-csv';
 import {
   deleteRulesFromDoc,
   readSiteState,
@@ -210,6 +211,25 @@ export class SiteWorkspace {
     const out = await this.rpc.call('enable', { rule: ruleJson(rule), now: nowSec() }).result;
     writeRule(this.doc, parseRule(out.rule), this.actor);
     return out;
+  }
+
+  /**
+   * Applies a clean users-CSV plan (all of it or nothing) to the site directory: new and changed users, and the
+   * cohort memberships its cohort columns name, as one transaction.
+   */
+  applyUsersPlan(plan: UsersCsvPlan): void {
+    this.doc.transact(() => {
+      for (const u of plan.creates) setSiteRow(this.doc, 'users', u as unknown as Record<string, unknown>, this.actor);
+      for (const { after } of plan.updates) setSiteRow(this.doc, 'users', after as unknown as Record<string, unknown>, this.actor);
+      const byCohort = new Map<string, string[]>();
+      for (const a of plan.cohortAdds) byCohort.set(a.cohortId, [...(byCohort.get(a.cohortId) ?? []), a.userId]);
+      for (const [cohortId, added] of byCohort) setCohortMembers(this.doc, cohortId, { added, removed: [] }, this.actor);
+    }, this.actor);
+  }
+
+  /** The site directory as site JSON (spec site-json.md), with the rules file beside it. */
+  exportSiteJson(): string {
+    return JSON.stringify(docToSiteJson(this.doc).site, null, 2);
   }
 
   /** The site-wide switch for realtime processing (the server reads the `settings` row `cohorts`; missing = on). */
