@@ -38,15 +38,16 @@ test('same-cell edits made offline on two devices give one visible conflict with
     await expect(cell(p, 'i-lab1', 's40')).toHaveClass(/conflict/);
     await p.getByRole('button', { name: '1 conflict' }).click();
     const panel = p.getByTestId('conflicts-panel');
-    await expect(panel).toContainText('11');
-    await expect(panel).toContainText('14');
+    await expect(panel.locator('.v', { hasText: /^11$/ })).toHaveCount(1);
+    await expect(panel.locator('.v', { hasText: /^14$/ })).toHaveCount(1);
   }
   // both devices show the same (deterministic) value while the conflict stands
   await expect(cell(pb, 'i-lab1', 's40')).toHaveText((await cell(pa, 'i-lab1', 's40').textContent()) ?? '');
 
   await pa.screenshot({ path: 'test-results/screens/conflict.png' });
   const panelA = pa.getByTestId('conflicts-panel');
-  await panelA.locator('.cand', { hasText: '14' }).getByRole('button', { name: 'Keep this' }).click();
+  // the candidate whose value is 14 (its time stamp may contain "14" too: match the value itself)
+  await panelA.locator('.cand', { has: pa.locator('.v', { hasText: /^14$/ }) }).getByRole('button', { name: 'Keep this' }).click();
   for (const p of [pa, pb]) {
     await expect(cell(p, 'i-lab1', 's40')).toHaveText('14.00');
     await expect(cell(p, 'i-lab1', 's40')).not.toHaveClass(/conflict/);
