@@ -127,6 +127,15 @@ export class Store {
     await this.db.put(`m!${name}`, enc.encode(value), { sync: true });
   }
 
+  /** Meta entries whose name starts with `prefix` (e.g. a course's re-base archives), in key order. */
+  async listMeta(prefix: string): Promise<{ name: string; value: string }[]> {
+    const out: { name: string; value: string }[] = [];
+    const from = `m!${prefix}`;
+    for await (const [k, v] of this.db.iterator({ gte: from, lt: from + '\xff' }))
+      out.push({ name: String(k).slice(2), value: dec.decode(v as Uint8Array) });
+    return out;
+  }
+
   // ---- documents ----
   async loadRoom(room: string): Promise<StoredRoom> {
     const snapshot = (await this.db.get(`d!${room}!s`)) ?? null;

@@ -66,6 +66,15 @@ describe('server re-base', () => {
     await c.synced;
     Y.applyUpdate(live, Y.encodeStateAsUpdate(c.doc));
     c.destroy();
+    // the app reads the archives over HTTP (course staff only)
+    const get = async (token: string) => fetch(`${again.http}/courses/c1/archives`, { headers: { authorization: `Bearer ${token}` } });
+    const staff = await get(t1b.accessToken);
+    expect(staff.status).toBe(200);
+    const served = ((await staff.json()) as { archives: HistoryArchive[] }).archives;
+    expect(served.map((a) => a.epoch)).toContain(firstEpoch);
+    expect((await get((await login(again.http, 's1')).accessToken)).status).toBe(403);
+    expect((await fetch(`${again.http}/courses/c1/archives`)).status).toBe(401);
+    expect(courseJsonAt(live, midTime - 1, served).grades.find((g) => g.item === 'i0' && g.user === 's1')?.raw).toBe(course.grades.find((g) => g.item === 'i0' && g.user === 'u0')?.raw);
     expect(courseJsonAt(live, midTime - 1, [archive]).grades.find((g) => g.item === 'i0' && g.user === 's1')?.raw).toBe(course.grades.find((g) => g.item === 'i0' && g.user === 'u0')?.raw);
   });
 });

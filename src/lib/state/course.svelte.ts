@@ -4,7 +4,9 @@ import * as Y from 'yjs';
 import type { Command, CommandContext, CommandResult } from '../crdt/commands';
 import { SEP, currentEpoch, docToCourseJson, epochsMap, listConflicts, readCell, recordToGrade, type Actor, type CellConflict, type Epoch } from '../crdt/course-doc';
 import type { Candidate, GradeField } from '../crdt/grade-register';
+import type { HistoryArchive } from '../crdt/history';
 import { bindCourseDoc } from '../crdt/rebase';
+import { httpBase } from '../sync/auth-client';
 import { CourseUndoManager } from '../crdt/undo';
 import type { CourseJson } from '../domain/interchange/course-types';
 import { database } from '../persistence/db';
@@ -269,6 +271,28 @@ export class CourseWorkspace {
     syncStatus.conflicts = this.conflictList.length;
     syncStatus.conflictsHref = `/course?id=${encodeURIComponent(this.courseId)}#conflicts`;
     this.error = null;
+  }
+
+  /**
+   * The change logs the server folded away by re-basing this course (history before the current epoch), from the
+   * server when online, else the copy kept on this device.
+   */
+  async archives(): Promise<HistoryArchive[]> {
+    const key = `archives:${this.courseId}`;
+    try {
+      const res = await fetch(`${httpBase(session.syncUrl)}/courses/${encodeURIComponent(this.courseId)}/archives`, {
+        headers: { authorization: `Bearer ${session.token() ?? ''}` },
+      });
+      if (res.ok) {
+        const list = ((await res.json()) as { archives: HistoryArchive[] }).archives;
+        await database().prefs.put({ key, value: list });
+        return list;
+      }
+    } catch {
+      /* offline: use what this device kept */
+    }
+    const kept = await database().prefs.get(key);
+    return Array.isArray(kept?.value) ? (kept.value as HistoryArchive[]) : [];
   }
 
   /** Keeps the grid's read model up to date, a few seconds after the last change (never on the typing path). */
