@@ -301,7 +301,8 @@ export class CourseWorkspace {
     this.cacheTimer = setTimeout(() => {
       this.cacheTimer = null;
       const m = this.model;
-      if (!m) return;
+      // one tab per device keeps the device's copies (document and read model): the one leading this room
+      if (!m || !this.tabs?.leader) return;
       const write = () =>
         void database()
           .gridCache.put({ courseId: this.courseId, userId: this.actor.userId, savedAt: Date.now(), snapshot: snapshotGrid(m) })
