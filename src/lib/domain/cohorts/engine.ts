@@ -42,7 +42,8 @@ export interface RealtimeResult {
   broken: { ruleId: string; reason: string }[];
 }
 
-function eventUser(e: SiteEvent): string {
+/** The user an event is about (the user re-checked by the engine). */
+export function eventUserId(e: SiteEvent): string {
   switch (e.type) {
     case 'user_created':
     case 'user_updated':
@@ -156,7 +157,7 @@ export class CohortEngine {
     this.applyData(event);
     const result: RealtimeResult = { changes: [], checked: 0, broken: [] };
     if (!this.settings.realtime) return result;
-    const userId = eventUser(event);
+    const userId = eventUserId(event);
     const p = this.index.userPos.get(userId);
     if (p === undefined) return result;
     const queue: SiteEventType[] = [event.type];

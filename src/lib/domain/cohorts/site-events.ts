@@ -120,27 +120,8 @@ export function siteEvents(changes: readonly SiteRowChange[]): SiteEvent[] {
   return changes.flatMap(rowEvents);
 }
 
-/** The user an event is about (the user re-checked by the engine). */
-export function eventUserId(e: SiteEvent): string {
-  switch (e.type) {
-    case 'user_created':
-    case 'user_updated':
-      return e.user.id;
-    case 'user_enrolment_created':
-    case 'user_enrolment_updated':
-      return e.enrolment.userId;
-    case 'role_assigned':
-    case 'role_unassigned':
-      return e.assignment.userId;
-    case 'course_completed':
-    case 'course_completion_updated':
-      return e.completion.userId;
-    case 'quiz_graded':
-      return e.grade.userId;
-    default:
-      return e.userId;
-  }
-}
+/** The user an event is about: one definition, the engine's. */
+export { eventUserId } from './engine.ts';
 
 function keyed(site: SiteDocument): Map<string, Map<string, Record<string, unknown>>> {
   const rows = (list: readonly object[], key: (r: Record<string, unknown>) => string) =>
