@@ -83,4 +83,23 @@ describe('multi-value register', () => {
       { numRuns: 200 },
     );
   });
+  it('[CRDT-4] two graders who concurrently write different values make a conflict holding both', () => {
+    const a = writeSlot(base, [], 'a', { grade: { raw: 60 } }, { by: 'ann', at: 1, src: 'grid' });
+    const b = writeSlot(base, [], 'b', { grade: { raw: 70 } }, { by: 'bob', at: 2, src: 'grid' });
+    const merged = mergeCell(base, [a, b]);
+    expect(merged.conflicts.grade?.map((c) => c.value)).toEqual([{ raw: 60 }, { raw: 70 }]);
+  });
+
+  it('[CRDT-4] two graders who concurrently write the same value agree: both writes stay live, no conflict to settle', () => {
+    const a = writeSlot(base, [], 'a', { grade: { raw: 20 } }, { by: 'ann', at: 1, src: 'grid' });
+    const b = writeSlot(base, [], 'b', { grade: { raw: 20 } }, { by: 'bob', at: 2, src: 'grid' });
+    const merged = mergeCell(base, [a, b]);
+    expect(merged.conflicts).toEqual({});
+    expect(merged.record.grade).toEqual({ raw: 20 });
+    expect(merged.live.grade?.map((c) => c.by)).toEqual(['ann', 'bob']);
+    // a later change by either grader is still seen as a change of both writes, so the cell ends with one value
+    const c = writeSlot(base, [a, b], 'a', { grade: { raw: 25 } }, { by: 'ann', at: 3, src: 'grid' });
+    expect(mergeCell(base, [c, b]).record.grade).toEqual({ raw: 25 });
+    expect(mergeCell(base, [c, b]).live.grade).toHaveLength(1);
+  });
 });

@@ -166,7 +166,9 @@ export function mergeCell(base: BaseCell, slots: readonly GradeSlot[]): MergedCe
     alive.sort(order);
     live[f] = alive;
     (record as Record<string, unknown>)[f] = alive[0]!.value;
-    if (alive.length > 1) conflicts[f] = alive;
+    // Two graders who wrote the same value concurrently agree: both writes stay live (and in the history), but
+    // there is nothing for a person to settle, so only differing values make a conflict.
+    if (alive.length > 1 && new Set(alive.map((c) => canonical(c.value))).size > 1) conflicts[f] = alive;
   }
   return { record, conflicts, live };
 }
