@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import { CohortEngine, type ProcessResult, type Rule } from '../src/lib/domain/cohorts/index.ts';
 import { RULE_COMPONENT, type SiteDocument } from '../src/lib/domain/interchange/site-json.ts';
 import { CancelledError, cancelSource, type CancelSource } from '../src/lib/domain/shared/cancel.ts';
-import { readSiteState, writeProcessResult } from '../src/lib/workers/cohort-writes.ts';
+import { readSiteState, trimCohortLog, writeProcessResult } from '../src/lib/workers/cohort-writes.ts';
 import type { Actor } from '../src/lib/crdt/course-doc.ts';
 
 /**
@@ -44,6 +44,11 @@ export interface CohortJobOptions {
   actor?: Actor;
   /** Users per written update (smaller updates keep relayed messages small). */
   chunkSize?: number;
+  /**
+   * Days the membership change log keeps a row (0: for ever). Every device loads the site document, so an
+   * unbounded log makes every device slower; a year answers "why is this person in this cohort" for a school year.
+   */
+  logRetentionDays?: number;
 }
 
 export interface CohortRunSummary {
@@ -55,6 +60,8 @@ export interface CohortRunSummary {
   ruleProblems: { at: string; message: string }[];
   /** Updates submitted to the room. */
   updates: number;
+  /** Change-log rows older than the retention period that this run deleted. */
+  trimmed: number;
 }
 
 export interface CohortJob {
@@ -63,6 +70,9 @@ export interface CohortJob {
   /** Stops the schedule, cancels a run in progress (nothing of it is written) and waits for it. */
   stop(): Promise<void>;
 }
+
+/** Default retention of the membership change log, in days (see CohortJobOptions.logRetentionDays). */
+export const DEFAULT_LOG_RETENTION_DAYS = 365;
 
 export const COHORT_JOB_ACTOR: Actor = { userId: 'system', deviceId: 'cohort-job' };
 
@@ -80,7 +90,7 @@ export function startCohortJob(opts: CohortJobOptions): CohortJob {
     current = source;
     try {
       const doc = await opts.site.readDoc();
-      const { site, rules, ruleProblems } = readSiteState(doc);
+      const { site, rules, ruleProblems, log: changeLog } = readSiteState(doc);
       const engine = new CohortEngine(site, rules);
       const result: ProcessResult = await engine.process({
         now: Math.floor(now() / 1000),
@@ -104,6 +114,19 @@ export function startCohortJob(opts: CohortJobOptions): CohortJob {
         work.destroy();
         for (const u of updates) await opts.site.submit(u);
       }
+      let trimmed = 0;
+      const retention = opts.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+      const cutoff = Math.floor(now() / 1000) - retention * 86_400;
+      if (retention > 0 && changeLog.some((r) => r.time < cutoff)) {
+        const work = new Y.Doc();
+        Y.applyUpdate(work, Y.encodeStateAsUpdate(await opts.site.readDoc()));
+        const trim: Uint8Array[] = [];
+        work.on('update', (u: Uint8Array) => trim.push(u));
+        trimmed = trimCohortLog(work, cutoff, actor);
+        work.destroy();
+        for (const u of trim) await opts.site.submit(u);
+        updates.push(...trim);
+      }
       const summary: CohortRunSummary = {
         trigger,
         changes: result.changes.map((c) => ({
@@ -115,6 +138,7 @@ export function startCohortJob(opts: CohortJobOptions): CohortJob {
         broken: result.broken,
         ruleProblems,
         updates: updates.length,
+        trimmed,
       };
       log({ level: 'info', msg: 'cohort processing', ...summary });
       return summary;

@@ -115,6 +115,42 @@ describe('cohort job on a server room', () => {
     expect(siteCollection(room.doc, LOG_COLLECTION).size).toBe(logSize);
   });
 
+  it('[COH-P11] change-log rows older than the retention period are deleted; newer ones and memberships stay', async () => {
+    const dir = tempDir('mb-cohort-job-');
+    cleanups.push(() => removeDir(dir));
+    const { store, room } = await openRoom(dir);
+    cleanups.push(async () => {
+      room.destroy();
+      await store.close();
+    });
+    await room.submit(demoSiteUpdate(), 'server');
+    const day = 86_400;
+    const nowS = NOW_MS / 1000;
+    const old = new Y.Doc();
+    Y.applyUpdate(old, Y.encodeStateAsUpdate(room.doc));
+    const sv = Y.encodeStateVector(old);
+    old.transact(() => {
+      const log = siteCollection(old, LOG_COLLECTION);
+      for (const [id, age] of [['x-400', 400], ['x-40', 40], ['x-10', 10]] as const)
+        log.set(id, { id, time: nowS - age * day, ruleId: 'r', cohortId: 'co-staff', userId: 'u', action: 'added', reason: 'test' });
+    });
+    await room.submit(Y.encodeStateAsUpdate(old, sv), 'server');
+    const job = startCohortJob({ site: siteRoomAccess(async () => room), intervalMs: 0, now: () => NOW_MS, logRetentionDays: 30 });
+    const first = await job.runNow();
+    const keys = [...siteCollection(room.doc, LOG_COLLECTION).keys()];
+    expect(first.trimmed).toBe(2);
+    expect(keys).toContain('x-10');
+    expect(keys).not.toContain('x-40');
+    expect(keys).not.toContain('x-400');
+    // the run's own changes (logged now) are kept, and the memberships they record stand
+    expect(keys.length).toBe(1 + expectedPhysCalc().length);
+    expect(cohortMembers(room.doc, 'co-physcalc')).toEqual(expectedPhysCalc());
+    const again = await job.runNow();
+    await job.stop();
+    expect(again.trimmed).toBe(0);
+    expect(again.updates).toBe(0);
+  });
+
   it('[COH-P2] a rule that became broken is flagged and disabled in the document, its cohort untouched', async () => {
     const dir = tempDir('mb-cohort-job-');
     cleanups.push(() => removeDir(dir));

@@ -142,6 +142,18 @@ export async function writeProcessResult(
   return total;
 }
 
+/**
+ * Deletes change-log rows older than `beforeTime` (unix seconds) in one transaction and returns how many went. The
+ * log lives in the site document every device loads, so it is kept for a retention period, not for ever.
+ */
+export function trimCohortLog(doc: Y.Doc, beforeTime: number, actor: Actor): number {
+  const log = siteCollection(doc, LOG_COLLECTION);
+  const old: string[] = [];
+  for (const [key, row] of log.entries()) if (typeof row['time'] === 'number' && row['time'] < beforeTime) old.push(key);
+  if (old.length) doc.transact(() => old.forEach((k) => log.delete(k)), actor);
+  return old.length;
+}
+
 function entry(c: MembershipChange, userId: string, action: 'added' | 'removed'): MembershipLogEntry {
   return {
     time: c.time,
