@@ -315,6 +315,15 @@ export class Store {
     return out;
   }
 
+  /** Deletes audit entries written before `beforeMs` (retention); returns how many went. */
+  async trimAudit(beforeMs: number): Promise<number> {
+    const lt = `a!${String(Math.max(0, Math.floor(beforeMs))).padStart(13, '0')}`;
+    let n = 0;
+    for await (const _ of this.db.keys({ gte: 'a!', lt })) n++;
+    if (n) await this.db.clear({ gte: 'a!', lt });
+    return n;
+  }
+
   // ---- whole-store ----
   /** Every entry in key order, read from one consistent LevelDB snapshot (for backups). */
   async *entries(): AsyncGenerator<[string, Uint8Array]> {
