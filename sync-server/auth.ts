@@ -103,7 +103,7 @@ export function verifyAccessToken(token: string, secret: string, nowSec: number)
   return { ok: true, claims: c as AccessClaims };
 }
 
-/** Reads a token's claims without checking anything (tests and logs only). */
+/** Reads a token's claims without checking anything: for a token already verified (its expiry), tests and logs. */
 export function peekClaims(token: string): AccessClaims | null {
   try {
     return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as AccessClaims;

@@ -10,7 +10,7 @@ import * as decoding from 'lib0/decoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { Store, type Account } from './store.ts';
-import { hashPassword, isPasswordHash, newSecret, sha256Hex } from './auth.ts';
+import { hashPassword, isPasswordHash, newSecret, peekClaims, sha256Hex } from './auth.ts';
 import { Accounts, AuthError, type Principal } from './accounts.ts';
 import {
   decideAccess,
@@ -152,7 +152,12 @@ interface Conn extends RoomPeer {
   closed: boolean;
   rejectedWrites: number;
   canRead: boolean;
+  /** Closes the socket when its access token expires (armExpiry); cleared when the socket closes. */
+  expiry: ReturnType<typeof setTimeout> | null;
 }
+
+/** setTimeout's longest delay (2^31-1 ms, about 24.8 days): a longer token lifetime re-arms the timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServerHandle> {
   const now = opts.now ?? (() => Date.now());
@@ -387,6 +392,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessage * 2 });
 
     const closeConn = (c: Conn, code: number, reason: string) => {
+      disarmExpiry(c);
       if (c.closed) return;
       c.closed = true;
       metrics.closed(code);
@@ -395,6 +401,25 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       } catch {
         c.ws.terminate();
       }
+    };
+
+    // [AUTHZ-1] A socket lives no longer than the access token it opened with: at the token's expiry it is closed
+    // with 4401, so the client refreshes its token and reconnects (RoomConnection). One unref'd timer per socket
+    // (Node keeps timers in per-duration lists: thousands cost little), cleared when the socket closes.
+    const armExpiry = (c: Conn, expiresAtMs: number) => {
+      disarmExpiry(c);
+      if (c.closed) return;
+      const wait = expiresAtMs - now();
+      if (wait <= 0) return closeConn(c, CLOSE.unauthorized, 'access token has expired; refresh it and reconnect');
+      c.expiry = setTimeout(() => {
+        c.expiry = null;
+        armExpiry(c, expiresAtMs);
+      }, Math.min(wait, MAX_TIMER_MS));
+      c.expiry.unref();
+    };
+    const disarmExpiry = (c: Conn) => {
+      if (c.expiry) clearTimeout(c.expiry);
+      c.expiry = null;
     };
 
     const sendPermissionDenied = (c: Conn, reason: string) => {
@@ -588,8 +613,9 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       if (origin && !appOrigins.has(origin) && origin !== `http://${req.headers.host}`)
         return closeConn(c, CLOSE.forbidden, 'origin not allowed');
       let principal: Principal;
+      const token = url.searchParams.get('token');
       try {
-        principal = await accounts.authenticate(url.searchParams.get('token'));
+        principal = await accounts.authenticate(token);
       } catch (e) {
         audit({
           event: 'connect_denied',
@@ -600,6 +626,8 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         return closeConn(c, CLOSE.unauthorized, (e as Error).message);
       }
       c.principal = principal;
+      // authenticate() verified this token, so its expiry can be read as it stands
+      armExpiry(c, peekClaims(token!)!.exp * 1000);
       const ref = parseRoom(decodeURIComponent(url.pathname.slice(1)));
       if (!ref) return closeConn(c, CLOSE.notFound, 'no such room');
       const a = principal.account;
@@ -674,6 +702,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
         lastRefill: now(),
         closed: false,
         rejectedWrites: 0,
+        expiry: null,
         chain: Promise.resolve(),
         send(frame: Uint8Array) {
           if (c.closed || ws.readyState !== ws.OPEN) return;
@@ -695,6 +724,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       ws.on('message', (raw, isBinary) => onFrame(c, raw, isBinary));
       ws.on('error', () => closeConn(c, CLOSE.malformed, 'protocol error'));
       ws.on('close', () => {
+        disarmExpiry(c);
         c.closed = true;
         conns.delete(c);
         if (c.room) c.room.removePeer(c, now());
