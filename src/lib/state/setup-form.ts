@@ -2,6 +2,7 @@
 // only changed fields sent, and "rescale existing grades" as commands. Pure apart from local-time formatting;
 // never applies a command itself.
 import type { Command } from '../crdt/commands';
+import { isLockedAt } from '../domain/gradebook/flags';
 import { rescaleKeepPercentage } from '../domain/gradebook/range';
 import type { CourseCategory, CourseItem, CourseJson, FlagOrTime } from '../domain/interchange/course-types';
 
@@ -140,6 +141,71 @@ export function rescaleCommands(
       out.push({ type: 'setGrade', item: itemId, user: g.user, raw: r(g.raw) });
     if (typeof g.overridden === 'number')
       out.push({ type: 'overrideGrade', item: itemId, user: g.user, value: r(g.overridden) });
+  }
+  return out;
+}
+
+/** The grade rows of a category's total: its own id, and for the course category also `course` (course-json.md). */
+function isTotalRow(json: CourseJson, categoryId: string, gradeItem: string): boolean {
+  if (gradeItem === categoryId) return true;
+  return gradeItem === 'course' && json.categories.some((c) => c.id === categoryId && c.parent === null);
+}
+
+/**
+ * True when a category's total has an overridden grade: only then does Moodle ask whether to rescale when the
+ * total's range changes (grade_item::has_overridden_grades in lib/grade/grade_item.php; the question is removed
+ * otherwise in grade/edit/tree/category_form.php definition_after_data) [SET-7].
+ */
+export function hasOverriddenTotals(json: CourseJson, categoryId: string): boolean {
+  return json.grades.some((g) => typeof g.overridden === 'number' && isTotalRow(json, categoryId, g.item));
+}
+
+/** How many of a category's totals are overridden (for the rescale question). */
+export function overriddenTotalCount(json: CourseJson, categoryId: string): number {
+  let n = 0;
+  for (const g of json.grades)
+    if (typeof g.overridden === 'number' && isTotalRow(json, categoryId, g.item)) n++;
+  return n;
+}
+
+export interface TotalRescale {
+  /** One overrideGrade per overridden total that moves, to go in the bulk after the setCategory. */
+  commands: Command[];
+  /** Overridden totals left as they are because the grade or the category is locked. */
+  lockedKept: number;
+}
+
+/**
+ * The writes that keep each overridden total's percentage when a category total's range changes, after
+ * grade_item::rescale_grades_keep_percentage (Moodle lib/grade/grade_item.php, called from grade/edit/tree/
+ * lib.php update_gradecategory when the form's rescalegrades is "yes"): for a category item only the overridden
+ * grades move (aggregated totals are recomputed in the new range anyway), each through update_final_grade, which
+ * leaves locked grades, and every grade of a locked category, as they were. Moodle's course item is not a
+ * "category item" there, so Moodle also rewrites (and thereby overrides) every computed course total; Markbook
+ * treats the course total like any category total and moves only the overridden ones, since computed totals are
+ * derived and never stored. Throws RangeError when the ranges cannot be rescaled ([RNG-4]).
+ */
+export function categoryRescaleCommands(
+  json: CourseJson,
+  categoryId: string,
+  oldMin: number,
+  oldMax: number,
+  newMin: number,
+  newMax: number,
+  now: number,
+): TotalRescale {
+  const out: TotalRescale = { commands: [], lockedKept: 0 };
+  if (oldMin === newMin && oldMax === newMax) return out;
+  const cat = json.categories.find((c) => c.id === categoryId);
+  const catLocked = isLockedAt(cat?.locked, now);
+  for (const g of json.grades) {
+    if (typeof g.overridden !== 'number' || !isTotalRow(json, categoryId, g.item)) continue;
+    if (catLocked || isLockedAt(g.locked, now)) {
+      out.lockedKept++;
+      continue;
+    }
+    const value = rescaleKeepPercentage(g.overridden, oldMin, oldMax, newMin, newMax);
+    out.commands.push({ type: 'overrideGrade', item: g.item, user: g.user, value });
   }
   return out;
 }

@@ -30,10 +30,13 @@ import {
 import {
   CATEGORY_DEFAULTS,
   ITEM_DEFAULTS,
+  categoryRescaleCommands,
   changedFields,
   flagToForm,
   formToFlag,
   hasGrades,
+  hasOverriddenTotals,
+  overriddenTotalCount,
   parseNumber,
   rescaleCommands,
 } from './setup-form';
@@ -448,6 +451,61 @@ describe('form values', () => {
     expect(kept.derived.final[q]![kept.userIndex.get('u1')!]).toBe(30);
     expect(rescaleCommands(json, 'i-a', 0, 60, 0, 60)).toEqual([]);
     expect(() => rescaleCommands(json, 'i-a', 0, 60, 0, 0.5)).toThrow(RangeError);
+  });
+
+  it("[SET-7] a category total's range change with rescale keeps each overridden total's percentage", () => {
+    const json = course();
+    json.grades.push(
+      { user: 'u1', item: 'c-hw', overridden: 80 },
+      { user: 'u2', item: 'c-hw', overridden: 30, locked: true },
+    );
+    expect(hasOverriddenTotals(json, 'c-hw')).toBe(true);
+    expect(hasOverriddenTotals(json, 'c-sub')).toBe(false);
+    expect(overriddenTotalCount(json, 'c-hw')).toBe(2);
+    const plan = categoryRescaleCommands(json, 'c-hw', 0, 100, 0, 50, 1000);
+    expect(plan.lockedKept).toBe(1); // a locked grade is not rewritten (update_final_grade)
+    const doc = open(json);
+    const r = run(doc, {
+      type: 'bulk',
+      commands: [{ type: 'setCategory', category: { id: 'c-hw', grademax: 50 } }, ...plan.commands],
+    });
+    expect(r.ok).toBe(true);
+    const e = engineOf(docToCourseJson(doc));
+    const q = e.course.byId.get('c-hw')!;
+    expect(e.derived.final[q]![e.userIndex.get('u1')!]).toBe(40); // 80 of 100 -> 40 of 50: still 80 %
+    expect(e.derived.final[q]![e.userIndex.get('u2')!]).toBe(30); // locked: its points stay
+    if (!r.ok || !r.inverse) throw new Error('expected an inverse');
+    run(doc, r.inverse); // one undo step puts the range and the override back
+    const undone = engineOf(docToCourseJson(doc));
+    expect(undone.derived.final[q]![undone.userIndex.get('u1')!]).toBe(80);
+    // nothing to do for an unchanged range; a range Moodle cannot rescale into is refused
+    expect(categoryRescaleCommands(json, 'c-hw', 0, 100, 0, 100, 1000).commands).toEqual([]);
+    expect(() => categoryRescaleCommands(json, 'c-hw', 0, 100, 0, 0.5, 1000)).toThrow(RangeError);
+  });
+
+  it('[SET-7] the course total is rescaled like a category total, whether its grades say `course` or its id', () => {
+    const json = course();
+    json.categories[0]!.aggregation = 'mean';
+    json.grades.push({ user: 'u1', item: 'course', overridden: 60 });
+    expect(hasOverriddenTotals(json, 'c-root')).toBe(true);
+    const plan = categoryRescaleCommands(json, 'c-root', 0, 100, 0, 20, 1000);
+    expect(plan.commands).toEqual([{ type: 'overrideGrade', item: 'course', user: 'u1', value: 12 }]);
+    const doc = open(json);
+    expect(
+      run(doc, {
+        type: 'bulk',
+        commands: [{ type: 'setCategory', category: { id: 'c-root', grademax: 20 } }, ...plan.commands],
+      }).ok,
+    ).toBe(true);
+    expect(total(docToCourseJson(doc), 'u1')).toBe(12);
+    // u2's course total is computed, not overridden: it is not written, and follows the new range by itself
+    expect(plan.commands.some((c) => 'user' in c && c.user === 'u2')).toBe(false);
+    // a locked category keeps every override as it is
+    json.categories[0]!.locked = true;
+    expect(categoryRescaleCommands(json, 'c-root', 0, 100, 0, 20, 1000)).toEqual({
+      commands: [],
+      lockedKept: 1,
+    });
   });
 
   it('[SET-7] flags, times and numbers from form fields', () => {
