@@ -119,6 +119,10 @@ export interface SyncServerOptions {
    * it on one of them.
    */
   cohortJobIntervalMs?: number;
+  /** Days the cohort change log keeps a row (COH-P11), default 365; 0 keeps it for ever. */
+  cohortLogRetentionDays?: number;
+  /** Days the audit log keeps an entry (OPS-4), default 365; 0 keeps it for ever. Trimmed at start and daily. */
+  auditRetentionDays?: number;
   /** Realtime cohort re-checks on client changes of the site room (cohort-realtime.ts): users per batch above which the job takes over. */
   cohortRealtimeBulkThreshold?: number;
   /** Instance name in logs and metrics (scale-out). */
@@ -356,6 +360,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       intervalMs: opts.cohortJobIntervalMs ?? 15 * 60_000,
       now,
       log,
+      ...(opts.cohortLogRetentionDays !== undefined ? { logRetentionDays: opts.cohortLogRetentionDays } : {}),
     });
     const cohortRealtime = startCohortRealtime({
       site: siteRoomAccess(() => getRoom('site')),
@@ -387,6 +392,19 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
     };
     const evictTimer = setInterval(evictIdle, Math.max(50, Math.min(5000, idleEvictMs / 2)));
     evictTimer.unref();
+
+    // Audit retention (OPS-4): entries older than the period go, at start and once a day.
+    const auditDays = opts.auditRetentionDays ?? 365;
+    const trimAudit = () => {
+      if (auditDays <= 0) return;
+      store
+        .trimAudit(now() - auditDays * 86_400_000)
+        .then((n) => n && log({ level: 'info', msg: 'audit log trimmed', entries: n }))
+        .catch((e) => log({ level: 'error', msg: 'audit trim failed', error: String(e) }));
+    };
+    trimAudit();
+    const auditTimer = setInterval(trimAudit, 86_400_000);
+    auditTimer.unref();
 
     // ---------- websocket ----------
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessage * 2 });
@@ -990,6 +1008,7 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       (closing ??= (async () => {
         shuttingDown = true;
         clearInterval(evictTimer);
+        clearInterval(auditTimer);
         const hs = httpServer!;
         const stopped = new Promise<void>((r) => hs.close(() => r()));
         for (const c of conns) closeConn(c, CLOSE.shuttingDown, 'server shutting down');
