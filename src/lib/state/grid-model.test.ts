@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildDemoSite } from '../domain/interchange/demo';
-import { applyCellToModel, buildGridModel, columnMean, snapshotGrid, sortRows, viewFromSnapshot, visibleColumns } from './grid-model';
+import { applyCellToModel, applyGridPatch, buildGridModel, columnMean, lazyGridModel, snapshotGrid, sortRows, viewFromSnapshot, visibleColumns } from './grid-model';
 
 const json = buildDemoSite().courses[0]!.gradebook;
 
@@ -45,5 +45,39 @@ describe('grid model', () => {
     const cols = visibleColumns(model.columns, { 'c-labs': 'totals' });
     expect(cols.some((c) => c.id === 'i-lab1')).toBe(false);
     expect(cols.some((c) => c.id === 'c-labs')).toBe(true);
+  });
+  it('[GRID-4] a patch that does not fit the grid (unknown column or user) changes nothing', () => {
+    const model = buildGridModel(json, 0);
+    const snap = snapshotGrid(model);
+    const before = structuredClone(snap);
+    const ok = applyGridPatch(snap, { c: [0, snap.columns.length], u: [0, 0], final: [1, 2], flags: [0, 0], feedback: [] });
+    expect(ok).toBe(false);
+    expect(snap.finals).toEqual(before.finals);
+    expect(applyGridPatch(snap, { c: [0], u: [snap.users], final: [1], flags: [0], feedback: [] })).toBe(false);
+    expect(snap.finals).toEqual(before.finals);
+  });
+  it('[GRID-5] feedback travels with the snapshot and its patches', () => {
+    const model = buildGridModel(json, 0);
+    const snap = snapshotGrid(model);
+    const col = model.columns.find((c) => c.id === 'i-lab1')!;
+    const row = model.rows[2]!;
+    const c = snap.columns.indexOf(col);
+    expect(applyGridPatch(snap, { c: [], u: [], final: [], flags: [], feedback: [{ c, u: row.u, text: 'Well argued' }] })).toBe(true);
+    expect(viewFromSnapshot(snap).feedback(col, row)).toBe('Well argued');
+    expect(applyGridPatch(snap, { c: [], u: [], final: [], flags: [], feedback: [{ c, u: row.u, text: null }] })).toBe(true);
+    expect(viewFromSnapshot(snap).feedback(col, row)).toBe(null);
+  });
+  it('[GRID-6] a snapshot-backed model builds its engine only when a page reads it', () => {
+    const model = buildGridModel(json, 0);
+    let loads = 0;
+    const lazy = lazyGridModel(snapshotGrid(model), () => {
+      loads++;
+      return { engine: model.engine, gradebook: model.gradebook };
+    });
+    const col = model.columns.at(-1)!;
+    expect(lazy.final(col, model.rows[0]!)).toBe(model.final(col, model.rows[0]!));
+    expect(loads).toBe(0);
+    expect(lazy.engine.gradeMax(col.q, 0)).toBe(model.engine.gradeMax(col.q, 0));
+    expect(loads).toBe(1);
   });
 });

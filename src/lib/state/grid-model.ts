@@ -54,9 +54,8 @@ export interface GridModel extends GridView {
   gradebook: Gradebook;
 }
 
-export function buildGridModel(json: CourseJson, now: number): GridModel {
-  const gradebook = new Gradebook(json, { now });
-  const engine = gradebook.state;
+/** Columns (gradebook order) and rows (sorted by name) of a course regraded by `engine`. Pure. */
+export function gridLayout(json: CourseJson, engine: GradeEngine): { columns: GridColumn[]; rows: GridRow[] } {
   const { nodes, cats, root } = engine.course;
   const names = new Map((json.users ?? []).map((u) => [u.id, u]));
   const rows: GridRow[] = engine.users
@@ -88,7 +87,13 @@ export function buildGridModel(json: CourseJson, now: number): GridModel {
     });
   };
   visit(root, 0, []);
+  return { columns, rows };
+}
 
+export function buildGridModel(json: CourseJson, now: number): GridModel {
+  const gradebook = new Gradebook(json, { now });
+  const engine = gradebook.state;
+  const { columns, rows } = gridLayout(json, engine);
   return {
     columns,
     rows,
@@ -182,38 +187,95 @@ export interface GridSnapshot {
   /** Per column, per user: 1 overridden, 2 excluded, 4 locked, 8 hidden. */
   flags: Uint8Array[];
   users: number;
+  /** Feedback texts by `column position * users + user index` (absent in read models saved before it was kept). */
+  feedback?: [number, string][];
 }
 
-const F_OVERRIDDEN = 1;
-const F_EXCLUDED = 2;
-const F_LOCKED = 4;
-const F_HIDDEN = 8;
+export const F_OVERRIDDEN = 1;
+export const F_EXCLUDED = 2;
+export const F_LOCKED = 4;
+export const F_HIDDEN = 8;
 
-/** Copies what the grid shows out of the live model (finals and markers; feedback text is not kept). */
-export function snapshotGrid(model: GridModel): GridSnapshot {
-  const users = model.engine.users.length;
+/** One cell's markers as snapshot flag bits. */
+export function cellFlags(engine: GradeEngine, q: number, u: number): number {
+  return (
+    (engine.isOverridden(q, u) ? F_OVERRIDDEN : 0) |
+    (engine.isExcluded(q, u) ? F_EXCLUDED : 0) |
+    (engine.isLocked(q, u) ? F_LOCKED : 0) |
+    (engine.gradeHiddenOwn(q, u) ? F_HIDDEN : 0)
+  );
+}
+
+/** Copies what the grid shows out of an engine: finals, markers and feedback, per column position. */
+export function snapshotFromEngine(engine: GradeEngine, columns: GridColumn[], rows: GridRow[]): GridSnapshot {
+  const users = engine.users.length;
   const finals: Float64Array[] = [];
   const flags: Uint8Array[] = [];
-  for (const col of model.columns) {
-    finals.push(Float64Array.from(model.engine.derived.final[col.q]!));
+  const pos = new Map<number, number>();
+  columns.forEach((col, c) => {
+    pos.set(col.q, c);
+    finals.push(Float64Array.from(engine.derived.final[col.q]!));
     const f = new Uint8Array(users);
-    for (const row of model.rows) {
-      f[row.u] =
-        (model.overridden(col, row) ? F_OVERRIDDEN : 0) |
-        (model.excluded(col, row) ? F_EXCLUDED : 0) |
-        (model.lockedCell(col, row) ? F_LOCKED : 0) |
-        (model.hiddenCell(col, row) ? F_HIDDEN : 0);
-    }
+    for (let u = 0; u < users; u++) f[u] = cellFlags(engine, col.q, u);
     flags.push(f);
+  });
+  const feedback: [number, string][] = [];
+  for (const [key, text] of engine.feedback) {
+    const c = pos.get(Math.floor(key / users));
+    if (c !== undefined) feedback.push([c * users + (key % users), text]);
   }
-  return { columns: model.columns, rows: model.rows, finals, flags, users };
+  return { columns, rows, finals, flags, users, feedback };
 }
 
-/** A read-only grid view over a stored snapshot. */
+/** Copies what the grid shows out of the live model. */
+export function snapshotGrid(model: GridModel): GridSnapshot {
+  return snapshotFromEngine(model.engine, model.columns, model.rows);
+}
+
+/**
+ * What changed in a regraded grid after an incremental update: the cells (column position, user index) whose
+ * final or markers were recomputed, and feedback texts set (text) or removed (null). Small; structured-clonable.
+ */
+export interface GridPatch {
+  c: number[];
+  u: number[];
+  final: number[];
+  flags: number[];
+  feedback: { c: number; u: number; text: string | null }[];
+}
+
+/**
+ * Writes a patch into a snapshot in place (its arrays are the grid's state). Returns false, changing nothing,
+ * when the patch does not fit the snapshot (a column or user outside it): the caller then waits for a full one.
+ */
+export function applyGridPatch(s: GridSnapshot, p: GridPatch): boolean {
+  const n = p.c.length;
+  if (p.u.length !== n || p.final.length !== n || p.flags.length !== n) return false;
+  const cols = s.finals.length;
+  for (let k = 0; k < n; k++) if (!(p.c[k]! >= 0 && p.c[k]! < cols && p.u[k]! >= 0 && p.u[k]! < s.users)) return false;
+  for (const f of p.feedback) if (!(f.c >= 0 && f.c < cols && f.u >= 0 && f.u < s.users)) return false;
+  for (let k = 0; k < n; k++) {
+    s.finals[p.c[k]!]![p.u[k]!] = p.final[k]!;
+    s.flags[p.c[k]!]![p.u[k]!] = p.flags[k]!;
+  }
+  if (p.feedback.length) {
+    const fb = new Map(s.feedback ?? []);
+    for (const f of p.feedback) {
+      const key = f.c * s.users + f.u;
+      if (f.text === null) fb.delete(key);
+      else fb.set(key, f.text);
+    }
+    s.feedback = [...fb];
+  }
+  return true;
+}
+
+/** A read-only grid view over a snapshot (read it again after a patch: make a new view so views redraw). */
 export function viewFromSnapshot(s: GridSnapshot): GridView {
   const pos = new Map(s.columns.map((c, i) => [c.id, i]));
   const at = (col: GridColumn) => pos.get(col.id) ?? -1;
   const flag = (col: GridColumn, row: GridRow, bit: number) => ((s.flags[at(col)]?.[row.u] ?? 0) & bit) !== 0;
+  let fb: Map<number, string> | null = null;
   return {
     columns: s.columns,
     rows: s.rows,
@@ -225,6 +287,22 @@ export function viewFromSnapshot(s: GridSnapshot): GridView {
     excluded: (col, row) => flag(col, row, F_EXCLUDED),
     lockedCell: (col, row) => flag(col, row, F_LOCKED),
     hiddenCell: (col, row) => flag(col, row, F_HIDDEN),
-    feedback: () => null,
+    feedback: (col, row) => {
+      if (!s.feedback?.length) return null;
+      fb ??= new Map(s.feedback);
+      return fb.get(at(col) * s.users + row.u) ?? null;
+    },
   };
+}
+
+/**
+ * A GridModel whose view is a snapshot and whose engine and gradebook are built only when first read (by
+ * `load`, which the caller caches per document version): the grader page never builds an engine on the main thread.
+ */
+export function lazyGridModel(s: GridSnapshot, load: () => { engine: GradeEngine; gradebook: Gradebook }): GridModel {
+  const view = viewFromSnapshot(s);
+  // defineProperty, not Object.assign or a spread: either would call the getters (build the engine) at once
+  Object.defineProperty(view, 'engine', { get: () => load().engine, enumerable: true });
+  Object.defineProperty(view, 'gradebook', { get: () => load().gradebook, enumerable: true });
+  return view as GridModel;
 }
