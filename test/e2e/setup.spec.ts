@@ -129,6 +129,8 @@ test('[SET-1][SET-4] the tree works by keyboard and an item moves with the keybo
   await page.keyboard.press('Enter');
   const dialog = page.getByRole('dialog', { name: /Move Assignment 4/ });
   await expect(dialog).toBeVisible();
+  // focus starts on the chosen place (a radio in the "Move to" group), not on the close button
+  await expect(dialog.getByRole('group', { name: 'Move to' }).getByRole('radio').first()).toBeFocused();
   const target = dialog.getByLabel('Before "Assignment 1" in Modern History');
   await target.focus();
   await page.keyboard.press('Space');
@@ -139,6 +141,7 @@ test('[SET-1][SET-4] the tree works by keyboard and an item moves with the keybo
   const items = page.locator('tr[data-testid^="setup-row-i-"]');
   await expect(items.first()).toHaveAttribute('data-testid', 'setup-row-i-a4');
   await expect(page.getByTestId('setup-status')).toContainText('Moved Assignment 4');
+  await expect(page.getByTestId('setup-row-i-a4')).toBeFocused(); // focus follows the moved row
   // the grader report's first column is now Assignment 4
   await page.getByRole('link', { name: 'Grader report' }).click();
   await expect(page.getByTestId('grader-grid').getByRole('columnheader').nth(1)).toContainText(
@@ -300,4 +303,82 @@ test('[SET-7] renaming an ID number keeps the calculations that read it working'
   await expect(page.getByRole('dialog').getByTestId('calculation-status')).toContainText(
     'Calculation is valid',
   );
+});
+
+test("[SET-7] a category total's range change with rescale keeps an overridden total's percentage", async ({
+  page,
+}) => {
+  await openSetup(page);
+  await setCourseAggregation(page, 'Mean of grades'); // a total with its own range (Natural has none)
+  await page.getByRole('link', { name: 'Grader report' }).click();
+  const computedBefore = num(await cell(page, 'course', 's7').textContent());
+  await cell(page, 'course', 's3').click();
+  const ins = page.getByTestId('cell-inspector');
+  await ins.getByLabel('Override total').fill('80');
+  await ins.getByRole('button', { name: 'Override' }).click();
+  await expect(cell(page, 'course', 's3')).toHaveText('80.00');
+
+  await page.getByRole('link', { name: 'Gradebook setup' }).click();
+  await page.getByTestId('setup-row-c-course').getByRole('button', { name: /^Edit/ }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByTestId('category-rescale')).toHaveCount(0); // nothing to ask while the range stays
+  await dialog.getByLabel('Maximum grade of the total').fill('50');
+  const ask = dialog.getByTestId('category-rescale');
+  await expect(ask).toContainText('1 overridden total');
+  // as in Moodle, the choice has no default: saving without one is refused and says why
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(ask).toContainText('choose whether to rescale');
+  await expect(page.getByRole('dialog')).toHaveCount(1);
+  await ask.getByLabel("Yes: keep each overridden total's percentage").check();
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByTestId('setup-row-c-course')).toContainText('0–50');
+
+  await page.getByRole('link', { name: 'Grader report' }).click();
+  await expect(cell(page, 'course', 's3')).toHaveText('40.00'); // 80 of 100 -> 40 of 50: still 80 %
+  // a computed total is not overridden by the rescale: it is recomputed in the new range (half the points)
+  await expect
+    .poll(async () => Math.abs(num(await cell(page, 'course', 's7').textContent()) - computedBefore / 2))
+    .toBeLessThanOrEqual(0.01);
+  // the range change and the rescale are one undo step
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(cell(page, 'course', 's3')).toHaveText('80.00');
+});
+
+test.describe('on a touch screen', () => {
+  test.use({ hasTouch: true, viewport: { width: 1024, height: 1366 } }); // a tablet held upright
+
+  test('[SET-4] a row moves by dragging its grip with a finger, onto a visible drop target', async ({
+    page,
+  }) => {
+    await openSetup(page);
+    const items = page.locator('tr[data-testid^="setup-row-i-"]');
+    const first = (await items.first().getAttribute('data-testid'))!.replace('setup-row-', '');
+    const mover = (await items.nth(2).getAttribute('data-testid'))!.replace('setup-row-', '');
+    await page.getByTestId(`setup-row-${first}`).scrollIntoViewIfNeeded();
+    const grip = await page.getByTestId(`grip-${mover}`).boundingBox();
+    const target = await page.getByTestId(`setup-row-${first}`).boundingBox();
+    if (!grip || !target) throw new Error('rows not laid out');
+    // real touch input through Chromium (Playwright's touchscreen only taps): it arrives as pointerType 'touch'
+    const cdp = await page.context().newCDPSession(page);
+    const at = (x: number, y: number) => [{ x: Math.round(x), y: Math.round(y) }];
+    const from = { x: grip.x + grip.width / 2, y: grip.y + grip.height / 2 };
+    const to = { x: target.x + target.width / 2, y: target.y + target.height / 2 };
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(from.x, from.y) });
+    const STEPS = 6;
+    for (let k = 1; k <= STEPS; k++)
+      await cdp.send('Input.dispatchTouchEvent', {
+        type: 'touchMove',
+        touchPoints: at(from.x + ((to.x - from.x) * k) / STEPS, from.y + ((to.y - from.y) * k) / STEPS),
+      });
+    // while the finger is down the target row is marked and the ghost says where the row will go
+    await expect(page.getByTestId(`setup-row-${first}`)).toHaveClass(/drop-before/);
+    const name = (await page.getByTestId(`setup-row-${first}`).locator('.label').textContent())!.trim();
+    await expect(page.getByTestId('drag-ghost')).toContainText(`Before ${name}`);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await expect(page.getByTestId('drag-ghost')).toHaveCount(0);
+    await expect(items.first()).toHaveAttribute('data-testid', `setup-row-${mover}`);
+    await expect(page.getByTestId('setup-status')).toContainText('Moved');
+    await expect(page.getByTestId(`setup-row-${mover}`)).toBeFocused();
+  });
 });
