@@ -43,6 +43,8 @@ export default defineConfig({
     timeout: 180_000,
     reuseExistingServer: false,
     stdout: 'pipe',
-    env: { PORT: String(APP_PORT), SYNC_PORT: String(SYNC_PORT), MARKBOOK_DATA: dataDir },
+    // MARKBOOK_REBASE_AFTER: course documents re-base after 200 change-log entries instead of 50,000, so that
+    // rebase.spec.ts can cross it with two pasted blocks; the other tests write far fewer entries per course.
+    env: { PORT: String(APP_PORT), SYNC_PORT: String(SYNC_PORT), MARKBOOK_DATA: dataDir, MARKBOOK_REBASE_AFTER: '200' },
   },
 });

@@ -13,6 +13,19 @@ const host = process.env.HOST ?? '127.0.0.1';
 const appPort = Number(process.env.PORT ?? 4173);
 const syncPort = Number(process.env.SYNC_PORT ?? 4174);
 const dataDir = resolve(process.env.MARKBOOK_DATA ?? join(root, 'data'));
+/** Change-log entries before the server re-bases a course document (SRV-REBASE); unset = the server's 50,000. */
+const rebaseAfterEntries = positiveIntEnv('MARKBOOK_REBASE_AFTER');
+
+function positiveIntEnv(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${name} must be a whole number of at least 1 (got "${v}").`);
+    process.exit(2);
+  }
+  return n;
+}
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
@@ -45,7 +58,14 @@ buildIfNeeded();
 const fresh = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
 mkdirSync(dataDir, { recursive: true });
 const appOrigins = [`http://${host}:${appPort}`, `http://localhost:${appPort}`, `http://127.0.0.1:${appPort}`];
-const sync = await startSyncServer({ host, port: syncPort, dataDir, seed: fresh ? demoSeed() : undefined, appOrigins });
+const sync = await startSyncServer({
+  host,
+  port: syncPort,
+  dataDir,
+  seed: fresh ? demoSeed() : undefined,
+  appOrigins,
+  ...(rebaseAfterEntries !== undefined ? { rebaseAfterEntries } : {}),
+});
 const app = await startStaticServer({ root: join(root, 'build'), host, port: appPort, syncUrl: `ws://${host}:${sync.port}` });
 
 const site = buildDemoSite();
