@@ -1,13 +1,13 @@
 // [SRV-REBASE] A server re-base in real Chromium: one teacher's edits push a course past the re-base threshold
 // (MARKBOOK_REBASE_AFTER, set low in playwright.config.ts) while another grades offline; both end on the new epoch
-// with the same grades, and the history page rebuilds times before the re-base from the server's archive.
+// with the same grades, and the history page rebuilds times before the re-base from the server's archives (also
+// after a second re-base while it stays open).
 import { expect, test, type Page } from '@playwright/test';
 import { cell, openCourse, signIn } from './helpers';
 
 /** Calculus I: 25 students, six 0-100 assignments, course total = mean (no other e2e test writes to it). */
 const COURSE = 'math110';
 const STUDENTS = 25;
-const ITEMS = ['i-a1', 'i-a2', 'i-a3', 'i-a4', 'i-a5'];
 const sync = `http://127.0.0.1:${Number(process.env.E2E_SYNC_PORT ?? 4274)}`; // as playwright.config.ts
 
 /** Opens the cell's editor (Enter), fills it once it has focus, and commits: typing speed is not under test here. */
@@ -134,6 +134,21 @@ test('[SRV-REBASE] a re-base while one grader is offline: both follow the new ep
   await expect(cell(past, 'course', 's40')).toHaveText('65.83'); // (61+62+63+64+65+80)/6
   await a.getByLabel('Grader report as it stood at').fill(beforeAll);
   await expect(cell(past, 'i-a1', 's40')).toHaveText(seeded);
+
+  // a second re-base (B's two blocks) while A's history page stays open: a time in the epoch folded since
+  // is fetched anew (the archives the page fetched before do not hold it)
+  await pasteBlock(b, [81, 82, 83, 84, 85]);
+  await expect(cell(b, 'i-a5', 's40')).toHaveText('85.00');
+  const inSecondEpoch = await stampNow(b);
+  await pasteBlock(b, [91, 92, 93, 94, 95]);
+  await expect.poll(archivedEpochs, { timeout: 20_000 }).toBe(archived + 2);
+  // A's open page follows: the current log now holds only the new re-base
+  await expect(a.getByTestId('history-table').locator('tbody tr')).toHaveCount(1);
+  await expect(a.getByTestId('history-table')).toContainText('History compacted (re-base)');
+  await a.getByLabel('Grader report as it stood at').fill(inSecondEpoch);
+  await expect(cell(past, 'i-a1', 's40')).toHaveText('81.00');
+  await expect(cell(past, 'course', 's40')).toHaveText('82.50'); // (81+82+83+84+85+80)/6
+  await expect(cell(b, 'course', 's40')).toHaveText('90.83'); // (91+92+93+94+95+80)/6, live on B
   await ctxA.close();
   await ctxB.close();
 });
