@@ -223,3 +223,27 @@ export function subtreeIds(rows: readonly SetupNode[], id: string): Set<string> 
   walk(id);
   return out;
 }
+
+/**
+ * Whether drop lowest / keep highest can work in a category, after grade_category::can_apply_limit_rules (Moodle
+ * lib/grade/grade_category.php; [NAT-4]): always outside Natural; in Natural only when no child is a sub-category
+ * or extra credit and every child has the same (effective) weight and maximum. Moodle freezes both fields at 0
+ * otherwise (grade/edit/tree/category_form.php definition_after_data), since the engine would ignore them.
+ */
+export function limitRulesApply(rows: readonly SetupNode[], categoryId: string): boolean {
+  const cat = rows.find((r) => r.id === categoryId);
+  if (!cat || cat.kind !== 'category' || cat.aggregation !== 'natural') return true;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  let weight: number | null = null;
+  let max: number | null = null;
+  for (const id of cat.children) {
+    const c = byId.get(id);
+    if (!c) continue;
+    if (c.kind === 'category' || c.extraCredit) return false;
+    if (weight !== null && c.effectiveWeightPct !== weight) return false;
+    if (max !== null && c.max !== max) return false;
+    weight = c.effectiveWeightPct;
+    max = c.max;
+  }
+  return true;
+}

@@ -40,7 +40,7 @@ import {
   parseNumber,
   rescaleCommands,
 } from './setup-form';
-import { buildSetupTree, flagTags, subtreeIds, visibleRows, weightMode } from './setup-tree';
+import { buildSetupTree, flagTags, limitRulesApply, subtreeIds, visibleRows, weightMode } from './setup-tree';
 
 const actor: Actor = { userId: 't1', deviceId: 'd1' };
 
@@ -188,6 +188,49 @@ describe('setup tree', () => {
     expect(weightMode('extra_credit_mean')).toEqual({ weight: null, extra: 'weight' });
     expect(weightMode('median')).toEqual({ weight: null, extra: null });
     expect(weightMode(null)).toEqual({ weight: null, extra: null });
+  });
+});
+
+describe('drop lowest / keep highest', () => {
+  const equal = (): CourseJson => ({
+    categories: [{ id: 'c', parent: null, name: 'Course', aggregation: 'natural' }],
+    items: ['x', 'y', 'z'].map((k) => ({
+      id: `i-${k}`,
+      idnumber: k,
+      category: 'c',
+      name: k,
+      grademin: 0,
+      grademax: 10,
+    })),
+    grades: [
+      { user: 'u1', item: 'i-x', raw: 2 },
+      { user: 'u1', item: 'i-y', raw: 8 },
+      { user: 'u1', item: 'i-z', raw: 9 },
+    ],
+    settings: {},
+  });
+  const rowsOf = (json: CourseJson) => buildSetupTree(json, engineOf(json));
+
+  it('[SET-12] Natural applies them only to equal children, and the form offers them only then', () => {
+    const json = equal();
+    expect(limitRulesApply(rowsOf(json), 'c')).toBe(true);
+    json.categories[0]!.dropLowest = 1;
+    expect(total(json, 'u1')).toBe(17); // 2 dropped: 8 + 9
+    // a different maximum: Moodle ignores the rule, so the form must not offer it
+    const unequal = equal();
+    unequal.items[2]!.grademax = 20;
+    expect(limitRulesApply(rowsOf(unequal), 'c')).toBe(false);
+    unequal.categories[0]!.dropLowest = 1;
+    expect(total(unequal, 'u1')).toBe(19); // nothing dropped
+    const extra = equal();
+    extra.items[0]!.extraCredit = true;
+    expect(limitRulesApply(rowsOf(extra), 'c')).toBe(false);
+    const weighted = equal();
+    Object.assign(weighted.items[0]!, { weight: 0.5, weightOverride: true });
+    expect(limitRulesApply(rowsOf(weighted), 'c')).toBe(false);
+    // a sub-category, or another method: sub-categories are fine outside Natural
+    expect(limitRulesApply(rowsOf(course()), 'c-root')).toBe(false);
+    expect(limitRulesApply(rowsOf(course()), 'c-hw')).toBe(true);
   });
 });
 
