@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from './analytics.ts';
+import { loadOulad, main } from './analytics.ts';
 
 const OULAD = resolve(import.meta.dirname, '../../../shared/data/oulad');
 const KEYS = ['auc', 'prAuc', 'precision', 'recall', 'f1', 'mcc', 'brier', 'weightedF1'];
@@ -123,6 +123,26 @@ describe('markbook analytics', () => {
         ]),
       ).toBe(2);
       expect(e.err()).toMatch(/--split must be test or validation/);
+      // The data a validation run builds holds no 2014 presentation, registration or submission at all.
+      const before = Date.UTC(2014, 0, 1) / 1000;
+      const data = loadOulad(OULAD, before);
+      const ids = [...data.courses.keys()];
+      expect(ids.sort()).toEqual([
+        'AAA-2013J',
+        'BBB-2013B',
+        'BBB-2013J',
+        'DDD-2013B',
+        'DDD-2013J',
+        'EEE-2013J',
+        'FFF-2013B',
+        'FFF-2013J',
+        'GGG-2013J',
+      ]);
+      for (const c of data.courses.values()) {
+        expect(c.course.startdate).toBeLessThan(before);
+        for (const st of c.students)
+          for (const x of data.submissionsOf(c.course.id, st.userId)) expect(x.courseId).toBe(c.course.id);
+      }
     },
     60_000,
   );

@@ -23,7 +23,6 @@ import {
   OULAD_VALIDATE_FROM,
   ouladDataset,
 } from '../../src/lib/domain/analytics/oulad-model.ts';
-import { subsetDataset } from '../../src/lib/domain/analytics/dataset.ts';
 import { evaluate, type MetricSet, type RangeEvaluation } from '../../src/lib/domain/analytics/evaluation.ts';
 import {
   logisticRegressionBackend,
@@ -49,7 +48,11 @@ const USAGE = `usage:
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function loadOulad(dir: string): ActivityData {
+/**
+ * Reads the six OULAD tables. With `before`, keeps only presentations starting before that time (and their rows), so
+ * a validation run inside the training years cannot read anything of the test year, not even its registrations.
+ */
+export function loadOulad(dir: string, before?: number): ActivityData {
   const tables: Record<string, Record<string, string>[]> = {};
   for (const [k, f] of Object.entries(OULAD_FILES)) {
     let text: string;
@@ -60,7 +63,18 @@ export function loadOulad(dir: string): ActivityData {
     }
     tables[k] = parseCsv(text, f);
   }
-  return buildActivityData(mapOulad(tables as unknown as OuladTables));
+  const rows = mapOulad(tables as unknown as OuladTables);
+  if (before === undefined) return buildActivityData(rows);
+  const keep = new Set(rows.courses.filter((c) => c.startdate < before).map((c) => c.id));
+  const users = new Set(rows.enrolments.filter((e) => keep.has(e.courseId)).map((e) => e.userId));
+  return buildActivityData({
+    courses: rows.courses.filter((c) => keep.has(c.id)),
+    activities: rows.activities.filter((a) => keep.has(a.courseId)),
+    logs: rows.logs.filter((l) => keep.has(l.courseId)),
+    submissions: rows.submissions.filter((x) => keep.has(x.courseId)),
+    enrolments: rows.enrolments.filter((e) => keep.has(e.courseId)),
+    users: rows.users.filter((u) => users.has(u.id)),
+  });
 }
 
 async function backendFor(
@@ -156,15 +170,12 @@ async function cmdEvaluate(p: ParsedArgs): Promise<number> {
     throw new UsageError(`--split must be test or validation, not "${split}"`);
   if (split === 'validation' && protocol !== 'honest')
     throw new UsageError('--split validation needs --protocol honest');
-  const data = loadOulad(dir);
+  // Validation: the training years only (2013), train 2013B -> validate 2013J; the 2014 test year is never read
+  // (its presentations are left out before any indicator is calculated).
+  const data = loadOulad(dir, split === 'validation' ? OULAD_TEST_FROM : undefined);
   const results = [];
   for (const at of ats) {
-    const built = ouladDataset(data, target, at);
-    // Validation: the training years only (2013), train 2013B -> validate 2013J; the 2014 test year is never read.
-    const dataset =
-      split === 'validation'
-        ? subsetDataset(built, (r) => built.analysableStart[r]! < OULAD_TEST_FROM)
-        : built;
+    const dataset = ouladDataset(data, target, at);
     const rep = await evaluate({
       protocol,
       backend,

@@ -301,6 +301,89 @@ describe('indicators', () => {
     expect(h.calculate({ data, course: data.courses.get('old')! }, f, range(0, 3 * WEEK))).toBeNull();
   });
 
+  it('[ANA-4] prior indicators: the family history first, else every earlier finished course of the site', () => {
+    const mk = (id: string, start: number, family: string): CourseRow => ({
+      ...course,
+      id,
+      startdate: start,
+      enddate: start + 10 * WEEK,
+      family,
+    });
+    const e = (
+      cid: string,
+      u: string,
+      outcome: EnrolmentRow['outcome'],
+      end: number | null = null,
+    ): EnrolmentRow => ({ ...enrol(u), id: `${cid}:${u}`, courseId: cid, outcome, end });
+    const data = buildActivityData({
+      courses: [
+        mk('old', 0, 'F'),
+        mk('other', 0, 'G'),
+        mk('mid', 15 * WEEK, 'K'),
+        mk('now', 20 * WEEK, 'F'),
+        mk('lone', 20 * WEEK, 'H'),
+      ],
+      activities: [],
+      logs: [],
+      submissions: [],
+      enrolments: [
+        e('old', 'a', 'withdrawn', WEEK),
+        e('old', 'b', 'withdrawn', 8 * WEEK),
+        e('old', 'c', 'fail'),
+        e('old', 'd', 'pass'),
+        e('other', 'x', 'withdrawn'),
+        e('mid', 'm', 'withdrawn'),
+        e('now', 's', null),
+        e('lone', 't', null),
+      ],
+      users: [],
+    });
+    const at = (cid: string, u: string) => ({
+      ctx: { data, course: data.courses.get(cid)! },
+      s: {
+        id: `${cid}:${u}`,
+        kind: 'enrolment',
+        analysableId: cid,
+        courseId: cid,
+        userId: u,
+        enrolment: data.enrolment(`${cid}:${u}`)!,
+      } satisfies Sample,
+    });
+    // At 30 % (week 3 of 10): in "old", a had left (not counted); b withdrew later, c failed, d passed.
+    const now = at('now', 's');
+    const w = ind('prior_withdrawn');
+    const np = ind('prior_not_passed');
+    // Family F: 1 withdrawn of 3 -> 2 * 1/3 - 1; withdrawn or failed: 2 of 3 -> 2 * 2/3 - 1.
+    expect(w.calculate(now.ctx, now.s, range(20 * WEEK, 23 * WEEK))).toBeCloseTo(-0.33, 2);
+    expect(np.calculate(now.ctx, now.s, range(20 * WEEK, 23 * WEEK))).toBeCloseTo(0.33, 2);
+    // Family H has no earlier run: every earlier course finished by the range end counts ("old" 1 of 3, "other" 1
+    // of 1 -> 2 of 4); "mid" (ends week 25) is still running at week 23, so its outcomes are not known yet.
+    const lone = at('lone', 't');
+    expect(w.calculate(lone.ctx, lone.s, range(20 * WEEK, 23 * WEEK))).toBe(0);
+    expect(ind('history_withdrawn').calculate(lone.ctx, lone.s, range(20 * WEEK, 23 * WEEK))).toBeNull();
+    // The first courses of the site have nothing earlier at all.
+    const first = at('old', 'c');
+    expect(w.calculate(first.ctx, first.s, range(0, 3 * WEEK))).toBeNull();
+    // At 60 % (week 26) "mid" has finished and counts: "old" 1 of 3 (a left by week 6), "other" 1 of 1, "mid" 1 of 1.
+    expect(w.calculate(lone.ctx, lone.s, range(20 * WEEK, 26 * WEEK))).toBeCloseTo(0.2, 2);
+  });
+
+  it("[ANA-4] share of the course's students who have already left, counting only those enrolled by then", () => {
+    const enrols = [
+      enrol('a'),
+      enrol('b', { end: 2 * WEEK }),
+      enrol('c', { start: 5 * WEEK }),
+      enrol('d', { end: 6 * WEEK }),
+    ];
+    const { ctx, sample } = world([], [], enrols);
+    const left = ind('course_left_so_far');
+    // Week 4: a, b, d enrolled (c not yet); b has left -> 1 of 3 -> 2/3 - 1.
+    expect(left.calculate(ctx, sample('a'), range(0, 4 * WEEK))).toBeCloseTo(-0.33, 2);
+    // Week 7: all four enrolled; b and d have left -> 2 of 4 -> 0; the same for every student of the course.
+    expect(left.calculate(ctx, sample('c'), range(0, 7 * WEEK))).toBe(0);
+    expect(left.calculate(ctx, sample('a'), range(0, 7 * WEEK))).toBe(0);
+  });
+
   it('[ANA-4] recent activity decays over eight weeks of silence', () => {
     const { ctx, sample } = world(
       [log('a', 10 * DAY)],

@@ -1,7 +1,7 @@
 // Indicators: per (sample, time range) values in [-1, 1] or null, each declaring the data it needs.
 // Pure: reads only the ActivityData indexes it is given; never storage, clocks or randomness.
 import { logsBetween, upperBound, type ActivityData, type CourseIndex } from './data.ts';
-import type { ActivityRow, EnrolmentRow, SubmissionRow } from './types.ts';
+import type { ActivityRow, CourseRow, EnrolmentRow, SubmissionRow } from './types.ts';
 import type { TimeRange } from './time-splitting.ts';
 
 export type SampleKind = 'enrolment' | 'course' | 'user';
@@ -861,10 +861,40 @@ const disability = binary(
 /**
  * Legacy-data indicators (not in Moodle; the OU Analyse approach): among earlier runs of the same course family
  * that had finished by the range end, the share of students still enrolled at the same point of their course who
- * ended with one of `outcomes`. Course-level, so no average column. Null without a finished earlier run.
+ * ended with one of `outcomes`. Course-level, so no average column. Null without a finished earlier run, unless
+ * `siteFallback`: then every earlier course of the site that had finished by the range end counts instead (a
+ * site-wide prior for a course's first run, as Moodle's course-level indicators describe the course itself).
  */
 const historyCache = new WeakMap<ActivityData, Map<string, number | null>>();
-function historyIndicator(id: string, name: string, outcomes: readonly string[]): Indicator {
+function historyIndicator(
+  id: string,
+  name: string,
+  outcomes: readonly string[],
+  siteFallback = false,
+): Indicator {
+  /** [share, count] over earlier finished courses passing `pick`, at the same fraction of each course. */
+  const rate = (
+    data: ActivityData,
+    c: CourseRow,
+    fraction: number,
+    end: number,
+    pick: (o: CourseRow) => boolean,
+  ): number | null => {
+    let n = 0;
+    let k = 0;
+    for (const other of data.courses.values()) {
+      const o = other.course;
+      if (!pick(o) || o.id === c.id || o.enddate === null || o.enddate > end || o.startdate >= c.startdate)
+        continue;
+      const at = o.startdate + fraction * (o.enddate - o.startdate);
+      for (const e of other.students) {
+        if (e.outcome === null || (e.end !== null && e.end <= at)) continue;
+        n++;
+        if (outcomes.includes(e.outcome)) k++;
+      }
+    }
+    return n === 0 ? null : round2(share(k / n));
+  };
   return {
     id,
     name,
@@ -874,33 +904,16 @@ function historyIndicator(id: string, name: string, outcomes: readonly string[])
     includeAverage: false,
     calculate(ctx, _s, r) {
       const c = ctx.course?.course;
-      if (!c || !c.family || c.enddate === null || c.enddate <= c.startdate) return null;
+      if (!c || c.enddate === null || c.enddate <= c.startdate) return null;
+      if (!c.family && !siteFallback) return null;
       const fraction = Math.round(((r.end - c.startdate) / (c.enddate - c.startdate)) * 1000) / 1000;
       let m = historyCache.get(ctx.data);
       if (!m) historyCache.set(ctx.data, (m = new Map()));
       const key = `${id}|${c.id}|${r.end}|${fraction}`;
       const hit = m.get(key);
       if (hit !== undefined) return hit;
-      let n = 0;
-      let k = 0;
-      for (const other of ctx.data.courses.values()) {
-        const o = other.course;
-        if (
-          o.family !== c.family ||
-          o.id === c.id ||
-          o.enddate === null ||
-          o.enddate > r.end ||
-          o.startdate >= c.startdate
-        )
-          continue;
-        const at = o.startdate + fraction * (o.enddate - o.startdate);
-        for (const e of other.students) {
-          if (e.outcome === null || (e.end !== null && e.end <= at)) continue;
-          n++;
-          if (outcomes.includes(e.outcome)) k++;
-        }
-      }
-      const v = n === 0 ? null : round2(share(k / n));
+      let v = c.family ? rate(ctx.data, c, fraction, r.end, (o) => o.family === c.family) : null;
+      if (v === null && siteFallback) v = rate(ctx.data, c, fraction, r.end, () => true);
       m.set(key, v);
       return v;
     },
@@ -913,6 +926,51 @@ const historyNotPassed = historyIndicator(
   'history_not_passed',
   'Withdrawals or fails in earlier runs of the course',
   ['withdrawn', 'fail'],
+);
+const priorWithdrawn = historyIndicator(
+  'prior_withdrawn',
+  'Withdrawals in earlier runs of the course (else in earlier courses of the site)',
+  ['withdrawn'],
+  true,
+);
+const priorNotPassed = historyIndicator(
+  'prior_not_passed',
+  'Withdrawals or fails in earlier runs of the course (else in earlier courses of the site)',
+  ['withdrawn', 'fail'],
+  true,
+);
+
+/**
+ * Share of the course's students (enrolled by the range end) whose enrolment had already ended by the range end:
+ * how fast this run is losing students, known now and available for a course's first run (not in Moodle).
+ * Course-level; cached per course and range end.
+ */
+const leftCache = new WeakMap<ActivityData, Map<string, number | null>>();
+const courseLeftSoFar = linear(
+  'course_left_so_far',
+  "Share of the course's students who have already left",
+  ['enrolments', 'course'],
+  ['enrolment', 'course'],
+  (ctx, _s, r) => {
+    const c = ctx.course;
+    if (!c) return null;
+    let m = leftCache.get(ctx.data);
+    if (!m) leftCache.set(ctx.data, (m = new Map()));
+    const key = `${c.course.id}|${r.end}`;
+    const hit = m.get(key);
+    if (hit !== undefined) return hit;
+    let n = 0;
+    let k = 0;
+    for (const e of c.students) {
+      if (e.start !== null && e.start > r.end) continue;
+      n++;
+      if (e.end !== null && e.end <= r.end) k++;
+    }
+    const v = n === 0 ? null : round2(share(k / n));
+    m.set(key, v);
+    return v;
+  },
+  false,
 );
 
 /** Share of the course's assessment weight that falls due in this range (how demanding the period was). */
@@ -980,6 +1038,9 @@ export const INDICATORS: readonly Indicator[] = [
   dueLoad,
   historyWithdrawn,
   historyNotPassed,
+  priorWithdrawn,
+  priorNotPassed,
+  courseLeftSoFar,
 ];
 
 /** Moodle's default dropout indicator set (`lib/db/analytics.php`), as far as our data model supports it. */
