@@ -145,10 +145,12 @@ export function rescaleCommands(
   return out;
 }
 
-/** The grade rows of a category's total: its own id, and for the course category also `course` (course-json.md). */
-function isTotalRow(json: CourseJson, categoryId: string, gradeItem: string): boolean {
-  if (gradeItem === categoryId) return true;
-  return gradeItem === 'course' && json.categories.some((c) => c.id === categoryId && c.parent === null);
+/**
+ * The second name of a category's total rows: `course` for the course category (course-json.md lets grades name the
+ * course total either way), or null.
+ */
+function totalAlias(json: CourseJson, categoryId: string): string | null {
+  return json.categories.some((c) => c.id === categoryId && c.parent === null) ? 'course' : null;
 }
 
 /**
@@ -157,14 +159,15 @@ function isTotalRow(json: CourseJson, categoryId: string, gradeItem: string): bo
  * otherwise in grade/edit/tree/category_form.php definition_after_data) [SET-7].
  */
 export function hasOverriddenTotals(json: CourseJson, categoryId: string): boolean {
-  return json.grades.some((g) => typeof g.overridden === 'number' && isTotalRow(json, categoryId, g.item));
+  return overriddenTotalCount(json, categoryId) > 0;
 }
 
 /** How many of a category's totals are overridden (for the rescale question). */
 export function overriddenTotalCount(json: CourseJson, categoryId: string): number {
+  const alias = totalAlias(json, categoryId);
   let n = 0;
   for (const g of json.grades)
-    if (typeof g.overridden === 'number' && isTotalRow(json, categoryId, g.item)) n++;
+    if ((g.item === categoryId || g.item === alias) && typeof g.overridden === 'number') n++;
   return n;
 }
 
@@ -198,8 +201,9 @@ export function categoryRescaleCommands(
   if (oldMin === newMin && oldMax === newMax) return out;
   const cat = json.categories.find((c) => c.id === categoryId);
   const catLocked = isLockedAt(cat?.locked, now);
+  const alias = totalAlias(json, categoryId);
   for (const g of json.grades) {
-    if (typeof g.overridden !== 'number' || !isTotalRow(json, categoryId, g.item)) continue;
+    if ((g.item !== categoryId && g.item !== alias) || typeof g.overridden !== 'number') continue;
     if (catLocked || isLockedAt(g.locked, now)) {
       out.lockedKept++;
       continue;
@@ -208,4 +212,34 @@ export function categoryRescaleCommands(
     out.commands.push({ type: 'overrideGrade', item: g.item, user: g.user, value });
   }
   return out;
+}
+
+/**
+ * Why an item's grade type cannot change, or null when it can. Moodle refuses a new grade type (and a new scale)
+ * once the item has grades (grade/edit/tree/item_form.php validation: modgradecantchangegradetype), and an outcome
+ * item is always rated on its outcome's scale (outcomeitem_form.php has no grade type).
+ */
+export function gradeTypeLock(json: CourseJson, item: CourseItem | null): string | null {
+  if (!item) return null;
+  if (item.outcome) return 'An outcome is always rated on its scale.';
+  if (hasGrades(json, item.id)) return 'The grade type cannot change while the item has grades.';
+  return null;
+}
+
+/**
+ * Checks new scale labels for an item. With grades, the number of labels must stay (each stored grade is a position
+ * on the scale; Moodle refuses another scale, modgradecantchangescale); renaming labels is allowed, since a Markbook
+ * scale belongs to its item and the grades keep their positions.
+ */
+export function scaleLabelsProblem(
+  json: CourseJson,
+  item: CourseItem | null,
+  labels: readonly string[],
+): string | null {
+  if (labels.length < 2) return 'give at least two scale labels, separated by commas';
+  if (new Set(labels).size !== labels.length) return 'each scale label must be different';
+  const before = item?.gradetype === 'scale' ? (item.scale?.length ?? 0) : 0;
+  if (item && before > 0 && labels.length !== before && hasGrades(json, item.id))
+    return `the item has grades: keep ${before} labels (you can rename them)`;
+  return null;
 }

@@ -34,11 +34,13 @@ import {
   changedFields,
   flagToForm,
   formToFlag,
+  gradeTypeLock,
   hasGrades,
   hasOverriddenTotals,
   overriddenTotalCount,
   parseNumber,
   rescaleCommands,
+  scaleLabelsProblem,
 } from './setup-form';
 import { buildSetupTree, flagTags, limitRulesApply, subtreeIds, visibleRows, weightMode } from './setup-tree';
 
@@ -549,6 +551,29 @@ describe('form values', () => {
       commands: [],
       lockedKept: 1,
     });
+  });
+
+  it('[SET-7] a graded item keeps its grade type and its number of scale labels; an outcome stays a scale', () => {
+    const json = course();
+    const essay = json.items.find((i) => i.id === 'i-a')!;
+    const unused = json.items.find((i) => i.id === 'i-empty2')!;
+    expect(gradeTypeLock(json, essay)).toMatch(/has grades/);
+    expect(gradeTypeLock(json, unused)).toBeNull();
+    expect(gradeTypeLock(json, null)).toBeNull();
+    expect(gradeTypeLock(json, { ...unused, outcome: true })).toMatch(/outcome/);
+    const rated = {
+      ...essay,
+      gradetype: 'scale' as const,
+      scale: ['Low', 'Mid', 'High'],
+      grademin: 1,
+      grademax: 3,
+    };
+    json.items[0] = rated;
+    expect(scaleLabelsProblem(json, rated, ['Weak', 'Fair', 'Strong'])).toBeNull(); // renaming is fine
+    expect(scaleLabelsProblem(json, rated, ['Low', 'High'])).toMatch(/keep 3 labels/);
+    expect(scaleLabelsProblem(json, { ...unused }, ['A', 'B', 'C', 'D'])).toBeNull();
+    expect(scaleLabelsProblem(json, null, ['Only'])).toMatch(/at least two/);
+    expect(scaleLabelsProblem(json, null, ['Yes', 'Yes'])).toMatch(/different/);
   });
 
   it('[SET-7] flags, times and numbers from form fields', () => {
