@@ -84,7 +84,7 @@ describe('markbook analytics', () => {
   );
 
   it.runIf(existsSync(OULAD))(
-    '[ANA-7.4] --split validation stays inside 2013 (train 2013B, validate 2013J) and never reads the test year',
+    '[ANA-7.4] --split validation and --split modules stay inside 2013 and never read the test year',
     async () => {
       const c = capture();
       expect(
@@ -122,7 +122,47 @@ describe('markbook analytics', () => {
           'future',
         ]),
       ).toBe(2);
-      expect(e.err()).toMatch(/--split must be test or validation/);
+      expect(e.err()).toMatch(/--split must be test, validation or modules/);
+      // Leave one module out over 2013: every 2013 row (V1's training and validation rows) is scored exactly once.
+      vi.restoreAllMocks();
+      const m = capture();
+      expect(
+        await main([
+          'evaluate',
+          '--oulad',
+          OULAD,
+          '--target',
+          'at_risk',
+          '--at',
+          '0.25',
+          '--split',
+          'modules',
+        ]),
+      ).toBe(0);
+      const lomo = JSON.parse(m.out());
+      expect(lomo.split).toMatch(/leave one module out/);
+      expect(lomo.testSamples).toBe(r.trainSamples + r.testSamples);
+      expect(lomo.trainSamples).toBeLessThan(lomo.testSamples);
+      expect(lomo.auc).toBeGreaterThan(lomo.baselines.majority.auc);
+      for (const k of KEYS) expect(typeof lomo[k]).toBe('number');
+      vi.restoreAllMocks();
+      const mm = capture();
+      expect(
+        await main([
+          'evaluate',
+          '--oulad',
+          OULAD,
+          '--target',
+          'at_risk',
+          '--at',
+          '0.25',
+          '--split',
+          'modules',
+          '--protocol',
+          'moodle',
+        ]),
+      ).toBe(2);
+      expect(mm.err()).toMatch(/--split modules needs --protocol honest/);
       // The data a validation run builds holds no 2014 presentation, registration or submission at all.
       const before = Date.UTC(2014, 0, 1) / 1000;
       const data = loadOulad(OULAD, before);

@@ -23,7 +23,12 @@ import {
   OULAD_VALIDATE_FROM,
   ouladDataset,
 } from '../../src/lib/domain/analytics/oulad-model.ts';
-import { evaluate, type MetricSet, type RangeEvaluation } from '../../src/lib/domain/analytics/evaluation.ts';
+import {
+  evaluate,
+  leaveOneGroupOut,
+  type MetricSet,
+  type RangeEvaluation,
+} from '../../src/lib/domain/analytics/evaluation.ts';
 import {
   logisticRegressionBackend,
   parseTrainedModel,
@@ -41,7 +46,7 @@ import { ValidationError } from '../../src/lib/domain/shared/errors.ts';
 
 const USAGE = `usage:
   markbook analytics evaluate --oulad <dir> --target withdrawal|at_risk --at <fraction>[,<fraction>...]
-                              [--protocol honest|moodle] [--split test|validation] [--backend lr|nn] [--tf cpu|wasm] [--seed N] [--epochs N]
+                              [--protocol honest|moodle] [--split test|validation|modules] [--backend lr|nn] [--tf cpu|wasm] [--seed N] [--epochs N]
   markbook analytics train    --oulad <dir> --target withdrawal|at_risk --at <fraction> [--backend lr|nn]
                               [--until <unix time>] --out <model.json>
   markbook analytics predict  --oulad <dir> --model <model.json> --now <unix time|ISO date> [--limit N]`;
@@ -166,26 +171,37 @@ async function cmdEvaluate(p: ParsedArgs): Promise<number> {
   const seed = flagNumber(p, 'seed') ?? 1;
   const { backend, tfBackend, tfReason } = await backendFor(p);
   const split = flagString(p, 'split') ?? 'test';
-  if (split !== 'test' && split !== 'validation')
-    throw new UsageError(`--split must be test or validation, not "${split}"`);
-  if (split === 'validation' && protocol !== 'honest')
-    throw new UsageError('--split validation needs --protocol honest');
+  if (split !== 'test' && split !== 'validation' && split !== 'modules')
+    throw new UsageError(`--split must be test, validation or modules, not "${split}"`);
+  if (split !== 'test' && protocol !== 'honest')
+    throw new UsageError(`--split ${split} needs --protocol honest`);
   // Validation: the training years only (2013), train 2013B -> validate 2013J; the 2014 test year is never read
   // (its presentations are left out before any indicator is calculated).
-  const data = loadOulad(dir, split === 'validation' ? OULAD_TEST_FROM : undefined);
+  // --split modules: leave one module out over 2013 (ANA-7.4 "V2"), also without reading 2014.
+  const data = loadOulad(dir, split === 'test' ? undefined : OULAD_TEST_FROM);
   const results = [];
   for (const at of ats) {
     const dataset = ouladDataset(data, target, at);
-    const rep = await evaluate({
-      protocol,
-      backend,
-      target,
-      dataset,
-      testFrom: split === 'validation' ? OULAD_VALIDATE_FROM : OULAD_TEST_FROM,
-      thresholdFolds: OULAD_THRESHOLD_FOLDS,
-      rng: seededRng(seed),
-      ruleIndicator: 'due_submitted_share',
-    });
+    const rep =
+      split === 'modules'
+        ? await leaveOneGroupOut({
+            backend,
+            target,
+            dataset,
+            thresholdFolds: OULAD_THRESHOLD_FOLDS,
+            ruleIndicator: 'due_submitted_share',
+            groupOf: (id) => data.courses.get(id)?.course.family ?? id,
+          })
+        : await evaluate({
+            protocol,
+            backend,
+            target,
+            dataset,
+            testFrom: split === 'validation' ? OULAD_VALIDATE_FROM : OULAD_TEST_FROM,
+            thresholdFolds: OULAD_THRESHOLD_FOLDS,
+            rng: seededRng(seed),
+            ruleIndicator: 'due_submitted_share',
+          });
     results.push({
       target: name,
       at,
@@ -197,7 +213,9 @@ async function cmdEvaluate(p: ParsedArgs): Promise<number> {
             split:
               split === 'validation'
                 ? 'validation inside 2013: train on 2013B presentations, validate on 2013J presentations'
-                : 'train on 2013 presentations, test on 2014 presentations',
+                : split === 'modules'
+                  ? 'validation inside 2013: leave one module out (train on the other modules), predictions pooled'
+                  : 'train on 2013 presentations, test on 2014 presentations',
           }
         : { split: '10 random 80/20 row splits (Moodle)' }),
       ...rangeJson(rep.ranges[0]!, protocol),
