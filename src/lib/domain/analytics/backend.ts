@@ -56,6 +56,12 @@ export interface TrainedModelJson {
   readonly trainedAt: number;
   /** Backend-specific parameters (plain JSON). */
   readonly params: unknown;
+  /**
+   * Binary targets (not in Moodle): the probability of the positive class at or above which a prediction is
+   * positive, chosen on the training samples when training (best positive-class F1, ANA-7.4). Absent (older models):
+   * the most likely class and Moodle's 0.6 confidence minimum decide.
+   */
+  readonly decisionThreshold?: number;
 }
 
 export interface MlBackend {
@@ -261,6 +267,9 @@ export function parseTrainedModel(json: unknown): TrainedModelJson {
     problems.push({ at: jsonPath('$', 'samples'), message: 'must be a number' });
   if (typeof o['trainedAt'] !== 'number')
     problems.push({ at: jsonPath('$', 'trainedAt'), message: 'must be a number' });
+  const thr = o['decisionThreshold'];
+  if (thr !== undefined && !(typeof thr === 'number' && thr >= 0 && thr <= 1))
+    problems.push({ at: jsonPath('$', 'decisionThreshold'), message: 'must be a number in [0, 1]' });
   if (o['backend'] === 'lr') {
     const models = (o['params'] as { models?: unknown } | undefined)?.models;
     if (!Array.isArray(models) || models.length === 0)

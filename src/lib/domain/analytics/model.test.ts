@@ -8,6 +8,7 @@ import { logisticRegressionBackend, parseTrainedModel, toChunks } from './backen
 import { buildActivityData } from './data.ts';
 import { buildDataset, MemoryIndicatorCache } from './dataset.ts';
 import { evaluate, STATUS } from './evaluation.ts';
+import { binaryMetrics } from './metrics.ts';
 import { INDICATORS } from './indicators.ts';
 import { actionsReport, insightCourses, listInsights, recordAction } from './insights.ts';
 import {
@@ -180,7 +181,8 @@ describe('analytics models', () => {
     for (const p of p1.predictions) {
       expect(p.courseId).toBe('c4');
       expect(p.prediction).toBe(1); // class 0 never stored
-      expect(p.score).toBeGreaterThanOrEqual(0.6);
+      // The score is the dropout probability, at or above the threshold stored with the model.
+      expect(p.score).toBeGreaterThanOrEqual(Math.round(t1.trained.decisionThreshold! * 10000) / 10000);
       expect(Object.keys(p.calculations)).toEqual(INDS);
       expect(p.rangeIndex).toBe(0); // week 5 of 12: only the first quarter has ended
     }
@@ -193,6 +195,39 @@ describe('analytics models', () => {
       trained: t1.trained,
     });
     expect(p2.processedKeys).toEqual([]);
+  });
+
+  it("[ANA-8.1] the decision threshold stored at training decides binary predictions; without one, Moodle's 0.6", async () => {
+    const model = validateModelConfig(reg, baseConfig);
+    const t = await trainModel({ reg, model, data, now: NOW, usedForTraining: new Set() });
+    const thr = t.trained.decisionThreshold!;
+    expect(thr).toBeGreaterThan(0);
+    expect(thr).toBeLessThan(1);
+    // Chosen for F1 on the training samples: no worse there than the 0.5 cut of the most likely class.
+    const ds = buildDataset({
+      data,
+      analyser: studentEnrolments,
+      target: courseDropout,
+      indicators: INDICATORS.filter((i) => INDS.includes(i.id)),
+      timeSplitting: quarters,
+      now: NOW,
+      mode: 'training',
+    });
+    const p = await logisticRegressionBackend.predict(t.trained, toChunks(ds.x, null, ds.rows, ds.nFeatures));
+    const y = ds.y.map((v) => (v === 1 ? 1 : 0));
+    const p1 = Float64Array.from({ length: ds.rows }, (_, r) => p.values[r * 2 + 1]!);
+    expect(binaryMetrics(y, p1, thr).f1).toBeGreaterThanOrEqual(binaryMetrics(y, p1, 0.5).f1);
+    const run = (trained: typeof t.trained) =>
+      predictModel({ reg, model, data, now: NOW, alreadyPredicted: new Set(), trained });
+    // Threshold 0: every processed sample is flagged, whatever its probability.
+    const all = await run({ ...t.trained, decisionThreshold: 0 });
+    expect(all.predictions.length).toBe(all.processedKeys.length);
+    // An older export without a threshold: only the most likely class at >= 0.6 confidence becomes an insight.
+    const { decisionThreshold: _drop, ...older } = t.trained;
+    const moodle = await run(parseTrainedModel(JSON.parse(JSON.stringify(older))));
+    for (const x of moodle.predictions) expect(x.score).toBeGreaterThanOrEqual(0.6);
+    const bad = { ...t.trained, decisionThreshold: 1.5 };
+    expect(() => parseTrainedModel(bad)).toThrow(/\$\.decisionThreshold/);
   });
 
   it('[ANA-6.5] an exported model imports back and predicts the same; a broken one names the JSON path', async () => {

@@ -4,6 +4,7 @@ import type { UnixSeconds } from '../shared/clock.ts';
 import { ValidationError, jsonPath, type Problem } from '../shared/errors.ts';
 import type { JobOptions } from '../shared/cancel.ts';
 import { toChunks, type TrainedModelJson } from './backend.ts';
+import { bestF1Threshold } from './metrics.ts';
 import type { ActivityData } from './data.ts';
 import {
   buildDatasetAsync,
@@ -251,8 +252,26 @@ export async function trainModel(
     },
     { ...(i.cancel ? { cancel: i.cancel } : {}) },
   );
+  // [ANA-8.1] Binary targets keep the decision threshold the honest evaluation uses (best positive-class F1 on the
+  // training samples' own scores, chosen for OULAD on validation only, ANA-7.4), so insights flag the students the
+  // evaluated F1 describes instead of only those the model gives >= 0.6 (few, when positives are rare).
+  let decisionThreshold: number | undefined;
+  if (target.type === 'binary') {
+    const p = await backend.predict(trained, toChunks(ds.x, null, ds.rows, ds.nFeatures), {
+      ...(i.cancel ? { cancel: i.cancel } : {}),
+    });
+    const pos = target.classes[target.classes.length - 1]!;
+    const col = target.classes.indexOf(pos);
+    const y = new Float64Array(ds.rows);
+    const s = new Float64Array(ds.rows);
+    for (let r = 0; r < ds.rows; r++) {
+      y[r] = ds.y[r] === pos ? 1 : 0;
+      s[r] = p.values[r * p.width + col]!;
+    }
+    decisionThreshold = bestF1Threshold(y, s);
+  }
   return {
-    trained,
+    trained: decisionThreshold === undefined ? trained : { ...trained, decisionThreshold },
     usedKeys: ds.sampleIds.map((s, r) => usedKey(s, ds.rangeIndex[r]!)),
     samples: ds.rows,
     skipped: ds.skipped,
@@ -317,6 +336,16 @@ export async function predictModel(
         scores[r] = 1;
         continue;
       }
+      const thr = i.trained.decisionThreshold;
+      if (target.type === 'binary' && thr !== undefined) {
+        // Positive at or above the stored threshold; the score is the positive-class probability.
+        const pos = target.classes.length - 1;
+        const p1 = p.values[r * p.width + pos]!;
+        const c = p1 >= thr ? pos : 0;
+        classes[r] = target.classes[c]!;
+        scores[r] = p.values[r * p.width + c]!;
+        continue;
+      }
       let best = 0;
       for (let c = 1; c < p.width; c++)
         if (p.values[r * p.width + c]! > p.values[r * p.width + best]!) best = c;
@@ -324,9 +353,12 @@ export async function predictModel(
       scores[r] = p.values[r * p.width + best]!;
     }
   }
+  // Moodle drops predictions under PREDICTION_MIN_SCORE (analytics/classes/model.php); a stored decision threshold
+  // replaces that rule for binary targets (ANA-8.1).
+  const thresholded = target.type === 'binary' && i.trained?.decisionThreshold !== undefined;
   for (let r = 0; r < ds.rows; r++) {
     if (target.ignoredClasses.includes(classes[r]!)) continue;
-    if (target.type !== 'linear' && scores[r]! < target.minPredictionScore) continue;
+    if (target.type !== 'linear' && !thresholded && scores[r]! < target.minPredictionScore) continue;
     const sampleId = ds.sampleIds[r]!;
     const e = i.data.enrolment(sampleId);
     out.push({
