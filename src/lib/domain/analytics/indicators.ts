@@ -863,7 +863,7 @@ const disability = binary(
  * that had finished by the range end, the share of students still enrolled at the same point of their course who
  * ended with one of `outcomes`. Course-level, so no average column. Null without a finished earlier run, unless
  * `siteFallback`: then every earlier course of the site that had finished by the range end counts instead (a
- * site-wide prior for a course's first run, as Moodle's course-level indicators describe the course itself).
+ * site-wide prior for a course's first run).
  */
 const historyCache = new WeakMap<ActivityData, Map<string, number | null>>();
 function historyIndicator(
@@ -872,7 +872,7 @@ function historyIndicator(
   outcomes: readonly string[],
   siteFallback = false,
 ): Indicator {
-  /** [share, count] over earlier finished courses passing `pick`, at the same fraction of each course. */
+  /** Share (x2 - 1) with one of `outcomes` over earlier, finished courses passing `pick`, at the same fraction of each. */
   const rate = (
     data: ActivityData,
     c: CourseRow,
