@@ -381,4 +381,32 @@ test.describe('on a touch screen', () => {
     await expect(page.getByTestId('setup-status')).toContainText('Moved');
     await expect(page.getByTestId(`setup-row-${mover}`)).toBeFocused();
   });
+
+  test('[SET-4] holding a dragged row at the top edge scrolls a long tree up to a target out of view', async ({
+    page,
+  }) => {
+    await page.setViewportSize({ width: 1024, height: 600 }); // a tablet on its side: the tree is taller
+    await openSetup(page);
+    const items = page.locator('tr[data-testid^="setup-row-i-"]');
+    const first = (await items.first().getAttribute('data-testid'))!.replace('setup-row-', '');
+    const mover = (await items.last().getAttribute('data-testid'))!.replace('setup-row-', '');
+    await page.getByTestId(`grip-${mover}`).scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+    const grip = (await page.getByTestId(`grip-${mover}`).boundingBox())!;
+    const cdp = await page.context().newCDPSession(page);
+    const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', x: number, y: number) =>
+      cdp.send('Input.dispatchTouchEvent', {
+        type,
+        touchPoints: type === 'touchEnd' ? [] : [{ x: Math.round(x), y: Math.round(y) }],
+      });
+    await touch('touchStart', grip.x + grip.width / 2, grip.y + grip.height / 2);
+    await touch('touchMove', 500, 300);
+    await touch('touchMove', 500, 20); // and hold it there, in the top edge band
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(0);
+    const target = (await page.getByTestId(`setup-row-${first}`).boundingBox())!;
+    await touch('touchMove', 500, target.y + target.height / 2);
+    await expect(page.getByTestId(`setup-row-${first}`)).toHaveClass(/drop-before/);
+    await touch('touchEnd', 0, 0);
+    await expect(items.first()).toHaveAttribute('data-testid', `setup-row-${mover}`);
+  });
 });
