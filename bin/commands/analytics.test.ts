@@ -198,6 +198,8 @@ describe('markbook analytics', () => {
       ).toBe(0);
       const t = JSON.parse(c.out());
       expect(t.trainedOn).toBeGreaterThan(10000);
+      expect(t.decisionThreshold).toBeGreaterThan(0);
+      expect(t.decisionThreshold).toBeLessThan(0.5);
       expect(JSON.parse(readFileSync(file, 'utf8')).trained.format).toBe('markbook-analytics-model');
       vi.restoreAllMocks();
       c = capture();

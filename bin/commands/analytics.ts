@@ -286,6 +286,8 @@ async function cmdTrain(p: ParsedArgs): Promise<number> {
     backend: backend.id,
     ...(tfBackend ? { tfBackend } : {}),
     trainedOn: res.samples,
+    // P(positive) at or above which predict flags a student (ANA-8.1).
+    decisionThreshold: res.trained.decisionThreshold ?? null,
     skippedCourses: res.skipped.length,
     out,
   });
