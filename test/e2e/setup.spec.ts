@@ -2,6 +2,7 @@
 // weights, a calculation, a move) and sees the grader report follow; an axe scan finds no serious problems.
 // Uses Modern History (hist201), which no other e2e file changes; the tests run in order on one data dir.
 import { expect, test, type Page } from '@playwright/test';
+import { seriousViolations } from './axe';
 import { cell, openCourse, signIn } from './helpers';
 
 const ITEMS = ['i-a1', 'i-a2', 'i-a3', 'i-a4'];
@@ -329,6 +330,7 @@ test("[SET-7] a category total's range change with rescale keeps an overridden t
   await dialog.getByRole('button', { name: 'Save changes' }).click();
   await expect(ask).toContainText('choose whether to rescale');
   await expect(page.getByRole('dialog')).toHaveCount(1);
+  expect(await seriousViolations(page)).toEqual([]); // the question and its error pass axe (SET-11)
   await ask.getByLabel("Yes: keep each overridden total's percentage").check();
   await dialog.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByRole('dialog')).toHaveCount(0);
