@@ -40,6 +40,23 @@ export interface SetupNode {
   hidden: FlagOrTime;
   locked: FlagOrTime;
   calculation: string | null;
+  /** False for an item its parent's total leaves out (see countedInTotal): it has no weight to set. */
+  counted: boolean;
+}
+
+/**
+ * Whether an item counts in its parent's total, as the engine's weight children are chosen (grade_category's
+ * children for aggregation, Moodle lib/grade/grade_category.php; item_form.php removes the Natural weight fields
+ * of a scale when scales are not included): a scale only when the course includes scales in aggregation, an
+ * outcome only when its category includes outcomes.
+ */
+export function countedInTotal(json: CourseJson, item: CourseItem): boolean {
+  if (item.gradetype === 'scale' && json.settings.includeScalesInAggregation === false) return false;
+  if (item.outcome) {
+    const parent = json.categories.find((c) => c.id === item.category);
+    if (!(parent?.aggregateOutcomes ?? false)) return false;
+  }
+  return true;
 }
 
 /**
@@ -149,6 +166,7 @@ export function buildSetupTree(json: CourseJson, engine: GradeEngine | null = nu
       hidden: cat.hidden ?? false,
       locked: cat.locked ?? false,
       calculation: cat.calculation ?? null,
+      counted: true,
     });
     for (const it of items) {
       out.push({
@@ -173,6 +191,7 @@ export function buildSetupTree(json: CourseJson, engine: GradeEngine | null = nu
         hidden: it.hidden ?? false,
         locked: it.locked ?? false,
         calculation: it.calculation ?? null,
+        counted: countedInTotal(json, it),
       });
     }
     for (const sub of subs) if (catById.has(sub.id)) visit(sub, level + 1, cat.aggregation);
@@ -200,6 +219,7 @@ export function visibleRows(rows: readonly SetupNode[], collapsed: ReadonlySet<s
  */
 export function flagTags(row: SetupNode, formatTime: (unix: number) => string): string[] {
   const out: string[] = [];
+  if (!row.counted) out.push('Not in total');
   const extra = weightMode(row.parentAggregation).extra;
   if (extra === 'flag' && row.extraCredit) out.push('Extra credit');
   if (extra === 'weight' && row.extraCreditWeight > 0) out.push(`Extra credit ×${row.extraCreditWeight}`);

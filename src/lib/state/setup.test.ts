@@ -42,7 +42,15 @@ import {
   rescaleCommands,
   scaleLabelsProblem,
 } from './setup-form';
-import { buildSetupTree, flagTags, limitRulesApply, subtreeIds, visibleRows, weightMode } from './setup-tree';
+import {
+  buildSetupTree,
+  countedInTotal,
+  flagTags,
+  limitRulesApply,
+  subtreeIds,
+  visibleRows,
+  weightMode,
+} from './setup-tree';
 
 const actor: Actor = { userId: 't1', deviceId: 'd1' };
 
@@ -181,6 +189,58 @@ describe('setup tree', () => {
     expect(tags('i-a')).toEqual(['Hidden until t2000', 'Locked']);
     expect(tags('i-b')).toEqual(['Extra credit']);
     expect(tags('i-h1')).toEqual([]);
+  });
+
+  it('[SET-2] an outcome its category does not aggregate, or a scale left out of totals, has no weight', () => {
+    const json = course();
+    json.items.push(
+      {
+        id: 'i-out',
+        idnumber: 'out',
+        category: 'c-root',
+        name: 'Outcome',
+        gradetype: 'scale',
+        scale: ['No', 'Yes'],
+        grademin: 1,
+        grademax: 2,
+        outcome: true,
+      },
+      {
+        id: 'i-sc',
+        idnumber: 'sc',
+        category: 'c-root',
+        name: 'Effort',
+        gradetype: 'scale',
+        scale: ['Low', 'High'],
+        grademin: 1,
+        grademax: 2,
+      },
+    );
+    const rows = buildSetupTree(json, engineOf(json));
+    const row = (id: string) => rows.find((r) => r.id === id)!;
+    expect(row('i-out').counted).toBe(false);
+    expect(row('i-out').effectiveWeightPct).toBeNull(); // the engine leaves it out as well
+    expect(flagTags(row('i-out'), String)).toContain('Not in total');
+    expect(row('i-sc').counted).toBe(true);
+    expect(row('i-sc').effectiveWeightPct).toBeGreaterThan(0);
+    json.settings.includeScalesInAggregation = false;
+    const noScales = buildSetupTree(json, engineOf(json));
+    expect(noScales.find((r) => r.id === 'i-sc')!.counted).toBe(false);
+    expect(noScales.find((r) => r.id === 'i-sc')!.effectiveWeightPct).toBeNull();
+    json.categories[0]!.aggregateOutcomes = true;
+    expect(
+      countedInTotal(
+        json,
+        json.items.find((i) => i.id === 'i-out')!,
+      ),
+    ).toBe(false); // still a scale
+    json.settings.includeScalesInAggregation = true;
+    expect(
+      countedInTotal(
+        json,
+        json.items.find((i) => i.id === 'i-out')!,
+      ),
+    ).toBe(true);
   });
 
   it('[SET-2] which weight fields each parent method shows', () => {
