@@ -10,12 +10,19 @@ const COURSE = 'math110';
 const STUDENTS = 25;
 const sync = `http://127.0.0.1:${Number(process.env.E2E_SYNC_PORT ?? 4274)}`; // as playwright.config.ts
 
-/** Opens the cell's editor (Enter), fills it once it has focus, and commits: typing speed is not under test here. */
+/**
+ * Opens the cell's editor (Enter) and fills it once it has focus, then commits: typing speed is not under test here.
+ * Opening is retried: a regrade landing at that moment may repaint the grid under the click.
+ */
 async function typeGrade(page: Page, item: string, user: string, value: string): Promise<void> {
-  await cell(page, item, user).click();
-  await page.keyboard.press('Enter');
   const editor = page.locator('#grid-editor');
-  await expect(editor).toBeFocused();
+  await expect(async () => {
+    if (!(await editor.count())) {
+      await cell(page, item, user).click();
+      await page.keyboard.press('Enter');
+    }
+    await expect(editor).toBeFocused({ timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
   await editor.fill(value);
   await editor.press('Enter');
   await expect(editor).toHaveCount(0);
@@ -23,14 +30,19 @@ async function typeGrade(page: Page, item: string, user: string, value: string):
 
 /** Pastes the same five values into every student's Assignments 1-5: one bulk step of up to 125 changes. */
 async function pasteBlock(page: Page, values: number[]): Promise<void> {
-  await cell(page, 'i-a1', 's20').click(); // first row by name (Ada Eriksen), first assignment
   const text = Array.from({ length: STUDENTS }, () => values.join('\t')).join('\n') + '\n';
-  await page.evaluate((t) => {
-    const dt = new DataTransfer();
-    dt.setData('text/plain', t);
-    document.activeElement!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
-  }, text);
   const preview = page.getByTestId('bulk-preview');
+  await expect(async () => {
+    const first = cell(page, 'i-a1', 's20'); // first row by name (Ada Eriksen), first assignment
+    await first.click();
+    await expect(first).toBeFocused({ timeout: 1000 });
+    await first.evaluate((el, t) => {
+      const dt = new DataTransfer();
+      dt.setData('text/plain', t);
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, text);
+    await expect(preview).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
   // grades that already hold the pasted value are no change; the rest (most of 125) each add one log entry
   const changes = Number(await preview.getByTestId('bulk-count').textContent());
   expect(changes).toBeGreaterThan(100);
