@@ -123,6 +123,14 @@ test('[SET-1][SET-4] the tree works by keyboard and an item moves with the keybo
   await page.keyboard.press('End');
   await expect(page.locator('tr[data-testid^="setup-row-"]').last()).toBeFocused();
 
+  // M on a focused row opens its Move dialog; Escape closes it and focus goes back to the row
+  await page.getByTestId('setup-row-i-a4').focus();
+  await page.keyboard.press('m');
+  await expect(page.getByRole('dialog', { name: /Move Assignment 4/ })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByTestId('setup-row-i-a4')).toBeFocused();
+
   // Move Assignment 4 before Assignment 1, keyboard only
   const move = page.getByTestId('setup-row-i-a4').getByRole('button', { name: /^Move/ });
   await page.getByTestId('setup-row-i-a4').focus();
