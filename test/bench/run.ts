@@ -1,4 +1,4 @@
-// `npm run bench [-- name ...]`: runs every test/bench/*.bench.ts (or those named) in turn.
+// `npm run bench [-- name ...]`: runs every test/bench/*.bench.ts (or those named, exactly or by prefix) in turn.
 // Each bench module exports `run(): Promise<void>` and prints its own figures and ratios.
 // Benchmarks measure; they never pass or fail on speed (that is what the figures are for).
 import { readdirSync } from 'node:fs';
@@ -7,10 +7,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
-const files = readdirSync(here)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
-  .sort();
+const all = readdirSync(here).filter((f) => f.endsWith('.bench.ts'));
+// A name picks its own benchmark when one is called exactly that (`analytics` is not also `analytics-app`);
+// otherwise every benchmark whose name starts with it.
+const pick = (w: string): string[] =>
+  all.includes(`${w}.bench.ts`) ? [`${w}.bench.ts`] : all.filter((f) => f.startsWith(w));
+const files = [...new Set(wanted.length === 0 ? all : wanted.flatMap(pick))].sort();
 
 if (files.length === 0) {
   console.error(`no benchmark matches ${wanted.join(' ')}`);
