@@ -1,5 +1,6 @@
-// One open course: its Yjs document kept in IndexedDB and synced with the server, the snapshot the
-// engine regrades, and what the grader grid shows. Writes go through CRDT commands only.
+// One open course: its Yjs document kept in IndexedDB and synced with the server, and what the grader grid shows
+// (regraded by the worker of the tab leading the room; see regrade-link.ts). Writes go through CRDT commands only;
+// never regrades the whole course on the main thread unless a page asks for the engine.
 import * as Y from 'yjs';
 import type { Command, CommandContext, CommandResult } from '../crdt/commands';
 import { SEP, currentEpoch, docToCourseJson, epochsMap, listConflicts, readCell, recordToGrade, type Actor, type CellConflict, type Epoch } from '../crdt/course-doc';
@@ -9,13 +10,20 @@ import { bindCourseDoc } from '../crdt/rebase';
 import { httpBase } from '../sync/auth-client';
 import { CourseUndoManager } from '../crdt/undo';
 import type { CourseJson } from '../domain/interchange/course-types';
+import type { GradeEngine } from '../domain/gradebook/engine';
 import { database } from '../persistence/db';
 import { YStore } from '../persistence/y-store';
 import { RoomConnection, type ConnectionState } from '../sync/room-connection';
 import { TabLink } from '../sync/tab-link';
-import { applyCellToModel, buildGridModel, snapshotGrid, viewFromSnapshot, type GridModel, type GridSnapshot, type GridView } from './grid-model';
+import { Gradebook } from '../domain/gradebook/index';
+import { applyCellToEngine, lazyGridModel, viewFromSnapshot, type GridModel, type GridSnapshot, type GridView } from './grid-model';
+import { RegradeLink } from './regrade-link';
+import { IDLE, type RegradeStatus } from './regrade-replica';
 import { session } from './session.svelte';
 import { syncStatus } from './sync-status.svelte';
+
+/** A full rebuild shows its progress bar only past this: shorter ones would only flicker (issue #6). */
+const PROGRESS_AFTER_MS = 300;
 
 function deviceId(): string {
   const key = 'markbook.deviceId';
@@ -56,6 +64,18 @@ export class CourseWorkspace {
   private epoch: Epoch | null = null;
   private unobserveEpoch: (() => void) | null = null;
   private jsonCache: { version: number; json: CourseJson } | null = null;
+  /** The engine built on this thread for pages that ask for it (setup, reports, import); kept up to date cell by cell. */
+  private mainEngine: Gradebook | null = null;
+  /** The epoch whose conflicts conflictsByCell holds. */
+  private conflictsEpoch: string | null = null;
+  private readonly link: RegradeLink;
+  /** Full rebuilds and patches this tab's regrade worker made (0 in a tab that follows another). */
+  regrades = $state(0);
+  /** The running full rebuild, and whether the totals shown are out of date. */
+  regrade = $state.raw<RegradeStatus>(IDLE);
+  /** True once a running full rebuild has taken longer than PROGRESS_AFTER_MS: the page shows its progress. */
+  regradeSlow = $state(false);
+  private slowTimer: ReturnType<typeof setTimeout> | null = null;
   /** Conflicts by cell (`item\0user`), kept up to date cell by cell. */
   private readonly conflictsByCell = new Map<string, CellConflict[]>();
   /** Time of the last full rebuild and of the last incremental update (ms), for the status line and benchmarks. */
@@ -79,6 +99,22 @@ export class CourseWorkspace {
     this.undoManager = new CourseUndoManager(this.doc, this.ctx);
     // Only the tab leading this room writes the device store and talks to the server (see TabLink).
     this.store = new YStore(database(), this.room, this.doc, { write: false });
+    this.link = new RegradeLink({
+      room: this.room,
+      doc: this.doc,
+      onGrid: (snapshot) => {
+        this.model = lazyGridModel(snapshot, () => this.engineNow());
+        this.preview = null;
+        this.saveReadModelSoon();
+      },
+      onStatus: (st) => this.onRegradeStatus(st),
+      onError: (message) => (this.error = message),
+      onRegrade: (kind, detail) => {
+        this.regrades++;
+        if (kind === 'rebuild') this.lastRebuildMs = detail.ms ?? 0;
+        performance.mark('markbook:regrade', { detail: { room: this.room, kind, ...detail } });
+      },
+    });
     void database()
       .gridCache.get(courseId)
       .then((row) => {
@@ -98,7 +134,9 @@ export class CourseWorkspace {
         onLead: () => {
           void this.store.startWriting();
           this.connect();
+          const stopRegrading = this.link.lead();
           return () => {
+            stopRegrading();
             this.conn?.destroy();
             this.conn = null;
             this.store.stopWriting();
@@ -166,7 +204,8 @@ export class CourseWorkspace {
 
   /** The current snapshot of the course (computed on demand from the document, cached per version). */
   get json(): CourseJson | null {
-    if (!this.model) return null;
+    void this.version; // views re-read the course when it changes
+    if (!this.epoch) return null;
     if (this.jsonCache?.version !== this.version) this.jsonCache = { version: this.version, json: docToCourseJson(this.doc) };
     return this.jsonCache.json;
   }
@@ -215,7 +254,11 @@ export class CourseWorkspace {
     });
   }
 
-  /** Regrades what changed: only the dirty cells' users when just grades changed, else the whole course. */
+  /**
+   * Follows what changed for this thread's own needs: conflicts of the dirty cells (or all of them), and the engine
+   * built here for pages that asked for it (patched cell by cell, dropped on a setup change). The grid's totals come
+   * from the regrade worker (regrade-link.ts), never from here.
+   */
   private refresh(): void {
     this.bindEpoch();
     if (!this.epoch) return; // nothing synced yet
@@ -223,15 +266,12 @@ export class CourseWorkspace {
     try {
       const dirty = this.dirty;
       this.dirty = new Set();
-      if (dirty && this.model) {
+      if (dirty) {
         let conflictsChanged = false;
         for (const key of dirty) {
           const [item, user] = key.split(SEP) as [string, string];
           const cell = readCell(this.doc, item, user);
-          if (!applyCellToModel(this.model, item, user, recordToGrade(item, user, cell.record))) {
-            this.rebuild();
-            return;
-          }
+          if (this.mainEngine && !applyCellToEngine(this.mainEngine.state, item, user, recordToGrade(item, user, cell.record))) this.mainEngine = null;
           const fields = Object.entries(cell.conflicts) as [GradeField, Candidate[]][];
           if (fields.length || this.conflictsByCell.has(key)) {
             conflictsChanged = true;
@@ -239,38 +279,74 @@ export class CourseWorkspace {
             else this.conflictsByCell.delete(key);
           }
         }
-        this.model = { ...this.model };
         this.lastUpdateMs = performance.now() - t0;
         this.afterChange(conflictsChanged);
-      } else this.rebuild();
+      } else {
+        // setup changed (or first load): the engine built here is out of date. Conflicts live in grade slots, which
+        // a setup change leaves alone: read them all again only for a new epoch (first load, re-base).
+        this.mainEngine = null;
+        if (this.conflictsEpoch === this.epoch.id) {
+          this.afterChange(false);
+          return;
+        }
+        this.conflictsEpoch = this.epoch.id;
+        this.conflictsByCell.clear();
+        for (const c of listConflicts(this.doc)) {
+          const key = c.item + SEP + c.user;
+          const list = this.conflictsByCell.get(key);
+          if (list) list.push(c);
+          else this.conflictsByCell.set(key, [c]);
+        }
+        this.afterChange(true);
+      }
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     }
   }
 
-  private rebuild(): void {
-    const t0 = performance.now();
-    this.dirty = new Set();
-    this.model = buildGridModel(docToCourseJson(this.doc), Math.floor(Date.now() / 1000));
-    this.lastRebuildMs = performance.now() - t0;
-    this.conflictsByCell.clear();
-    for (const c of listConflicts(this.doc)) {
-      const key = c.item + SEP + c.user;
-      const list = this.conflictsByCell.get(key);
-      if (list) list.push(c);
-      else this.conflictsByCell.set(key, [c]);
+  /**
+   * The engine for pages that need one (setup numbers, reports, imports): built on this thread from the document
+   * the first time a page asks, then kept up to date cell by cell until the setup changes.
+   */
+  private engineNow(): { engine: GradeEngine; gradebook: Gradebook } {
+    void this.version; // a page reading the engine re-reads it when the course changes
+    const json = this.json;
+    if (!json) throw new Error('The course has not loaded yet.');
+    this.mainEngine ??= new Gradebook(json, { now: Math.floor(Date.now() / 1000) });
+    return { engine: this.mainEngine.state, gradebook: this.mainEngine };
+  }
+
+  private onRegradeStatus(st: RegradeStatus): void {
+    const was = this.regrade.running;
+    this.regrade = st;
+    if (st.running && !was) {
+      if (this.slowTimer) clearTimeout(this.slowTimer);
+      this.slowTimer = setTimeout(() => {
+        this.slowTimer = null;
+        if (this.regrade.running) this.regradeSlow = true;
+      }, PROGRESS_AFTER_MS);
+    } else if (!st.running) {
+      if (this.slowTimer) clearTimeout(this.slowTimer);
+      this.slowTimer = null;
+      this.regradeSlow = false;
     }
-    this.afterChange(true);
+  }
+
+  /** Stops the running full rebuild: the grid keeps its totals, marked out of date, until regradeNow(). */
+  cancelRegrade(): void {
+    this.link.cancel();
+  }
+
+  /** Rebuilds the whole grid now (after a cancelled or failed rebuild). */
+  regradeNow(): void {
+    this.link.regradeNow();
   }
 
   private afterChange(conflictsChanged: boolean): void {
     this.version++;
-    this.preview = null;
-    this.saveReadModelSoon();
     if (conflictsChanged) this.conflictList = [...this.conflictsByCell.values()].flat();
     syncStatus.conflicts = this.conflictList.length;
     syncStatus.conflictsHref = `/course?id=${encodeURIComponent(this.courseId)}#conflicts`;
-    this.error = null;
   }
 
   /**
@@ -300,13 +376,15 @@ export class CourseWorkspace {
     if (this.cacheTimer) clearTimeout(this.cacheTimer);
     this.cacheTimer = setTimeout(() => {
       this.cacheTimer = null;
-      const m = this.model;
       // one tab per device keeps the device's copies (document and read model): the one leading this room
-      if (!m || !this.tabs?.leader) return;
-      const write = () =>
-        void database()
-          .gridCache.put({ courseId: this.courseId, userId: this.actor.userId, savedAt: Date.now(), snapshot: snapshotGrid(m) })
-          .catch(() => undefined);
+      if (!this.tabs?.leader || !this.link.grid.snapshot) return;
+      const write = () => {
+        const snapshot = this.link.grid.snapshot;
+        if (snapshot)
+          void database()
+            .gridCache.put({ courseId: this.courseId, userId: this.actor.userId, savedAt: Date.now(), snapshot })
+            .catch(() => undefined);
+      };
       if (typeof requestIdleCallback === 'function') requestIdleCallback(write, { timeout: 5000 });
       else write();
     }, 3000);
@@ -341,9 +419,11 @@ export class CourseWorkspace {
     window.removeEventListener('offline', this.onOffline);
     window.removeEventListener('online', this.onOnline);
     if (this.cacheTimer) clearTimeout(this.cacheTimer);
+    if (this.slowTimer) clearTimeout(this.slowTimer);
     this.unbind?.();
     this.unobserveEpoch?.();
     this.tabs?.destroy();
+    this.link.destroy();
     this.conn?.destroy();
     this.store.destroy();
     syncStatus.forget(this.room);

@@ -1,37 +1,22 @@
 // What the grader grid shows, derived from a course snapshot by the engine: columns in gradebook
 // order (items, then their category total; the course total last), rows of users, final grades.
-// Pure presentation model (no Svelte, no storage) so it can move into the regrade worker unchanged.
+// Pure presentation model (no Svelte, no storage); what the regrade worker itself uses lives in workers/regrade-grid.ts.
 import type { GradeEngine } from '../domain/gradebook/engine';
 import { Gradebook } from '../domain/gradebook/index';
 import type { CourseGrade, CourseJson } from '../domain/interchange/course-types';
+import { applyCellToEngine, gridLayout, snapshotFromEngine, F_EXCLUDED, F_HIDDEN, F_LOCKED, F_OVERRIDDEN, type GridColumn, type GridRow, type GridSnapshot } from '../workers/regrade-grid';
 
-export interface GridColumn {
-  /** Node id: item id, category id, or `course` for the course total (the root category). */
-  id: string;
-  /** Engine node index. */
-  q: number;
-  name: string;
-  kind: 'item' | 'category';
-  isCourse: boolean;
-  depth: number;
-  min: number;
-  max: number;
-  scale: readonly string[] | null;
-  calculated: boolean;
-  hidden: boolean;
-  locked: boolean;
-  /** Category this column belongs to (for collapsing): the item's category, or the category itself for a total. */
-  category: string;
-  /** Category ids from the course down to (not including) this column's own node. */
-  ancestors: readonly string[];
-}
-
-export interface GridRow {
-  id: string;
-  u: number;
-  name: string;
-  groups: string[];
-}
+export {
+  applyCellToEngine,
+  applyGridPatch,
+  cellFlags,
+  gridLayout,
+  snapshotFromEngine,
+  type GridColumn,
+  type GridPatch,
+  type GridRow,
+  type GridSnapshot,
+} from '../workers/regrade-grid';
 
 /** What the grid needs to draw: also served from the device's read model before the engine is ready. */
 export interface GridView {
@@ -52,42 +37,6 @@ export interface GridModel extends GridView {
   engine: GradeEngine;
   /** The engine's public API (reports, setup numbers). */
   gradebook: Gradebook;
-}
-
-/** Columns (gradebook order) and rows (sorted by name) of a course regraded by `engine`. Pure. */
-export function gridLayout(json: CourseJson, engine: GradeEngine): { columns: GridColumn[]; rows: GridRow[] } {
-  const { nodes, cats, root } = engine.course;
-  const names = new Map((json.users ?? []).map((u) => [u.id, u]));
-  const rows: GridRow[] = engine.users
-    .map((id, u) => ({ id, u, name: names.get(id)?.name ?? id, groups: names.get(id)?.groups ?? [] }))
-    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-
-  // Walk the tree depth-first: children in their stored order, each category's total after its children.
-  const columns: GridColumn[] = [];
-  const catByNode = new Map(cats.map((c) => [c.node, c]));
-  const visit = (q: number, depth: number, ancestors: readonly string[]): void => {
-    const n = nodes[q]!;
-    const cat = catByNode.get(q);
-    if (cat) for (const child of cat.allChildren) visit(child, depth + 1, [...ancestors, n.id]);
-    columns.push({
-      id: n.id,
-      q,
-      name: n.name,
-      kind: n.kind,
-      isCourse: q === root,
-      depth,
-      min: n.min,
-      max: n.max,
-      scale: n.scale,
-      calculated: n.calculation !== null,
-      hidden: engine.itemHidden(q),
-      locked: engine.itemLocked(q),
-      category: cat ? n.id : (nodes[cats[n.parentCat]?.node ?? q]?.id ?? ''),
-      ancestors,
-    });
-  };
-  visit(root, 0, []);
-  return { columns, rows };
 }
 
 export function buildGridModel(json: CourseJson, now: number): GridModel {
@@ -111,27 +60,9 @@ export function buildGridModel(json: CourseJson, now: number): GridModel {
   };
 }
 
-/**
- * Writes one cell's new state into the model's engine and regrades that user's dependents only.
- * Returns false when the cell's item or user is unknown to the engine (the caller rebuilds instead).
- */
+/** applyCellToEngine on a live model's engine. */
 export function applyCellToModel(model: GridModel, item: string, user: string, grade: CourseGrade | null): boolean {
-  const engine = model.engine;
-  const q = engine.course.byId.get(item);
-  const u = engine.userIndex.get(user);
-  if (q === undefined || u === undefined) return false;
-  engine.setCell(q, u, {
-    raw: grade?.raw ?? null,
-    final: grade?.final ?? null,
-    rawgrademin: grade?.rawgrademin ?? null,
-    rawgrademax: grade?.rawgrademax ?? null,
-    overridden: grade?.overridden ?? null,
-    excluded: grade?.excluded ?? false,
-    hidden: grade?.hidden ?? false,
-    locked: grade?.locked ?? false,
-    feedback: grade?.feedback ?? null,
-  });
-  return true;
+  return applyCellToEngine(model.engine, item, user, grade);
 }
 
 export type CollapseMode = 'full' | 'grades' | 'totals';
@@ -178,96 +109,9 @@ export function sortRows(model: GridView, rows: readonly GridRow[], col: GridCol
   });
 }
 
-/** The grid as last seen on this device, kept in IndexedDB so a course paints before its document loads. */
-export interface GridSnapshot {
-  columns: GridColumn[];
-  rows: GridRow[];
-  /** Per column (by position), final grades by engine user index; NaN = none. */
-  finals: Float64Array[];
-  /** Per column, per user: 1 overridden, 2 excluded, 4 locked, 8 hidden. */
-  flags: Uint8Array[];
-  users: number;
-  /** Feedback texts by `column position * users + user index` (absent in read models saved before it was kept). */
-  feedback?: [number, string][];
-}
-
-export const F_OVERRIDDEN = 1;
-export const F_EXCLUDED = 2;
-export const F_LOCKED = 4;
-export const F_HIDDEN = 8;
-
-/** One cell's markers as snapshot flag bits. */
-export function cellFlags(engine: GradeEngine, q: number, u: number): number {
-  return (
-    (engine.isOverridden(q, u) ? F_OVERRIDDEN : 0) |
-    (engine.isExcluded(q, u) ? F_EXCLUDED : 0) |
-    (engine.isLocked(q, u) ? F_LOCKED : 0) |
-    (engine.gradeHiddenOwn(q, u) ? F_HIDDEN : 0)
-  );
-}
-
-/** Copies what the grid shows out of an engine: finals, markers and feedback, per column position. */
-export function snapshotFromEngine(engine: GradeEngine, columns: GridColumn[], rows: GridRow[]): GridSnapshot {
-  const users = engine.users.length;
-  const finals: Float64Array[] = [];
-  const flags: Uint8Array[] = [];
-  const pos = new Map<number, number>();
-  columns.forEach((col, c) => {
-    pos.set(col.q, c);
-    finals.push(Float64Array.from(engine.derived.final[col.q]!));
-    const f = new Uint8Array(users);
-    for (let u = 0; u < users; u++) f[u] = cellFlags(engine, col.q, u);
-    flags.push(f);
-  });
-  const feedback: [number, string][] = [];
-  for (const [key, text] of engine.feedback) {
-    const c = pos.get(Math.floor(key / users));
-    if (c !== undefined) feedback.push([c * users + (key % users), text]);
-  }
-  return { columns, rows, finals, flags, users, feedback };
-}
-
 /** Copies what the grid shows out of the live model. */
 export function snapshotGrid(model: GridModel): GridSnapshot {
   return snapshotFromEngine(model.engine, model.columns, model.rows);
-}
-
-/**
- * What changed in a regraded grid after an incremental update: the cells (column position, user index) whose
- * final or markers were recomputed, and feedback texts set (text) or removed (null). Small; structured-clonable.
- */
-export interface GridPatch {
-  c: number[];
-  u: number[];
-  final: number[];
-  flags: number[];
-  feedback: { c: number; u: number; text: string | null }[];
-}
-
-/**
- * Writes a patch into a snapshot in place (its arrays are the grid's state). Returns false, changing nothing,
- * when the patch does not fit the snapshot (a column or user outside it): the caller then waits for a full one.
- */
-export function applyGridPatch(s: GridSnapshot, p: GridPatch): boolean {
-  const n = p.c.length;
-  if (p.u.length !== n || p.final.length !== n || p.flags.length !== n) return false;
-  const cols = s.finals.length;
-  for (let k = 0; k < n; k++) if (!(p.c[k]! >= 0 && p.c[k]! < cols && p.u[k]! >= 0 && p.u[k]! < s.users)) return false;
-  for (const f of p.feedback) if (!(f.c >= 0 && f.c < cols && f.u >= 0 && f.u < s.users)) return false;
-  for (let k = 0; k < n; k++) {
-    s.finals[p.c[k]!]![p.u[k]!] = p.final[k]!;
-    s.flags[p.c[k]!]![p.u[k]!] = p.flags[k]!;
-  }
-  if (p.feedback.length) {
-    const fb = new Map(s.feedback ?? []);
-    for (const f of p.feedback) {
-      const key = f.c * s.users + f.u;
-      if (f.text === null) fb.delete(key);
-      else fb.set(key, f.text);
-    }
-    s.feedback = [...fb];
-  }
-  return true;
 }
 
 /** A read-only grid view over a snapshot (read it again after a patch: make a new view so views redraw). */

@@ -9,7 +9,7 @@ import type { JobOptions } from '../domain/shared/cancel.ts';
 import { CancelledError, cancelSource, throwIfCancelled, type CancelSource } from '../domain/shared/cancel.ts';
 import type { Clock } from '../domain/shared/clock.ts';
 import type { CourseJson } from '../domain/interchange/course-types.ts';
-import { cellFlags, gridLayout, snapshotFromEngine, type GridColumn, type GridPatch, type GridSnapshot } from '../state/grid-model.ts';
+import { applyCellToEngine, cellFlags, gridLayout, snapshotFromEngine, type GridColumn, type GridPatch, type GridSnapshot } from './regrade-grid.ts';
 
 /** The stages of a full rebuild, in order; `weight` is each stage's rough share of the time (measured on 2,000 x 300). */
 export const REBUILD_STAGES = [
@@ -197,19 +197,8 @@ export class RegradeHost {
         this.setupChanged();
         return;
       }
-      const grade = recordToGrade(item, user, readCell(doc, item, user).record);
       const before = engine.feedback.get(q * users + u) ?? null;
-      engine.setCell(q, u, {
-        raw: grade?.raw ?? null,
-        final: grade?.final ?? null,
-        rawgrademin: grade?.rawgrademin ?? null,
-        rawgrademax: grade?.rawgrademax ?? null,
-        overridden: grade?.overridden ?? null,
-        excluded: grade?.excluded ?? false,
-        hidden: grade?.hidden ?? false,
-        locked: grade?.locked ?? false,
-        feedback: grade?.feedback ?? null,
-      });
+      applyCellToEngine(engine, item, user, recordToGrade(item, user, readCell(doc, item, user).record));
       cells++;
       const after = engine.feedback.get(q * users + u) ?? null;
       const c = this.colOf[q]!;
