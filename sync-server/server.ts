@@ -423,7 +423,8 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
 
     // [AUTHZ-1] A socket lives no longer than the access token it opened with: at the token's expiry it is closed
     // with 4401, so the client refreshes its token and reconnects (RoomConnection). One unref'd timer per socket
-    // (Node keeps timers in per-duration lists: thousands cost little), cleared when the socket closes.
+    // (Node keeps timers in per-duration lists: thousands cost little), cleared when the socket closes. Moodle checks a
+    // web service token's validuntil on every request (webservice/lib.php); an open socket is one long request.
     const armExpiry = (c: Conn, expiresAtMs: number) => {
       disarmExpiry(c);
       if (c.closed) return;
