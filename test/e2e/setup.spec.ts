@@ -392,6 +392,40 @@ test.describe('on a touch screen', () => {
     await expect(page.getByTestId(`setup-row-${mover}`)).toBeFocused();
   });
 
+  test('[SET-4] a touch drag the browser cancels, or one dropped where the row cannot go, moves nothing', async ({
+    page,
+  }) => {
+    await openSetup(page);
+    const items = page.locator('tr[data-testid^="setup-row-i-"]');
+    const order = async () => items.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-testid')));
+    const before = await order();
+    const mover = before[1]!.replace('setup-row-', '');
+    const grip = (await page.getByTestId(`grip-${mover}`).boundingBox())!;
+    const target = (await items.first().boundingBox())!;
+    const cdp = await page.context().newCDPSession(page);
+    const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd' | 'touchCancel', x = 0, y = 0) =>
+      cdp.send('Input.dispatchTouchEvent', {
+        type,
+        touchPoints:
+          type === 'touchEnd' || type === 'touchCancel' ? [] : [{ x: Math.round(x), y: Math.round(y) }],
+      });
+    await touch('touchStart', grip.x + grip.width / 2, grip.y + grip.height / 2);
+    await touch('touchMove', 500, target.y + target.height / 2);
+    await expect(items.first()).toHaveClass(/drop-before/);
+    await touch('touchCancel'); // e.g. a system gesture takes the touch
+    await expect(page.getByTestId('drag-ghost')).toHaveCount(0);
+    await expect(items.first()).not.toHaveClass(/drop-before/);
+    expect(await order()).toEqual(before);
+    // dropped on the table header, which is not a place a row can go
+    await touch('touchStart', grip.x + grip.width / 2, grip.y + grip.height / 2);
+    const head = (await page.getByRole('columnheader', { name: 'Range' }).boundingBox())!;
+    await touch('touchMove', head.x + head.width / 2, head.y + head.height / 2);
+    await expect(page.getByTestId('drag-ghost')).toContainText('Not over a place it can go');
+    await touch('touchEnd');
+    await expect(page.getByTestId('drag-ghost')).toHaveCount(0);
+    expect(await order()).toEqual(before);
+  });
+
   test('[SET-4] holding a dragged row at the top edge scrolls a long tree up to a target out of view', async ({
     page,
   }) => {
