@@ -8,6 +8,7 @@ import { applyCommand, type Command, type CommandContext } from './commands.ts';
 import { courseJsonToDoc, docToCourseJson, listConflicts, readCell, type Actor } from './course-doc.ts';
 import { makeCourse } from './fixtures.ts';
 import { courseJsonAt, listHistory, revertChange } from './history.ts';
+import { rebaseCourseDoc } from './rebase.ts';
 import { CourseUndoManager } from './undo.ts';
 
 const alice: Actor = { userId: 'alice', deviceId: 'dev-a' };
@@ -143,6 +144,40 @@ describe('undo', () => {
 });
 
 describe('undo across several steps on one cell', () => {
+  it('[CRDT-7][CRDT-8] steps made before a re-base still undo and redo after it (the folded values are the same writes)', () => {
+    const a = new Y.Doc();
+    courseJsonToDoc(makeCourse(2, 2), a, alice, { at: 100 });
+    const orig = readCell(a, 'i0', 'u0').record.grade;
+    const undo = new CourseUndoManager(a, ctx(alice, 200));
+    undo.run({ type: 'setGrade', item: 'i0', user: 'u0', raw: 5 });
+    undo.run({ type: 'setGrade', item: 'i0', user: 'u0', raw: 6 });
+    rebaseCourseDoc(a, { actor: alice, clock: fixedClock(300) });
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ raw: 6 });
+    expect(undo.undo()?.ok && undo.canUndo).toBe(true);
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ raw: 5 });
+    const r = undo.undo();
+    expect(r?.ok && r.skipped).toEqual([]);
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual(orig);
+    undo.redo();
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ raw: 5 });
+  });
+
+  it('[CRDT-7][CRDT-8] after a re-base, another grader\'s later edit of the cell is still left alone by undo', () => {
+    const a = new Y.Doc();
+    courseJsonToDoc(makeCourse(2, 2), a, alice, { at: 100 });
+    const b = new Y.Doc();
+    sync(a, b);
+    const undo = new CourseUndoManager(a, ctx(alice, 200));
+    undo.run({ type: 'setGrade', item: 'i0', user: 'u0', raw: 5 });
+    sync(a, b);
+    ok(b, { type: 'setGrade', item: 'i0', user: 'u0', raw: 9 }, ctx(bob, 250));
+    sync(a, b);
+    rebaseCourseDoc(a, { actor: alice, clock: fixedClock(300) });
+    const r = undo.undo();
+    expect(r?.ok && r.skipped.map((s) => s.at)).toEqual(['i0/u0.grade']);
+    expect(readCell(a, 'i0', 'u0').record.grade).toEqual({ raw: 9 });
+  });
+
   it('[CRDT-7] undoing two steps on the same cell goes back through both (the first undo rewrote the value under a new origin)', () => {
     const a = new Y.Doc();
     courseJsonToDoc(makeCourse(2, 2), a, alice, { at: 100 });
