@@ -116,8 +116,19 @@ export function snapshotGrid(model: GridModel): GridSnapshot {
 
 /** A read-only grid view over a snapshot (read it again after a patch: make a new view so views redraw). */
 export function viewFromSnapshot(s: GridSnapshot): GridView {
-  const pos = new Map(s.columns.map((c, i) => [c.id, i]));
-  const at = (col: GridColumn) => pos.get(col.id) ?? -1;
+  // Fast path: the grid draws this snapshot's own column objects, found by engine index; a column object from
+  // another snapshot (a view kept across a rebuild) is found by id.
+  let maxQ = 0;
+  for (const c of s.columns) maxQ = Math.max(maxQ, c.q);
+  const byQ = new Int32Array(maxQ + 1).fill(-1);
+  s.columns.forEach((c, i) => (byQ[c.q] = i));
+  let byId: Map<string, number> | null = null;
+  const at = (col: GridColumn): number => {
+    const i = byQ[col.q] ?? -1;
+    if (i >= 0 && s.columns[i] === col) return i;
+    byId ??= new Map(s.columns.map((c, k) => [c.id, k]));
+    return byId.get(col.id) ?? -1;
+  };
   const flag = (col: GridColumn, row: GridRow, bit: number) => ((s.flags[at(col)]?.[row.u] ?? 0) & bit) !== 0;
   let fb: Map<number, string> | null = null;
   return {

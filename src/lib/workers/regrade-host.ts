@@ -270,7 +270,7 @@ export class RegradeHost {
       this.colOf = new Int32Array(engine.course.nodes.length).fill(-1);
       columns.forEach((c, i) => (this.colOf[c.q] = i));
       this.rebuilds++;
-      const transfer = [...snapshot.finals.map((a) => a.buffer as ArrayBuffer), ...snapshot.flags.map((a) => a.buffer as ArrayBuffer)];
+      const transfer = [...new Set([...snapshot.finals, ...snapshot.flags].map((a) => a.buffer as ArrayBuffer))];
       this.opts.post({ t: 'snapshot', run, snapshot, ms: performance.now() - t0 }, transfer);
     } catch (e) {
       if (e instanceof CancelledError) {
