@@ -337,6 +337,7 @@ test("[SET-7] a category total's range change with rescale keeps an overridden t
   // as in Moodle, the choice has no default: saving without one is refused and says why
   await dialog.getByRole('button', { name: 'Save changes' }).click();
   await expect(ask).toContainText('choose whether to rescale');
+  await expect(ask.getByRole('radio').first()).toBeFocused(); // the keyboard lands on the question
   await expect(page.getByRole('dialog')).toHaveCount(1);
   expect(await seriousViolations(page)).toEqual([]); // the question and its error pass axe (SET-11)
   await ask.getByLabel("Yes: keep each overridden total's percentage").check();
