@@ -63,3 +63,39 @@ test('the selected grade: feedback, exclusion and per-grade lock; column hide; a
   await page.getByRole('button', { name: 'Undo' }).click();
   await expect(c.getByLabel('locked')).toHaveCount(0);
 });
+
+test('[UX-3] a class longer than the screen: only rows in view are in the page; by keyboard to the last student, whose name, course total and the headers stay in view', async ({ page }) => {
+  await signIn(page, 'assistant');
+  await openCourse(page, 'Physics 101');
+  const grid = page.getByTestId('grader-grid');
+  await expect(grid).toHaveAttribute('aria-rowcount', '41');
+  // virtualised: fewer row elements than students, in the order shown
+  const shown = await grid.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('aria-rowindex'))));
+  expect(shown.length).toBeLessThan(40);
+  expect(shown).toEqual([...shown].sort((a, b) => a - b));
+
+  /** Whether the element lies inside the grid's scrolling box (not scrolled out of it, not under another edge). */
+  const inGrid = (selector: string) =>
+    grid.evaluate((g, sel) => {
+      const el = g.querySelector(sel);
+      if (!el) return false;
+      const box = g.parentElement!.getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return r.top >= box.top - 1 && r.bottom <= box.bottom + 1 && r.left >= box.left - 1 && r.right <= box.right + 1;
+    }, selector);
+
+  await grid.locator('tbody td[role="gridcell"]').first().focus();
+  for (let i = 0; i < 5; i++) await page.keyboard.press('PageDown');
+  await expect(grid.locator('td:focus')).toHaveAttribute('data-r', '39');
+  await expect.poll(() => inGrid('td:focus')).toBe(true);
+  await expect.poll(() => inGrid('tbody tr[aria-rowindex="41"] th[role="rowheader"]')).toBe(true);
+  await expect.poll(() => inGrid('tbody tr[aria-rowindex="41"] td.pinned')).toBe(true);
+  await expect.poll(() => inGrid('thead th.corner')).toBe(true);
+  expect(await grid.locator('tbody tr[aria-rowindex="2"]').count()).toBe(0); // the first student's row left the page
+
+  // right to the last column before the total: the name column and the course total stay put
+  for (let i = 0; i < 30; i++) await page.keyboard.press('ArrowRight');
+  await expect.poll(() => inGrid('td:focus')).toBe(true);
+  await expect.poll(() => inGrid('tbody tr[aria-rowindex="41"] th[role="rowheader"]')).toBe(true);
+  await expect.poll(() => inGrid('thead th.pinned')).toBe(true);
+});
