@@ -12,6 +12,7 @@ import { buildGridModel } from '../../src/lib/state/grid-model.ts';
 import { startSyncServer } from '../../sync-server/server.ts';
 import { startStaticServer } from '../../sync-server/static.ts';
 import { generateCourse } from '../fixtures/courses/generate.ts';
+import { keystrokes, setupChanges } from './regrade-page.js';
 import { fmt, percentile, report } from './util.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -64,43 +65,7 @@ export async function run(): Promise<void> {
     // the regraded grid has been painted; the long-task API confirms anything over 50 ms.
     await page.locator('td[role="gridcell"][aria-readonly="false"]').first().click();
     page.on('console', (m) => console.log('  page:', m.text()));
-    const runs = (await page.evaluate(async () => {
-      const out: { longest: number; longTasks: number; ms: number; rebuildMs: number }[] = [];
-      const clicks: number[] = [];
-      for (let i = 0; i < 6; i++) {
-        const button = [...document.querySelectorAll('button')].find((b) => /^(Hide from students|Show to students)$/.test(b.textContent ?? ''))!;
-        const before = performance.getEntriesByName('markbook:regrade').length;
-        const long: number[] = [];
-        const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => long.push(e.duration)));
-        obs.observe({ type: 'longtask' });
-        let longest = 0;
-        let last = performance.now();
-        let done = false;
-        const ch = new MessageChannel();
-        ch.port1.onmessage = () => {
-          const now = performance.now();
-          longest = Math.max(longest, now - last);
-          last = now;
-          if (!done) ch.port2.postMessage(0);
-        };
-        ch.port2.postMessage(0);
-        const t0 = performance.now();
-        button.click();
-        clicks.push(performance.now() - t0);
-        let mark: PerformanceEntry | undefined;
-        while (!(mark = performance.getEntriesByName('markbook:regrade').slice(before).find((m) => (m as PerformanceMark).detail?.kind === 'rebuild')))
-          await new Promise((r) => setTimeout(r, 5));
-        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-        const ms = performance.now() - t0;
-        done = true;
-        obs.disconnect();
-        ch.port1.close();
-        out.push({ longest, longTasks: long.length, ms, rebuildMs: (mark as PerformanceMark).detail.ms as number });
-        await new Promise((r) => setTimeout(r, 300));
-      }
-      console.log(`the setup command itself (CRDT transaction on the main thread), ms: ${clicks.map((c) => c.toFixed(0)).join(' ')}`);
-      return out;
-    })) as { longest: number; longTasks: number; ms: number; rebuildMs: number }[];
+    const runs = (await page.evaluate(setupChanges)) as { longest: number; longTasks: number; ms: number; rebuildMs: number }[];
     const longest = Math.max(...runs.map((r) => r.longest));
     const times = runs.map((r) => r.ms).sort((a, b) => a - b);
     const worker = runs.map((r) => r.rebuildMs).sort((a, b) => a - b);
@@ -111,47 +76,7 @@ export async function run(): Promise<void> {
     console.log(`  for comparison: the same rebuild on the main thread (Node, before this change) took ${fmt(mainThreadRebuild)}, all of it one task`);
 
     // keystroke -> updated course total (the cell and the course total are patched in the same flush)
-    const lat = (await page.evaluate(async () => {
-      const out: number[] = [];
-      const toPatch: number[] = [];
-      const grid = document.querySelector('[data-testid="grader-grid"]')!;
-      const firstRow = grid.querySelector('tbody tr:not([aria-hidden]) th')!.parentElement!;
-      const cells = [...firstRow.querySelectorAll('td[role="gridcell"]')] as HTMLElement[];
-      const editable = cells.find((c) => c.getAttribute('aria-readonly') === 'false')!;
-      for (let i = 0; i < 60; i++) {
-        editable.focus();
-        editable.dispatchEvent(new KeyboardEvent('keydown', { key: String(i % 10), bubbles: true }));
-        await new Promise((r) => setTimeout(r, 0));
-        const input = document.getElementById('grid-editor') as HTMLInputElement;
-        const want = String(i % 2 ? 9 : 1);
-        input.value = want;
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-        const t0 = performance.now();
-        const changed = new Promise<void>((resolve) => {
-          const mo = new MutationObserver(() => {
-            // the cell's new final comes from the worker's patch, with the course total in the same flush
-            if (!editable.querySelector('input') && (editable.textContent ?? '').startsWith(want)) {
-              mo.disconnect();
-              resolve();
-            }
-          });
-          mo.observe(firstRow, { characterData: true, childList: true, subtree: true });
-          setTimeout(() => {
-            mo.disconnect();
-            resolve();
-          }, 1000);
-        });
-        input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-        await changed;
-        const pm = performance.getEntriesByName('markbook:regrade').at(-1)!;
-        toPatch.push(pm.startTime - t0);
-        await new Promise((r) => requestAnimationFrame(() => r(null)));
-        out.push(performance.now() - t0);
-      }
-      toPatch.sort((a, b) => a - b);
-      console.log(`Enter -> patch received: p50 ${toPatch[30]!.toFixed(1)} ms, p95 ${toPatch[56]!.toFixed(1)} ms`);
-      return out;
-    })) as number[];
+    const lat = (await page.evaluate(keystrokes)) as number[];
     lat.sort((a, b) => a - b);
     report('keystroke -> course total on screen, p50', percentile(lat, 50), 16);
     report('keystroke -> course total on screen, p95', percentile(lat, 95), 16);

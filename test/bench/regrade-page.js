@@ -1,0 +1,84 @@
+// The browser side of regrade.bench.ts, run in the page through page.evaluate. Plain JavaScript: the Node-side
+// type-check (tsconfig.node.json) has no DOM types. Never imported by the app.
+
+/** Six setup changes made on the grader page (hide/show a column from the selected grade panel: a full rebuild each). */
+export const setupChanges = async () => {
+  const out = [];
+  const clicks = [];
+  for (let i = 0; i < 6; i++) {
+    const button = [...document.querySelectorAll('button')].find((b) => /^(Hide from students|Show to students)$/.test(b.textContent ?? ''));
+    const before = performance.getEntriesByName('markbook:regrade').length;
+    const long = [];
+    const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => long.push(e.duration)));
+    obs.observe({ type: 'longtask' });
+    let longest = 0;
+    let last = performance.now();
+    let done = false;
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      if (!done) ch.port2.postMessage(0);
+    };
+    ch.port2.postMessage(0);
+    const t0 = performance.now();
+    button.click();
+    clicks.push(performance.now() - t0);
+    let mark;
+    while (!(mark = performance.getEntriesByName('markbook:regrade').slice(before).find((m) => m.detail?.kind === 'rebuild')))
+      await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const ms = performance.now() - t0;
+    done = true;
+    obs.disconnect();
+    ch.port1.close();
+    out.push({ longest, longTasks: long.length, ms, rebuildMs: mark.detail.ms });
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  console.log(`the setup command itself (CRDT transaction on the main thread), ms: ${clicks.map((c) => c.toFixed(0)).join(' ')}`);
+  return out;
+};
+
+/** Sixty grades typed into the first editable cell of the first row; ms from Enter until the regraded cell is painted. */
+export const keystrokes = async () => {
+  const out = [];
+  const toPatch = [];
+  const grid = document.querySelector('[data-testid="grader-grid"]');
+  const firstRow = grid.querySelector('tbody tr:not([aria-hidden]) th').parentElement;
+  const cells = [...firstRow.querySelectorAll('td[role="gridcell"]')];
+  const editable = cells.find((c) => c.getAttribute('aria-readonly') === 'false');
+  for (let i = 0; i < 60; i++) {
+    editable.focus();
+    editable.dispatchEvent(new KeyboardEvent('keydown', { key: String(i % 10), bubbles: true }));
+    await new Promise((r) => setTimeout(r, 0));
+    const input = document.getElementById('grid-editor');
+    const want = String(i % 2 ? 9 : 1);
+    input.value = want;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    const t0 = performance.now();
+    const changed = new Promise((resolve) => {
+      const mo = new MutationObserver(() => {
+        // the cell's new final comes from the worker's patch, with the course total in the same flush
+        if (!editable.querySelector('input') && (editable.textContent ?? '').startsWith(want)) {
+          mo.disconnect();
+          resolve();
+        }
+      });
+      mo.observe(firstRow, { characterData: true, childList: true, subtree: true });
+      setTimeout(() => {
+        mo.disconnect();
+        resolve();
+      }, 1000);
+    });
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await changed;
+    const pm = performance.getEntriesByName('markbook:regrade').at(-1);
+    toPatch.push(pm.startTime - t0);
+    await new Promise((r) => requestAnimationFrame(() => r(null)));
+    out.push(performance.now() - t0);
+  }
+  toPatch.sort((a, b) => a - b);
+  console.log(`Enter -> patch received: p50 ${toPatch[30].toFixed(1)} ms, p95 ${toPatch[56].toFixed(1)} ms`);
+  return out;
+};
