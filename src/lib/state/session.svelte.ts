@@ -54,21 +54,47 @@ export class SessionState {
     await this.store(r.user, r.accessToken, r.refreshToken);
   }
 
-  /** Gets a new access token with the refresh token; false when the server refused it. */
+  /**
+   * Gets a new access token with the refresh token; false when the server refused it. Tabs of one device share
+   * one session and the server rotates refresh tokens (presenting a used one ends the session as stolen), so
+   * refreshing is serialised across tabs by a Web Lock: a tab that finds the stored tokens already rotated by
+   * another tab adopts them instead of presenting its spent refresh token.
+   */
   refresh(): Promise<boolean> {
     this.refreshing ??= (async () => {
-      if (!this.refreshToken) return false;
       try {
-        const r = await refresh(this.syncUrl, this.refreshToken);
-        await this.store(r.user, r.accessToken, r.refreshToken);
-        return true;
-      } catch {
-        return false;
+        const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+        return locks ? await locks.request('markbook:token-refresh', () => this.refreshNow()) : await this.refreshNow();
       } finally {
         this.refreshing = null;
       }
     })();
     return this.refreshing;
+  }
+
+  private async refreshNow(): Promise<boolean> {
+    const spent = this.refreshToken;
+    const row = await database().session.get('current');
+    if (!row) {
+      // signed out in another tab meanwhile
+      this.user = null;
+      this.accessToken = this.refreshToken = null;
+      return false;
+    }
+    if (row.refreshToken !== spent) {
+      this.user = row.user;
+      this.accessToken = row.accessToken;
+      this.refreshToken = row.refreshToken;
+      return true;
+    }
+    if (!spent) return false;
+    try {
+      const r = await refresh(this.syncUrl, spent);
+      await this.store(r.user, r.accessToken, r.refreshToken);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Forgets the tokens on this device; the local data stays for the next sign-in. */
