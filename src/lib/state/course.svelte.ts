@@ -76,6 +76,8 @@ export class CourseWorkspace {
   /** True once a running full rebuild has taken longer than PROGRESS_AFTER_MS: the page shows its progress. */
   regradeSlow = $state(false);
   private slowTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The last error the regrade worker reported (cleared from `error` by its next full grid). */
+  private regradeError: string | null = null;
   /** Conflicts by cell (`item\0user`), kept up to date cell by cell. */
   private readonly conflictsByCell = new Map<string, CellConflict[]>();
   /** Time of the last full rebuild and of the last incremental update (ms), for the status line and benchmarks. */
@@ -102,13 +104,14 @@ export class CourseWorkspace {
     this.link = new RegradeLink({
       room: this.room,
       doc: this.doc,
-      onGrid: (snapshot) => {
+      onGrid: (snapshot, full) => {
         this.model = lazyGridModel(snapshot, () => this.engineNow());
         this.preview = null;
+        if (full && this.error !== null && this.error === this.regradeError) this.error = null;
         this.saveReadModelSoon();
       },
       onStatus: (st) => this.onRegradeStatus(st),
-      onError: (message) => (this.error = message),
+      onError: (message) => (this.error = this.regradeError = message),
       onRegrade: (kind, detail) => {
         this.regrades++;
         if (kind === 'rebuild') this.lastRebuildMs = detail.ms ?? 0;

@@ -89,7 +89,8 @@ export class RegradeLink {
   cancel(): void {
     if (this.worker) this.worker.postMessage({ t: 'cancel' });
     else this.post({ t: 'cancel' });
-    this.setStatus({ running: false, stage: null, fraction: 0, stale: true });
+    // shown at once; if the rebuild finished meanwhile, its grid (on its way) clears the mark again
+    if (this.status.running) this.setStatus({ running: false, stage: null, fraction: 0, stale: true });
   }
 
   /** Rebuilds everything now ("Regrade now"). */

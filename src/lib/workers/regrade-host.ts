@@ -114,8 +114,11 @@ export class RegradeHost {
         if (this.doc) Y.applyUpdate(this.doc, msg.u);
         break;
       case 'cancel':
-        if (this.running) this.running.cancel.cancel();
-        this.held = true;
+        // nothing running: the rebuild finished first and its grid is on its way; nothing to hold
+        if (this.running) {
+          this.running.cancel.cancel();
+          this.held = true;
+        }
         break;
       case 'regrade':
         this.setupChanged();
