@@ -25,7 +25,8 @@ import {
   moveTargets,
   saveCategoryCommand,
 } from '../../src/lib/state/setup-commands.ts';
-import { buildSetupTree, visibleRows } from '../../src/lib/state/setup-tree.ts';
+import { categoryRescaleCommands, overriddenTotalCount } from '../../src/lib/state/setup-form.ts';
+import { buildSetupTree, limitRulesApply, visibleRows } from '../../src/lib/state/setup-tree.ts';
 import { percentile, report, timeRuns } from './util.ts';
 
 const CATS = 30;
@@ -113,6 +114,18 @@ export async function run(): Promise<void> {
   report('clean-up candidates (median)', percentile(clean, 50), 100);
   const agg = await timeRuns(50, () => saveCategoryCommand(json, { id: 'c1', aggregation: 'mean' }), 5);
   report('aggregation change command (median)', percentile(agg, 50), 1);
+
+  // Category total range change with "rescale": every student's total of c0 overridden (the worst case).
+  const overridden: CourseJson = {
+    ...json,
+    grades: [...json.grades, ...Array.from({ length: STUDENTS }, (_, s) => ({ user: `u${s}`, item: 'c0', overridden: 5 }))],
+  };
+  const count = await timeRuns(20, () => overriddenTotalCount(overridden, 'c0'), 3);
+  report(`overridden totals of a category, ${overridden.grades.length} grades scanned (median)`, percentile(count, 50), 16);
+  const rescale = await timeRuns(20, () => categoryRescaleCommands(overridden, 'c0', 0, 100, 0, 50, 0), 3);
+  report('category total rescale commands, 2,000 overridden totals (median)', percentile(rescale, 50), 50);
+  const limits = await timeRuns(200, () => limitRulesApply(rows, 'c1'), 20);
+  report('drop/keep applicability of a Natural category (median)', percentile(limits, 50), 1);
 
   // One weight edit as the page does it: command -> snapshot -> engine (full regrade) -> tree rows.
   // The snapshot and regrade are the workspace's (CourseWorkspace.refresh), measured here for the whole picture.
