@@ -22,7 +22,12 @@ import { IDLE, type RegradeStatus } from './regrade-replica';
 import { session } from './session.svelte';
 import { syncStatus } from './sync-status.svelte';
 
-/** A full rebuild shows its progress bar only past this: shorter ones would only flicker (issue #6). */
+/**
+ * A full rebuild shows its progress bar only past this: shorter ones would only flicker (issue #6). Moodle's
+ * lib/gradelib.php (grade_regrade_final_grades_if_required, grade_needs_regrade_progress_bar) likewise shows its
+ * "Recalculating grades" bar only for a regrade expected to be slow, but predicts it from the number of grades and
+ * holds the page meanwhile; here the elapsed time decides and the old grid stays usable.
+ */
 const PROGRESS_AFTER_MS = 300;
 
 function deviceId(): string {

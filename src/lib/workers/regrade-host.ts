@@ -281,7 +281,9 @@ export class RegradeHost {
         this.opts.post({ t: 'cancelled', run, superseded: me.superseded }, []);
       } else {
         this.needsRebuild = true;
-        this.held = true; // a broken document would fail again: wait for the next setup change
+        // a broken document would fail again: wait for the next setup change (Moodle's grade_regrade_final_grades_if_required
+        // likewise marks regrading finished after errors, lib/gradelib.php, to stop an endless loop)
+        this.held = true;
         this.opts.post({ t: 'error', message: e instanceof Error ? e.message : String(e) }, []);
       }
     } finally {
