@@ -143,7 +143,7 @@ test('only the leading tab regrades; the other tab draws its grid, and takes ove
   // the leader closes: the other tab starts its own worker and keeps regrading
   await lead.close();
   await expect.poll(() => regrades(follow)).toBeGreaterThan(0);
-  // (by keyboard from the first row: the grid being reworked loses a clicked cell's focus when the active row changes)
+  // by keyboard: down from the first row to the cell
   await cell(follow, 'i-b', 's1').click();
   await follow.keyboard.press('ArrowDown');
   await expect(cell(follow, 'i-b', 's2')).toBeFocused();
