@@ -23,7 +23,7 @@ export class CellTextCache {
     if (!texts) this.byCol.set(col.id, (texts = []));
     let t = texts[row.u];
     if (t === undefined) {
-      // scales always show their own words (Moodle's grader report shows a scale item's grade as the scale item)
+      // a scale item always shows its scale word, whatever the display type (as the grid always has)
       t = formatGrade(model.final(col, row), col.scale ? 'real' : type, { min: col.min, max: col.max, scale: col.scale });
       texts[row.u] = t;
     }
