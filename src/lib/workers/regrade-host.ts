@@ -4,8 +4,7 @@
 import * as Y from 'yjs';
 import { SEP, currentEpoch, docToCourseJson, epochsMap, readCell, recordToGrade, type Epoch } from '../crdt/course-doc.ts';
 import { compileGradebookFormula } from '../domain/formula/index.ts';
-import { GradeEngine, type EngineOptions } from '../domain/gradebook/engine.ts';
-import type { JobOptions } from '../domain/shared/cancel.ts';
+import { GradeEngine } from '../domain/gradebook/engine.ts';
 import { CancelledError, cancelSource, throwIfCancelled, type CancelSource } from '../domain/shared/cancel.ts';
 import type { Clock } from '../domain/shared/clock.ts';
 import type { CourseJson } from '../domain/interchange/course-types.ts';
@@ -48,26 +47,6 @@ export interface RegradeHostOptions {
   clock: Clock;
   /** Lets the event loop run between stages so updates and cancels get in (a worker resolves it on a macrotask). */
   pause(): Promise<void>;
-}
-
-/**
- * An engine constructed without its initial full regrade, so the host can run that regrade as its own stage with
- * progress. (GradeEngine's constructor regrades; a flag set around `new` skips that one call.)
- */
-let deferFirstRegrade = false;
-class DeferredEngine extends GradeEngine {
-  constructor(json: CourseJson, opts: EngineOptions) {
-    deferFirstRegrade = true;
-    try {
-      super(json, opts);
-    } finally {
-      deferFirstRegrade = false;
-    }
-  }
-  override regradeAll(opts: JobOptions = {}): ReturnType<GradeEngine['regradeAll']> {
-    if (deferFirstRegrade) return [];
-    return super.regradeAll(opts);
-  }
 }
 
 /** How often (in regrade progress) a progress message is sent: 20 a stage is smooth enough and costs nothing. */
@@ -251,15 +230,17 @@ export class RegradeHost {
       const json = docToCourseJson(this.doc!);
       progress('read', 1, 1);
       await step();
-      const engine = new DeferredEngine(json, { now: this.opts.clock.now(), compileFormula: compileGradebookFormula });
+      const engine = new GradeEngine(json, { now: this.opts.clock.now(), compileFormula: compileGradebookFormula, deferRegrade: true });
       progress('build', 1, 1);
       await step();
       const every = Math.max(1, Math.ceil(engine.course.order.length / PROGRESS_STEPS));
-      engine.regradeAll({
+      // pauses inside the regrade too, so a cancel or a superseding setup change lands mid-regrade
+      await engine.regradeAllAsync({
         onProgress: (done, total) => {
           if (done % every === 0 || done === total) progress('regrade', done, total);
         },
         cancel: cancel.token,
+        pause: this.opts.pause,
       });
       if (engine.course.order.length === 0) progress('regrade', 1, 1);
       await step();

@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Gradebook, loadCourse } from './index.ts';
+import { GradeEngine } from './engine.ts';
+import { compileGradebookFormula } from '../formula/index.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { cancelSource, CancelledError } from '../shared/cancel.ts';
 import { course, item, cat, gradesOf } from '../../../../test/fixtures/courses/builder.ts';
@@ -356,6 +358,27 @@ describe('regrade', () => {
     let last = [0, 0];
     gb.regradeAll({ onProgress: (d, t) => (last = [d, t]) });
     expect(last[0]).toBe(last[1]);
+  });
+  it('[REG-2] the pausing full regrade gives the same grades, and a cancel made during one of its pauses leaves the previous ones', async () => {
+    const json = generateCourse({ students: 40, items: 30, levels: 3, calculated: 3, seed: 11 });
+    const direct = new GradeEngine(json, { compileFormula: compileGradebookFormula });
+    const deferred = new GradeEngine(json, { compileFormula: compileGradebookFormula, deferRegrade: true });
+    const root = deferred.course.root;
+    // deferred: nothing computed until the host runs the regrade
+    expect(Number.isNaN(deferred.derived.final[root]![0]!)).toBe(true);
+    let pauses = 0;
+    await deferred.regradeAllAsync({ chunkNodes: 4, pause: async () => void pauses++ });
+    expect(pauses).toBe(Math.floor(deferred.course.order.length / 4));
+    expect(deferred.derived.final.map((c) => [...c!])).toEqual(direct.derived.final.map((c) => [...c!]));
+    // cancel from the second pause: the grades stay those of the regrade that finished
+    const before = deferred.derived.final.map((c) => [...c!]);
+    const src = cancelSource();
+    let seen = 0;
+    await expect(
+      deferred.regradeAllAsync({ chunkNodes: 2, cancel: src.token, pause: async () => void (++seen === 2 && src.cancel()) }),
+    ).rejects.toThrow(CancelledError);
+    expect(seen).toBe(2);
+    expect(deferred.derived.final.map((c) => [...c!])).toEqual(before);
   });
   it('[API-1] toJson round-trips: reloading gives the same finals', () => {
     const gb = loadCourse(small(9));
