@@ -1,0 +1,57 @@
+// Fast typing in the grader grid (issue #6, "type into a cell, Enter moves down"): a teacher who taps a cell and types
+// at once, or types grade after grade down a column pressing Enter, loses no key. Runs its own sync and app servers
+// (demo seed) on loopback over the shared build/, so the demo data other specs assert on stays untouched.
+import { expect, test } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { demoSeed } from '../../bin/demo-seed.ts';
+import { startSyncServer } from '../../sync-server/server.ts';
+import { startStaticServer } from '../../sync-server/static.ts';
+import { cell, openCourse, signIn } from './helpers';
+
+const APP_PORT = Number(process.env.E2E_TYPING_PORT ?? 4296);
+const root = resolve(import.meta.dirname, '../..');
+let servers: { close(): Promise<void> }[] = [];
+let dataDir = '';
+
+test.beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'markbook-typing-e2e-'));
+  const sync = await startSyncServer({ host: '127.0.0.1', port: 0, dataDir, appOrigins: [`http://127.0.0.1:${APP_PORT}`], seed: demoSeed() });
+  const app = await startStaticServer({ root: join(root, 'build'), port: APP_PORT, syncUrl: `ws://127.0.0.1:${sync.port}` });
+  servers = [app, sync];
+});
+
+test.afterAll(async () => {
+  for (const s of servers) await s.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('keys typed straight after a tap, and grade after grade down a column with Enter, all arrive', async ({ browser }) => {
+  const ctx = await browser.newContext({ baseURL: `http://127.0.0.1:${APP_PORT}` });
+  const page = await ctx.newPage();
+  await signIn(page, 'teacher1');
+  await openCourse(page, 'Physics 101');
+  // the first ten students as the grid shows them (sorted by name)
+  const prefix = 'cell-i-lab2-';
+  const users = (await page.locator(`[data-testid^="${prefix}"]`).evaluateAll((els, p) => els.map((e) => e.getAttribute('data-testid')!.slice(p.length)), prefix)).slice(0, 10);
+  expect(users).toHaveLength(10);
+  // tap a cell and type two digits at once (the tap's own focus must not take the keys away from the entry)
+  // (twice over: the second pass, on a warm page, is the quicker one)
+  for (const base of [10, 11]) {
+    for (const [k, u] of users.entries()) {
+      await cell(page, 'i-lab2', u).click();
+      await page.keyboard.type(`${base + k}`);
+      await page.keyboard.press('Enter');
+    }
+    for (const [k, u] of users.entries()) await expect(cell(page, 'i-lab2', u)).toHaveText(`${base + k}.00`);
+  }
+  // one tap, then ten grades typed down the column, Enter after each, no pause
+  await cell(page, 'i-lab1', users[0]!).click();
+  for (const k of users.keys()) {
+    await page.keyboard.type(`${19 - k}`);
+    await page.keyboard.press('Enter');
+  }
+  for (const [k, u] of users.entries()) await expect(cell(page, 'i-lab1', u)).toHaveText(`${19 - k}.00`);
+  await ctx.close();
+});
