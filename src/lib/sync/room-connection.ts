@@ -29,6 +29,9 @@ export const CLOSE_FORBIDDEN = 4403;
 /** A change needed a capability the writer lacks; the server stored nothing of it. */
 export const CLOSE_REFUSED = 4409;
 
+/** How long a reconnect with a renewed token may take before the badge shows it. */
+const RENEW_QUIET_MS = 3000;
+
 export class RoomConnection {
   readonly provider: WebsocketProvider;
   state: ConnectionState = 'connecting';
@@ -36,6 +39,9 @@ export class RoomConnection {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private paused = false;
+  /** Reconnecting after the access token expired on a synced connection (see set()). */
+  private renewing = false;
+  private renewTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly opts: RoomConnectionOptions) {
     const token = opts.getToken();
@@ -63,7 +69,17 @@ export class RoomConnection {
 
   private set(state: ConnectionState, detail?: string): void {
     this.state = state;
+    // Reconnecting with a renewed token is routine (every token lifetime): the badge keeps saying "synced" unless
+    // it takes longer than RENEW_QUIET_MS or fails.
+    if (this.renewing && (state === 'connecting' || state === 'syncing')) return;
+    if (this.renewing) this.endRenewing();
     this.opts.onState?.(state, detail);
+  }
+
+  private endRenewing(): void {
+    this.renewing = false;
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
   }
 
   private connect(): void {
@@ -77,9 +93,20 @@ export class RoomConnection {
   private async onClosed(code: number, reason: string): Promise<void> {
     if (this.stopped || this.paused) return;
     if (code === CLOSE_UNAUTHORIZED && this.opts.refreshToken) {
+      const wasSynced = this.state === 'synced';
       const ok = await this.opts.refreshToken().catch(() => false);
-      if (ok) return this.scheduleReconnect();
-      return this.set('denied', reason || 'signed out');
+      if (!ok) return this.set('denied', reason || 'signed out');
+      if (!wasSynced) return this.scheduleReconnect();
+      // The token expired on a healthy connection: reconnect at once (expiries of different devices are already
+      // spread over time, so no jitter is needed), quietly.
+      this.renewing = true;
+      this.renewTimer = setTimeout(() => {
+        this.endRenewing();
+        this.opts.onState?.(this.state);
+      }, RENEW_QUIET_MS);
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      return this.connect();
     }
     if (code === CLOSE_REFUSED && this.opts.onRefused) {
       this.set('denied', reason || 'a change was refused');
@@ -101,6 +128,7 @@ export class RoomConnection {
 
   /** The device went offline: close the socket and stop retrying until resume(). Local edits keep being stored. */
   pause(): void {
+    this.endRenewing();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.paused = true;
@@ -125,6 +153,7 @@ export class RoomConnection {
 
   destroy(): void {
     this.stopped = true;
+    this.endRenewing();
     if (this.timer) clearTimeout(this.timer);
     this.provider.destroy();
   }
