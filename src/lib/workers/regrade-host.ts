@@ -7,7 +7,6 @@ import { compileGradebookFormula } from '../domain/formula/index.ts';
 import { GradeEngine } from '../domain/gradebook/engine.ts';
 import { CancelledError, cancelSource, throwIfCancelled, type CancelSource } from '../domain/shared/cancel.ts';
 import type { Clock } from '../domain/shared/clock.ts';
-import type { CourseJson } from '../domain/interchange/course-types.ts';
 import { applyCellToEngine, cellFlags, gridLayout, snapshotFromEngine, type GridColumn, type GridPatch, type GridSnapshot } from './regrade-grid.ts';
 
 /** The stages of a full rebuild, in order; `weight` is each stage's rough share of the time (measured on 2,000 x 300). */
