@@ -5,6 +5,8 @@ import type { Command } from '../crdt/commands';
 import { isLockedAt } from '../domain/gradebook/flags';
 import { rescaleKeepPercentage } from '../domain/gradebook/range';
 import type { CourseCategory, CourseItem, CourseJson, FlagOrTime } from '../domain/interchange/course-types';
+import { checkCalculation } from './setup-calc';
+import type { weightMode } from './setup-tree';
 
 export type FlagMode = 'no' | 'yes' | 'time';
 
@@ -53,6 +55,67 @@ export function parseNumber(
   if (t === '') return { ok: true, value: empty };
   const n = Number(t);
   return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, message: `"${text}" is not a number` };
+}
+
+/** Reads a number field of a form: its value, or null with the problem recorded under the field's name. */
+export function numberReader(
+  p: Map<string, string>,
+): (field: string, text: string, empty: number | null) => number | null {
+  return (field, text, empty) => {
+    const r = parseNumber(text, empty);
+    if (!r.ok) p.set(field, r.message);
+    return r.ok ? r.value : null;
+  };
+}
+
+/** What the item and category forms both ask: the weight in the parent, extra credit, hidden, locked, calculation. */
+export interface SharedFields {
+  /** How the parent's method weighs this row (weightMode); null when no weight is asked (e.g. the method changes). */
+  mode: ReturnType<typeof weightMode> | null;
+  weightText: string;
+  weightOverride: boolean;
+  extraCredit: boolean;
+  extraCreditWeight: string;
+  hidden: FlagForm;
+  locked: FlagForm;
+  calculation: string;
+}
+
+/** Reads the shared fields of row `id` into `next`, recording problems by field name in `p` (both forms call it). */
+export function readSharedFields(
+  json: CourseJson,
+  id: string,
+  f: SharedFields,
+  next: Partial<
+    Pick<
+      CourseItem,
+      'weight' | 'weightOverride' | 'extraCredit' | 'extraCreditWeight' | 'hidden' | 'locked' | 'calculation'
+    >
+  >,
+  p: Map<string, string>,
+): void {
+  const num = numberReader(p);
+  if (f.mode?.weight === 'natural') {
+    const w = num('weight', f.weightText, null);
+    next.weightOverride = f.weightOverride;
+    if (f.weightOverride && w === null) p.set('weight', 'give the weight in percent');
+    next.weight = f.weightOverride && w !== null ? w / 100 : null;
+  } else if (f.mode?.weight === 'weighted') next.weight = num('weight', f.weightText, null);
+  if (f.mode?.extra === 'flag') next.extraCredit = f.extraCredit;
+  else if (f.mode?.extra === 'weight')
+    next.extraCreditWeight = num('extraCreditWeight', f.extraCreditWeight, 0) ?? 0;
+  const h = formToFlag(f.hidden);
+  if (h.ok) next.hidden = h.value;
+  else p.set('hidden', h.message);
+  const l = formToFlag(f.locked);
+  if (l.ok) next.locked = l.value;
+  else p.set('locked', l.message);
+  const calc = f.calculation.trim();
+  if (calc !== '') {
+    const c = checkCalculation(json, id, calc);
+    if (!c.ok) p.set('calculation', c.message);
+  }
+  next.calculation = calc === '' ? null : calc;
 }
 
 /**
