@@ -67,6 +67,8 @@ export type Command =
   | { type: 'setItem'; item: Partial<CourseItem> & { id: string } }
   | { type: 'deleteItem'; id: string }
   | { type: 'moveItem'; id: string; category?: string; before?: string | null }
+  /** Moves a category under `parent` (default: where it is), before the sibling category `before` (null: last). */
+  | { type: 'moveCategory'; id: string; parent?: string; before?: string | null }
   | { type: 'setCategory'; category: Partial<CourseCategory> & { id: string } }
   | { type: 'deleteCategory'; id: string }
   | { type: 'setSettings'; settings: Partial<CourseSettings> }
@@ -137,6 +139,7 @@ export const COMMAND_CAPABILITY: Readonly<
   setItem: 'grade:manage',
   deleteItem: 'grade:manage',
   moveItem: 'grade:manage',
+  moveCategory: 'grade:manage',
   setCategory: 'grade:manage',
   deleteCategory: 'grade:manage',
   setSettings: 'grade:manage',
@@ -663,6 +666,42 @@ function planSetCategory(pl: Planner, at: string, c: Extract<Command, { type: 's
   }
 }
 
+/**
+ * Moves a category among the categories of its (new) parent. Only the order of siblings matters (a category's
+ * children are its items, then its sub-categories in sortorder), so "before b" takes a sortorder between b and the
+ * category just before b in the course; "last" takes one after every category. Parent and cycle checks are
+ * setCategory's.
+ */
+function planMoveCategory(pl: Planner, at: string, c: Extract<Command, { type: 'moveCategory' }>): void {
+  const cur = pl.row('categories', c.id);
+  if (!cur) throw new Fail('not_found', [{ at: `${at}.id`, message: `no category "${String(c.id)}"` }]);
+  if (cur.parent === null || cur.parent === undefined)
+    throw new Fail('invalid', [{ at: `${at}.id`, message: 'the course category cannot be moved' }]);
+  const parent = c.parent ?? (cur.parent as string);
+  const others = pl
+    .allRows('categories')
+    .filter((r) => r.id !== c.id)
+    .sort((a, b) => Number(a.sortorder) - Number(b.sortorder) || (String(a.id) < String(b.id) ? -1 : 1));
+  let sortorder: number;
+  if (c.before === undefined || c.before === null) {
+    sortorder = others.reduce((m, r) => Math.max(m, Number(r.sortorder ?? 0)), 0) + 1;
+  } else {
+    const bi = others.findIndex((r) => r.id === c.before);
+    if (bi < 0) throw new Fail('not_found', [{ at: `${at}.before`, message: `no category "${c.before}"` }]);
+    if (others[bi]!.parent !== parent)
+      throw new Fail('invalid', [
+        { at: `${at}.before`, message: `"${c.before}" is not in category "${parent}"` },
+      ]);
+    const b = Number(others[bi]!.sortorder);
+    const a = bi > 0 ? Number(others[bi - 1]!.sortorder) : b - 1;
+    sortorder = (a + b) / 2;
+  }
+  planSetCategory(pl, at, {
+    type: 'setCategory',
+    category: { id: c.id, parent, sortorder } as Partial<CourseCategory> & { id: string },
+  });
+}
+
 function planMoveItem(pl: Planner, at: string, c: Extract<Command, { type: 'moveItem' }>): void {
   const cur = pl.row('items', c.id);
   if (!cur) throw new Fail('not_found', [{ at: `${at}.id`, message: `no grade item "${String(c.id)}"` }]);
@@ -803,6 +842,8 @@ function plan(pl: Planner, at: string, c: Command): void {
     }
     case 'moveItem':
       return planMoveItem(pl, at, c);
+    case 'moveCategory':
+      return planMoveCategory(pl, at, c);
     case 'setCategory':
       return planSetCategory(pl, at, c);
     case 'deleteCategory': {

@@ -5,6 +5,7 @@ import * as Y from 'yjs';
 import type { CourseJson } from '../domain/interchange/course-types.ts';
 import { fixedClock } from '../domain/shared/clock.ts';
 import { ValidationError } from '../domain/shared/errors.ts';
+import { Gradebook } from '../domain/gradebook/index.ts';
 import { applyCommand, commandCapabilities, type Command, type CommandContext } from './commands.ts';
 import {
   COURSE_SCHEMA_VERSION,
@@ -205,6 +206,44 @@ describe('commands', () => {
       ['i0', 'Renamed'],
     ]);
     expect(out.grades.some((g) => g.item === 'i1')).toBe(false);
+  });
+});
+
+describe('category order', () => {
+  it('[CRDT-3] a category moves before a sibling category, or into another category at the end; cycles and strangers are refused', () => {
+    const [a] = pair();
+    for (const [id, parent] of [
+      ['k1', 'c0'],
+      ['k2', 'c0'],
+      ['k3', 'c0'],
+      ['k21', 'k2'],
+    ] as const)
+      ok(
+        a,
+        { type: 'setCategory', category: { id, parent, name: id.toUpperCase(), aggregation: 'mean' } },
+        ctx(alice),
+      );
+    const order = () => docToCourseJson(a).categories.map((c) => c.id);
+    expect(order()).toEqual(['c0', 'k1', 'k2', 'k3', 'k21']);
+    ok(a, { type: 'moveCategory', id: 'k3', before: 'k1' }, ctx(alice));
+    expect(order()).toEqual(['c0', 'k3', 'k1', 'k2', 'k21']);
+    // the engine's tree follows: the course's sub-categories in the new order
+    const gb = new Gradebook(docToCourseJson(a));
+    const root = gb.state.course.cats.find((c) => c.parent === -1)!;
+    expect(
+      root.allChildren.map((q) => gb.state.course.nodes[q]!.id).filter((id) => id.startsWith('k')),
+    ).toEqual(['k3', 'k1', 'k2']);
+    ok(a, { type: 'moveCategory', id: 'k1', parent: 'k2', before: 'k21' }, ctx(alice));
+    expect(docToCourseJson(a).categories.find((c) => c.id === 'k1')!.parent).toBe('k2');
+    expect(order().filter((id) => id === 'k1' || id === 'k21')).toEqual(['k1', 'k21']);
+    ok(a, { type: 'moveCategory', id: 'k3' }, ctx(alice));
+    expect(order().at(-1)).toBe('k3');
+    const cycle = applyCommand(a, { type: 'moveCategory', id: 'k2', parent: 'k21' }, ctx(alice));
+    expect(cycle.ok ? '' : cycle.error.problems.map((x) => x.message).join()).toMatch(/inside itself/);
+    const stranger = applyCommand(a, { type: 'moveCategory', id: 'k3', before: 'k21' }, ctx(alice));
+    expect(stranger.ok ? '' : stranger.error.problems[0]!.at).toMatch(/\.before$/);
+    const root2 = applyCommand(a, { type: 'moveCategory', id: 'c0', before: 'k1' }, ctx(alice));
+    expect(root2.ok ? '' : root2.error.code).toBe('invalid');
   });
 });
 

@@ -116,6 +116,18 @@ export function moveTargets(json: CourseJson, id: string): MoveTarget[] {
           grew = true;
         }
     }
+    const nameOf = new Map(json.categories.map((c) => [c.id, c.name]));
+    // the category right after this one among its siblings: moving before it changes nothing
+    const siblings = json.categories.filter((c) => c.parent === cat.parent);
+    const next = siblings[siblings.findIndex((c) => c.id === id) + 1]?.id;
+    for (const c of json.categories) {
+      if (below.has(c.id) || c.parent === null || c.id === next) continue;
+      out.push({
+        key: `before:${c.id}`,
+        label: `Before "${c.name}" in ${nameOf.get(c.parent) ?? c.parent}`,
+        command: { type: 'moveCategory', id, parent: c.parent, before: c.id },
+      });
+    }
     for (const c of json.categories) {
       if (below.has(c.id) || c.id === cat.parent) continue;
       out.push({

@@ -382,6 +382,27 @@ describe('moves', () => {
     expect(rows.find((r) => r.id === 'c-sub')!.level).toBe(2);
     expect(moveTargets(json, 'c-root')).toEqual([]);
   });
+
+  it('[SET-4] a category moves before a sibling category (order among categories), also in another parent', () => {
+    const doc = open(course());
+    // c-sub up into the course category, at the end: after c-hw
+    expect(
+      run(doc, moveTargets(docToCourseJson(doc), 'c-sub').find((t) => t.key === 'into:c-root')!.command).ok,
+    ).toBe(true);
+    const kids = () =>
+      buildSetupTree(docToCourseJson(doc))
+        .find((r) => r.id === 'c-root')!
+        .children.filter((c) => c.startsWith('c-'));
+    expect(kids()).toEqual(['c-hw', 'c-sub']);
+    const targets = moveTargets(docToCourseJson(doc), 'c-sub');
+    expect(targets.some((t) => t.key === 'before:c-sub')).toBe(false);
+    const before = targets.find((t) => t.key === 'before:c-hw')!;
+    expect(before.label).toMatch(/^Before ".+" in /);
+    expect(run(doc, before.command).ok).toBe(true);
+    expect(kids()).toEqual(['c-sub', 'c-hw']);
+    // right before its next sibling already: no such target
+    expect(moveTargets(docToCourseJson(doc), 'c-sub').some((t) => t.key === 'before:c-hw')).toBe(false);
+  });
 });
 
 describe('delete and clean-up', () => {
