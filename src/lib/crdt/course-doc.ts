@@ -229,6 +229,28 @@ export function epochFrom(map: Y.Map<unknown>): Epoch {
   };
 }
 
+/**
+ * Watches an epoch for what a regrade needs to know: `cells` gets the cells (`item\0user`) whose grade slots
+ * changed, `setup` any change to items, categories, settings or users. Returns the function that stops watching.
+ */
+export function observeEpoch(e: Epoch, on: { cells(keys: string[]): void; setup(): void }): () => void {
+  const onGrades = (ev: { keysChanged: Set<string> }): void =>
+    on.cells([...ev.keysChanged].map((key) => key.slice(0, key.lastIndexOf(SEP))));
+  const onSetup = (): void => on.setup();
+  e.grades.observe(onGrades);
+  e.items.observeDeep(onSetup);
+  e.categories.observeDeep(onSetup);
+  e.settings.observe(onSetup);
+  e.users.observe(onSetup);
+  return () => {
+    e.grades.unobserve(onGrades);
+    e.items.unobserveDeep(onSetup);
+    e.categories.unobserveDeep(onSetup);
+    e.settings.unobserve(onSetup);
+    e.users.unobserve(onSetup);
+  };
+}
+
 /** The current epoch, or null for an empty document. Deterministic: greatest (n, id) of the complete epochs. */
 export function currentEpoch(doc: Y.Doc): Epoch | null {
   let best: Y.Map<unknown> | null = null;

@@ -3,7 +3,7 @@
 // never regrades the whole course on the main thread unless a page asks for the engine.
 import * as Y from 'yjs';
 import type { Command, CommandContext, CommandResult } from '../crdt/commands';
-import { SEP, currentEpoch, docToCourseJson, epochsMap, listConflicts, readCell, recordToGrade, type Actor, type CellConflict, type Epoch } from '../crdt/course-doc';
+import { SEP, currentEpoch, docToCourseJson, epochsMap, listConflicts, observeEpoch, readCell, recordToGrade, type Actor, type CellConflict, type Epoch } from '../crdt/course-doc';
 import type { Candidate, GradeField } from '../crdt/grade-register';
 import type { HistoryArchive } from '../crdt/history';
 import { bindCourseDoc } from '../crdt/rebase';
@@ -226,25 +226,13 @@ export class CourseWorkspace {
     this.unobserveEpoch = null;
     this.epoch = e;
     if (!e) return;
-    const onGrades = (ev: { keysChanged: Set<string> }): void => {
-      if (this.dirty) {
-        for (const key of ev.keysChanged) this.dirty.add(key.slice(0, key.lastIndexOf(SEP)));
-      }
-      this.schedule();
-    };
-    const onSetup = (): void => this.markAll();
-    e.grades.observe(onGrades);
-    e.items.observeDeep(onSetup);
-    e.categories.observeDeep(onSetup);
-    e.settings.observe(onSetup);
-    e.users.observe(onSetup);
-    this.unobserveEpoch = () => {
-      e.grades.unobserve(onGrades);
-      e.items.unobserveDeep(onSetup);
-      e.categories.unobserveDeep(onSetup);
-      e.settings.unobserve(onSetup);
-      e.users.unobserve(onSetup);
-    };
+    this.unobserveEpoch = observeEpoch(e, {
+      cells: (keys) => {
+        if (this.dirty) for (const key of keys) this.dirty.add(key);
+        this.schedule();
+      },
+      setup: () => this.markAll(),
+    });
   }
 
   private markAll(): void {

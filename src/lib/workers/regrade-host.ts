@@ -2,12 +2,34 @@
 // the engine regraded from it, and the dirty tracking that turns document updates into grid snapshots and patches.
 // Never touches the DOM, storage or the network; never writes the document (it only applies updates it is sent).
 import * as Y from 'yjs';
-import { SEP, currentEpoch, docToCourseJson, epochsMap, readCell, recordToGrade, type Epoch } from '../crdt/course-doc.ts';
+import {
+  SEP,
+  currentEpoch,
+  docToCourseJson,
+  epochsMap,
+  observeEpoch,
+  readCell,
+  recordToGrade,
+  type Epoch,
+} from '../crdt/course-doc.ts';
 import { compileGradebookFormula } from '../domain/formula/index.ts';
 import { GradeEngine } from '../domain/gradebook/engine.ts';
-import { CancelledError, cancelSource, throwIfCancelled, type CancelSource } from '../domain/shared/cancel.ts';
+import {
+  CancelledError,
+  cancelSource,
+  throwIfCancelled,
+  type CancelSource,
+} from '../domain/shared/cancel.ts';
 import type { Clock } from '../domain/shared/clock.ts';
-import { applyCellToEngine, cellFlags, gridLayout, snapshotFromEngine, type GridColumn, type GridPatch, type GridSnapshot } from './regrade-grid.ts';
+import {
+  applyCellToEngine,
+  cellFlags,
+  gridLayout,
+  snapshotFromEngine,
+  type GridColumn,
+  type GridPatch,
+  type GridSnapshot,
+} from './regrade-grid.ts';
 
 /** The stages of a full rebuild, in order; `weight` is each stage's rough share of the time (measured on 2,000 x 300). */
 export const REBUILD_STAGES = [
@@ -133,23 +155,13 @@ export class RegradeHost {
     this.unobserveEpoch = null;
     this.epoch = e;
     if (!e) return;
-    const onGrades = (ev: { keysChanged: Set<string> }): void => {
-      for (const key of ev.keysChanged) this.dirty.add(key.slice(0, key.lastIndexOf(SEP)));
-      this.schedule();
-    };
-    const onSetup = (): void => this.setupChanged();
-    e.grades.observe(onGrades);
-    e.items.observeDeep(onSetup);
-    e.categories.observeDeep(onSetup);
-    e.settings.observe(onSetup);
-    e.users.observe(onSetup);
-    this.unobserveEpoch = () => {
-      e.grades.unobserve(onGrades);
-      e.items.unobserveDeep(onSetup);
-      e.categories.unobserveDeep(onSetup);
-      e.settings.unobserve(onSetup);
-      e.users.unobserve(onSetup);
-    };
+    this.unobserveEpoch = observeEpoch(e, {
+      cells: (keys) => {
+        for (const key of keys) this.dirty.add(key);
+        this.schedule();
+      },
+      setup: () => this.setupChanged(),
+    });
   }
 
   private refresh(): void {
@@ -214,7 +226,10 @@ export class RegradeHost {
     const progress = (stage: RebuildStage, done: number, total: number): void => {
       const i = REBUILD_STAGES.findIndex((s) => s.stage === stage);
       const w = REBUILD_STAGES[i]!.weight;
-      this.opts.post({ t: 'progress', run, stage, fraction: Math.min(1, at + w * (total ? done / total : 0)) }, []);
+      this.opts.post(
+        { t: 'progress', run, stage, fraction: Math.min(1, at + w * (total ? done / total : 0)) },
+        [],
+      );
       if (done === total) at += w;
     };
     const step = async (): Promise<void> => {
@@ -229,7 +244,11 @@ export class RegradeHost {
       const json = docToCourseJson(this.doc!);
       progress('read', 1, 1);
       await step();
-      const engine = new GradeEngine(json, { now: this.opts.clock.now(), compileFormula: compileGradebookFormula, deferRegrade: true });
+      const engine = new GradeEngine(json, {
+        now: this.opts.clock.now(),
+        compileFormula: compileGradebookFormula,
+        deferRegrade: true,
+      });
       progress('build', 1, 1);
       await step();
       const every = Math.max(1, Math.ceil(engine.course.order.length / PROGRESS_STEPS));
@@ -253,7 +272,9 @@ export class RegradeHost {
       this.colOf = new Int32Array(engine.course.nodes.length).fill(-1);
       columns.forEach((c, i) => (this.colOf[c.q] = i));
       this.rebuilds++;
-      const transfer = [...new Set([...snapshot.finals, ...snapshot.flags].map((a) => a.buffer as ArrayBuffer))];
+      const transfer = [
+        ...new Set([...snapshot.finals, ...snapshot.flags].map((a) => a.buffer as ArrayBuffer)),
+      ];
       this.opts.post({ t: 'snapshot', run, snapshot, ms: performance.now() - t0 }, transfer);
     } catch (e) {
       if (e instanceof CancelledError) {
