@@ -94,25 +94,31 @@ export async function run(): Promise<void> {
       const grid = document.querySelector('[data-testid="grader-grid"]')!;
       const firstRow = grid.querySelector('tbody tr:not([aria-hidden]) th')!.parentElement!;
       const cells = [...firstRow.querySelectorAll('td[role="gridcell"]')] as HTMLElement[];
-      const editable = cells.find((c) => c.getAttribute('aria-readonly') === 'false')!;
+      const id = cells.find((c) => c.getAttribute('aria-readonly') === 'false')!.dataset.testid!;
+      const sel = `[data-testid="${id}"]`; // (no helper function: the bench's TypeScript transform would name it)
       for (let i = 0; i < 60; i++) {
+        // the cell's element may be rebuilt (the active cell's row is keyed apart): find it again by its test id
+        const editable = (grid.querySelector(sel) as HTMLElement);
         editable.focus();
         editable.dispatchEvent(new KeyboardEvent('keydown', { key: String(i % 10), bubbles: true }));
         await new Promise((r) => setTimeout(r, 0));
         const input = document.getElementById('grid-editor') as HTMLInputElement;
-        input.value = String(i % 2);
+        const want = String(i % 2); // differs from the grade before, so the new text can be told from the old
+        input.value = want;
         input.dispatchEvent(new Event('input', { bubbles: true }));
         const t0 = performance.now();
         // The edited cell and the course total are re-rendered in the same flush after the regrade: wait until the
         // editor is gone and the cell shows the new grade (the total may keep its value, e.g. when the grade is dropped).
+        // The cell shows the typed value only once the regrade's result is in (never earlier: it shows finals).
         const changed = new Promise<void>((resolve) => {
           const mo = new MutationObserver(() => {
-            if (!editable.querySelector('input') && /\d/.test(editable.textContent ?? '')) {
+            const cell = (grid.querySelector(sel) as HTMLElement);
+            if (cell && !cell.querySelector('input') && (cell.textContent ?? '').startsWith(want)) {
               mo.disconnect();
               resolve();
             }
           });
-          mo.observe(editable.parentElement!, { characterData: true, childList: true, subtree: true });
+          mo.observe(grid.querySelector('tbody')!, { characterData: true, childList: true, subtree: true });
           setTimeout(() => {
             mo.disconnect();
             resolve();

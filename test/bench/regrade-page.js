@@ -44,11 +44,15 @@ export const setupChanges = async () => {
 export const keystrokes = async () => {
   const out = [];
   const toPatch = [];
+  const toDom = [];
   const grid = document.querySelector('[data-testid="grader-grid"]');
   const firstRow = grid.querySelector('tbody tr:not([aria-hidden]) th').parentElement;
   const cells = [...firstRow.querySelectorAll('td[role="gridcell"]')];
-  const editable = cells.find((c) => c.getAttribute('aria-readonly') === 'false');
+  const id = cells.find((c) => c.getAttribute('aria-readonly') === 'false').dataset.testid;
+  const cellNow = () => grid.querySelector(`[data-testid="${id}"]`);
   for (let i = 0; i < 60; i++) {
+    // the cell's element may be rebuilt (the active cell's row is keyed apart): find it again by its test id
+    const editable = cellNow();
     editable.focus();
     editable.dispatchEvent(new KeyboardEvent('keydown', { key: String(i % 10), bubbles: true }));
     await new Promise((r) => setTimeout(r, 0));
@@ -60,12 +64,13 @@ export const keystrokes = async () => {
     const changed = new Promise((resolve) => {
       const mo = new MutationObserver(() => {
         // the cell's new final comes from the worker's patch, with the course total in the same flush
-        if (!editable.querySelector('input') && (editable.textContent ?? '').startsWith(want)) {
+        const cell = cellNow();
+        if (cell && !cell.querySelector('input') && (cell.textContent ?? '').startsWith(want)) {
           mo.disconnect();
           resolve();
         }
       });
-      mo.observe(firstRow, { characterData: true, childList: true, subtree: true });
+      mo.observe(grid.querySelector('tbody'), { characterData: true, childList: true, subtree: true });
       setTimeout(() => {
         mo.disconnect();
         resolve();
@@ -73,12 +78,15 @@ export const keystrokes = async () => {
     });
     input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     await changed;
+    const domAt = performance.now();
     const pm = performance.getEntriesByName('markbook:regrade').at(-1);
     toPatch.push(pm.startTime - t0);
+    toDom.push(domAt - pm.startTime);
     await new Promise((r) => requestAnimationFrame(() => r(null)));
     out.push(performance.now() - t0);
   }
   toPatch.sort((a, b) => a - b);
-  console.log(`Enter -> patch received: p50 ${toPatch[30].toFixed(1)} ms, p95 ${toPatch[56].toFixed(1)} ms`);
+  toDom.sort((a, b) => a - b);
+  console.log(`Enter -> patch received: p50 ${toPatch[30].toFixed(1)} ms, p95 ${toPatch[56].toFixed(1)} ms; patch -> cell and total in the DOM: p50 ${toDom[30].toFixed(1)} ms, p95 ${toDom[56].toFixed(1)} ms`);
   return out;
 };
