@@ -110,7 +110,7 @@ export class CourseWorkspace {
       room: this.room,
       doc: this.doc,
       onGrid: (snapshot, full) => {
-        this.model = lazyGridModel(snapshot, () => this.engineNow());
+        this.model = lazyGridModel(snapshot, () => this.engineNow(), this.link.grid.logForView());
         this.preview = null;
         if (full && this.error !== null && this.error === this.regradeError) this.error = null;
         this.saveReadModelSoon();

@@ -30,6 +30,20 @@ export interface GridView {
   /** The grade's own hidden flag (not the item's). */
   hiddenCell(col: GridColumn, row: GridRow): boolean;
   feedback(col: GridColumn, row: GridRow): string | null;
+  /**
+   * For views over a snapshot that is patched in place: the snapshot (the same object across its patches), how
+   * many patches this view includes, and the cells patched after an earlier count (null: not known, redraw all).
+   * A cache of what cells show keeps everything but those cells from one view to the next.
+   */
+  readonly source?: object;
+  readonly seq?: number;
+  changedSince?(seq: number): Iterable<{ col: string; u: number }> | null;
+}
+
+/** How a view over a snapshot learns which cells later patches changed (GridReplica keeps the log). */
+export interface PatchLog {
+  seq: number;
+  changedSince(seq: number): { c: number; u: number }[] | null;
 }
 
 /** The live grid model: the view plus the engine behind it. */
@@ -114,26 +128,46 @@ export function snapshotGrid(model: GridModel): GridSnapshot {
   return snapshotFromEngine(model.engine, model.columns, model.rows);
 }
 
-/** A read-only grid view over a snapshot (read it again after a patch: make a new view so views redraw). */
-export function viewFromSnapshot(s: GridSnapshot): GridView {
+/** Per snapshot, its column index by engine node (built once, shared by every view of its patched versions). */
+const columnIndex = new WeakMap<GridSnapshot, Int32Array>();
+/** Per feedback list (replaced, not changed, when a patch sets feedback), its texts by cell. */
+const feedbackIndex = new WeakMap<[number, string][], Map<number, string>>();
+
+/**
+ * A read-only grid view over a snapshot. After a patch make a new view (so views redraw), passing the replica's
+ * patch log so that what is cached per cell survives for the cells the patches left alone.
+ */
+export function viewFromSnapshot(s: GridSnapshot, log?: PatchLog): GridView {
   // Fast path: the grid draws this snapshot's own column objects, found by engine index; a column object from
   // another snapshot (a view kept across a rebuild) is found by id.
-  let maxQ = 0;
-  for (const c of s.columns) maxQ = Math.max(maxQ, c.q);
-  const byQ = new Int32Array(maxQ + 1).fill(-1);
-  s.columns.forEach((c, i) => (byQ[c.q] = i));
+  let byQ = columnIndex.get(s);
+  if (!byQ) {
+    let maxQ = 0;
+    for (const c of s.columns) maxQ = Math.max(maxQ, c.q);
+    byQ = new Int32Array(maxQ + 1).fill(-1);
+    for (let i = 0; i < s.columns.length; i++) byQ[s.columns[i]!.q] = i;
+    columnIndex.set(s, byQ);
+  }
+  const index = byQ;
   let byId: Map<string, number> | null = null;
   const at = (col: GridColumn): number => {
-    const i = byQ[col.q] ?? -1;
+    const i = index[col.q] ?? -1;
     if (i >= 0 && s.columns[i] === col) return i;
     byId ??= new Map(s.columns.map((c, k) => [c.id, k]));
     return byId.get(col.id) ?? -1;
   };
   const flag = (col: GridColumn, row: GridRow, bit: number) => ((s.flags[at(col)]?.[row.u] ?? 0) & bit) !== 0;
-  let fb: Map<number, string> | null = null;
+  const seq = log?.seq ?? 0;
   return {
     columns: s.columns,
     rows: s.rows,
+    source: s,
+    seq,
+    changedSince: (from) => {
+      if (from === seq) return [];
+      const cells = log && from < seq ? log.changedSince(from) : null;
+      return cells && cells.map(({ c, u }) => ({ col: s.columns[c]?.id ?? '', u }));
+    },
     final: (col, row) => {
       const v = s.finals[at(col)]?.[row.u];
       return v === undefined || Number.isNaN(v) ? null : v;
@@ -143,8 +177,10 @@ export function viewFromSnapshot(s: GridSnapshot): GridView {
     lockedCell: (col, row) => flag(col, row, F_LOCKED),
     hiddenCell: (col, row) => flag(col, row, F_HIDDEN),
     feedback: (col, row) => {
-      if (!s.feedback?.length) return null;
-      fb ??= new Map(s.feedback);
+      const list = s.feedback;
+      if (!list?.length) return null;
+      let fb = feedbackIndex.get(list);
+      if (!fb) feedbackIndex.set(list, (fb = new Map(list)));
       return fb.get(at(col) * s.users + row.u) ?? null;
     },
   };
@@ -154,8 +190,8 @@ export function viewFromSnapshot(s: GridSnapshot): GridView {
  * A GridModel whose view is a snapshot and whose engine and gradebook are built only when first read (by
  * `load`, which the caller caches per document version): the grader page never builds an engine on the main thread.
  */
-export function lazyGridModel(s: GridSnapshot, load: () => { engine: GradeEngine; gradebook: Gradebook }): GridModel {
-  const view = viewFromSnapshot(s);
+export function lazyGridModel(s: GridSnapshot, load: () => { engine: GradeEngine; gradebook: Gradebook }, log?: PatchLog): GridModel {
+  const view = viewFromSnapshot(s, log);
   // defineProperty, not Object.assign or a spread: either would call the getters (build the engine) at once
   Object.defineProperty(view, 'engine', { get: () => load().engine, enumerable: true });
   Object.defineProperty(view, 'gradebook', { get: () => load().gradebook, enumerable: true });

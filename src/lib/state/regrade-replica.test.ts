@@ -21,6 +21,25 @@ describe('regrade replica', () => {
     expect(viewFromSnapshot(tab.snapshot!).final(col, model.rows[0]!)).toBe(42);
   });
 
+  it('[REG-3] remembers which cells its latest patches changed, and says so no further back than it knows', () => {
+    const model = buildGridModel(json, 0);
+    const tab = new GridReplica();
+    tab.set('leader:1', snapshotGrid(model));
+    const u = model.rows[0]!.u;
+    tab.patch('leader:1', { c: [0, 3], u: [u, u], final: [1, 2], flags: [0, 0], feedback: [] });
+    tab.patch('leader:1', { c: [1], u: [u], final: [5], flags: [0], feedback: [{ c: 2, u, text: 'ok' }] });
+    expect(tab.seq).toBe(2);
+    expect(tab.changedSince(1)).toEqual([{ c: 1, u }, { c: 2, u }]);
+    expect(tab.changedSince(0)).toEqual([{ c: 0, u }, { c: 3, u }, { c: 1, u }, { c: 2, u }]);
+    expect(tab.changedSince(2)).toEqual([]);
+    expect(tab.changedSince(3)).toBe(null); // ahead of it: not this grid
+    const log = tab.logForView();
+    for (let k = 0; k < 70; k++) tab.patch('leader:1', { c: [0], u: [u], final: [k], flags: [0], feedback: [] });
+    expect(tab.changedSince(1)).toBe(null); // fell out of the log
+    tab.set('leader:2', snapshotGrid(model));
+    expect(log.changedSince(0)).toBe(null); // a view of the old snapshot learns nothing from the new one's log
+  });
+
   it('[REG-2] status: running with growing progress, idle after the snapshot, out of date after a cancel (not after a supersede)', () => {
     const fold = (msgs: RegradeOut[], from: RegradeStatus = IDLE) => msgs.reduce(nextStatus, from);
     const running = fold([{ t: 'started', run: 1 }, { t: 'progress', run: 1, stage: 'build', fraction: 0.5 }]);

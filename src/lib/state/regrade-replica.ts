@@ -1,7 +1,7 @@
 // The grid as one tab holds it (a snapshot from the regrade worker, patched in place) and the regrade status the
 // views show, folded from the worker's messages. Pure: no Svelte, no storage, no channels; every tab runs the same code.
 import type { RebuildStage, RegradeOut } from '../workers/regrade-host';
-import { applyGridPatch, type GridPatch, type GridSnapshot } from './grid-model';
+import { applyGridPatch, type GridPatch, type GridSnapshot, type PatchLog } from './grid-model';
 
 /** What the page shows about full rebuilds. */
 export interface RegradeStatus {
@@ -35,6 +35,9 @@ export function nextStatus(st: RegradeStatus, m: RegradeOut): RegradeStatus {
   }
 }
 
+/** Patches a replica remembers, so a view several patches behind can still redraw only the cells they changed. */
+const PATCH_LOG = 64;
+
 /**
  * One tab's copy of the grid. Snapshots are named (`id`) by the leading tab; a patch names the snapshot it applies
  * to, so a tab that missed a snapshot (it joined late, the leader changed) ignores patches until it gets one.
@@ -42,15 +45,51 @@ export function nextStatus(st: RegradeStatus, m: RegradeOut): RegradeStatus {
 export class GridReplica {
   snapshot: GridSnapshot | null = null;
   id: string | null = null;
+  /** Patches applied to the current snapshot (0 right after a snapshot). */
+  seq = 0;
+  /** The latest patches: after applying the one at index k, seq was `logFrom + k + 1`. */
+  private log: GridPatch[] = [];
+  private logFrom = 0;
 
   set(id: string, s: GridSnapshot): void {
     this.id = id;
     this.snapshot = s;
+    this.seq = 0;
+    this.log = [];
+    this.logFrom = 0;
   }
 
   /** Applies a patch made against snapshot `base`; false (nothing changed) when this tab holds another grid. */
   patch(base: string, p: GridPatch): boolean {
     if (!this.snapshot || base !== this.id) return false;
-    return applyGridPatch(this.snapshot, p);
+    if (!applyGridPatch(this.snapshot, p)) return false;
+    this.seq++;
+    this.log.push(p);
+    if (this.log.length > PATCH_LOG) {
+      this.log.shift();
+      this.logFrom++;
+    }
+    return true;
+  }
+
+  /**
+   * The cells (column position, user index) patched since the snapshot stood at `seq`, or null when that is
+   * further back than the log reaches (the caller then treats every cell as changed).
+   */
+  changedSince(seq: number): { c: number; u: number }[] | null {
+    if (seq < this.logFrom || seq > this.seq) return null;
+    const out: { c: number; u: number }[] = [];
+    for (let k = seq - this.logFrom; k < this.log.length; k++) {
+      const p = this.log[k]!;
+      for (let i = 0; i < p.c.length; i++) out.push({ c: p.c[i]!, u: p.u[i]! });
+      for (const f of p.feedback) out.push({ c: f.c, u: f.u });
+    }
+    return out;
+  }
+
+  /** The patch log as a view of the current snapshot sees it (it answers null once another snapshot replaced it). */
+  logForView(): PatchLog {
+    const snapshot = this.snapshot;
+    return { seq: this.seq, changedSince: (seq) => (this.snapshot === snapshot ? this.changedSince(seq) : null) };
   }
 }

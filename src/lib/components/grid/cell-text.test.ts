@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatGrade } from '../../domain/gradebook/display';
 import type { GridColumn, GridRow, GridView } from '../../state/grid-model';
+import { buildDemoSite } from '../../domain/interchange/demo';
+import { buildGridModel, snapshotGrid, viewFromSnapshot } from '../../state/grid-model';
+import { GridReplica } from '../../state/regrade-replica';
 import { CellTextCache } from './cell-text';
 
 function column(over: Partial<GridColumn> = {}): GridColumn {
@@ -65,4 +68,38 @@ describe('CellTextCache', () => {
     expect(cache.text(m, points, rowA, 'percentage')).toBe(formatGrade(2, 'percentage', { min: 0, max: 10, scale: null }));
     expect(cache.text(m, scaled, rowA, 'percentage')).toBe('Fair');
   });
+
+  it('[UX-3] after a patch to the same snapshot only the patched cells are formatted again; a lost log redraws all', () => {
+    const model = buildGridModel(buildDemoSite().courses[0]!.gradebook, 0);
+    const replica = new GridReplica();
+    replica.set('t:1', snapshotGrid(model));
+    const col = model.columns.find((c) => c.kind === 'item' && !c.calculated && !c.scale)!;
+    const c = model.columns.indexOf(col);
+    const [a, b] = model.rows as [GridRow, GridRow];
+    const cache = new CellTextCache();
+    const counted = (v: GridView) => {
+      const out = { ...v, reads: 0 };
+      out.final = (cc, r) => (out.reads++, v.final(cc, r));
+      return out;
+    };
+    const v0 = counted(lazyView(replica));
+    cache.text(v0, col, a, 'real');
+    cache.text(v0, col, b, 'real');
+    expect(replica.patch('t:1', { c: [c], u: [a.u], final: [19.5], flags: [0], feedback: [] })).toBe(true);
+    const v1 = counted(lazyView(replica));
+    expect(cache.text(v1, col, a, 'real')).toBe(formatGrade(19.5, 'real', { min: col.min, max: col.max, scale: null }));
+    expect(cache.text(v1, col, b, 'real')).toBe(formatGrade(model.final(col, b), 'real', { min: col.min, max: col.max, scale: null }));
+    expect(v1.reads).toBe(1); // the patched cell only
+    // a view far behind (its patches fell out of the log) gets nothing stale either: everything is read again
+    for (let k = 0; k < 70; k++) replica.patch('t:1', { c: [c], u: [b.u], final: [k % 20], flags: [0], feedback: [] });
+    const v2 = counted(lazyView(replica));
+    expect(cache.text(v2, col, b, 'real')).toBe(formatGrade(69 % 20, 'real', { min: col.min, max: col.max, scale: null }));
+    expect(cache.text(v2, col, a, 'real')).toBe(formatGrade(19.5, 'real', { min: col.min, max: col.max, scale: null }));
+    expect(v2.reads).toBe(2);
+  });
 });
+
+function lazyView(replica: GridReplica): GridView {
+  return viewFromSnapshot(replica.snapshot!, replica.logForView());
+}
+
