@@ -43,11 +43,29 @@ describe('gridWindow', () => {
   });
 
   it('[UX-3] clamps at the edges: nothing before the first row or past the last, even when overscrolled', () => {
-    expect(gridWindow(G, { scrollTop: -80, scrollLeft: -50, height: 600, width: 1280 }, 10, 5)).toEqual({ first: 0, last: 10, firstCol: 0, lastCol: 5 });
+    expect(gridWindow(G, { scrollTop: -80, scrollLeft: -50, height: 600, width: 1280 }, 10, 5)).toMatchObject({ first: 0, last: 10, firstCol: 0, lastCol: 5 });
     const end = gridWindow(G, { scrollTop: 10_000 * G.rowH, scrollLeft: 0, height: 600, width: 1280 }, 100, 5);
     expect(end.first).toBeLessThanOrEqual(end.last);
     expect(end.last).toBe(100);
-    expect(gridWindow(G, { scrollTop: 0, scrollLeft: 0, height: 600, width: 1280 }, 0, 0)).toEqual({ first: 0, last: 0, firstCol: 0, lastCol: 0 });
+    expect(gridWindow(G, { scrollTop: 0, scrollLeft: 0, height: 600, width: 1280 }, 0, 0)).toMatchObject({ first: 0, last: 0, firstCol: 0, lastCol: 0 });
+  });
+
+  it('[UX-3] the window keeps its size while scrolling, so a row leaving it hands its slot to the row entering it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 400 }), (a, b, cols) => {
+        const rows = 2000;
+        const view = (top: number, left: number) => gridWindow(G, { scrollTop: top * 13, scrollLeft: left * 7, height: 700, width: 1280 }, rows, cols);
+        const x = view(a, a);
+        const y = view(b, b);
+        expect(x.last - x.first).toBe(y.last - y.first);
+        expect(x.lastCol - x.firstCol).toBe(y.lastCol - y.firstCol);
+        expect(x.last - x.first).toBe(Math.min(rows, x.rowSlots));
+        expect(x.lastCol - x.firstCol).toBe(Math.min(cols, x.colSlots));
+        // keys (index modulo the slot count) are distinct within a window
+        const keys = indexRange(x.first, x.last).map((r) => r % x.rowSlots);
+        expect(new Set(keys).size).toBe(keys.length);
+      }),
+    );
   });
 });
 

@@ -18,6 +18,13 @@ export interface GridWindow {
   last: number;
   firstCol: number;
   lastCol: number;
+  /**
+   * How many rows and columns a window of this view holds, wherever it is scrolled (fewer only when the course has
+   * fewer). Keying rendered rows by `index % rowSlots` (columns by `index % colSlots`) gives a row leaving the
+   * window the same key as the row entering it, so its elements are reused.
+   */
+  rowSlots: number;
+  colSlots: number;
 }
 
 export function gridWindow(
@@ -28,11 +35,15 @@ export function gridWindow(
 ): GridWindow {
   const top = Math.max(0, view.scrollTop);
   const left = Math.max(0, view.scrollLeft);
-  const first = Math.min(rows, Math.max(0, Math.floor(top / g.rowH) - g.overscan));
-  const last = Math.max(first, Math.min(rows, Math.ceil((top + view.height) / g.rowH) + g.overscan));
-  const firstCol = Math.min(cols, Math.max(0, Math.floor(left / g.colW) - g.colOverscan));
-  const lastCol = Math.max(firstCol, Math.min(cols, Math.ceil((left + view.width - g.nameW) / g.colW) + g.colOverscan));
-  return { first, last, firstCol, lastCol };
+  // a fixed number of rows and columns: what the view can show when it is scrolled to a fraction of a row, plus the
+  // overscan on both sides; near the end the window shifts back rather than shrinking
+  const rowSlots = Math.ceil(Math.max(0, view.height) / g.rowH) + 1 + 2 * g.overscan;
+  const colSlots = Math.ceil(Math.max(0, view.width - g.nameW) / g.colW) + 1 + 2 * g.colOverscan;
+  const first = Math.max(0, Math.min(Math.floor(top / g.rowH) - g.overscan, rows - rowSlots));
+  const last = Math.min(rows, first + rowSlots);
+  const firstCol = Math.max(0, Math.min(Math.floor(left / g.colW) - g.colOverscan, cols - colSlots));
+  const lastCol = Math.min(cols, firstCol + colSlots);
+  return { first, last, firstCol, lastCol, rowSlots, colSlots };
 }
 
 /** The integers [from, to). */
