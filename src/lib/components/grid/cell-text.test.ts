@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { formatGrade } from '../../domain/gradebook/display';
 import type { GridColumn, GridRow, GridView } from '../../state/grid-model';
 import { buildDemoSite } from '../../domain/interchange/demo';
-import { buildGridModel, snapshotGrid, viewFromSnapshot } from '../../state/grid-model';
+import { buildGridModel, columnMean, snapshotGrid, viewFromSnapshot } from '../../state/grid-model';
 import { GridReplica } from '../../state/regrade-replica';
-import { CellTextCache } from './cell-text';
+import { CellTextCache, ColumnMeanCache } from './cell-text';
 
 function column(over: Partial<GridColumn> = {}): GridColumn {
   return { id: 'a1', q: 1, name: 'A1', kind: 'item', isCourse: false, depth: 1, min: 0, max: 20, scale: null, calculated: false, hidden: false, locked: false, category: 'c', ancestors: [], ...over };
@@ -99,7 +99,27 @@ describe('CellTextCache', () => {
   });
 });
 
+describe('ColumnMeanCache', () => {
+  it('[UX-3] means stay those of everyone after patches, averaging again only the columns a patch touched', () => {
+    const model = buildGridModel(buildDemoSite().courses[0]!.gradebook, 0);
+    const replica = new GridReplica();
+    replica.set('t:1', snapshotGrid(model));
+    const items = model.columns.filter((c) => c.kind === 'item' && !c.calculated && !c.scale);
+    const [edited, other] = items as [GridColumn, GridColumn];
+    const group = model.rows.slice(0, 5);
+    const cache = new ColumnMeanCache();
+    let reads = 0;
+    const counted = (v: GridView): GridView => ({ ...v, final: (c, r) => (reads++, v.final(c, r)) });
+    const v0 = counted(lazyView(replica));
+    for (const rows of [model.rows, group]) for (const col of [edited, other]) expect(cache.mean(v0, col, rows)).toEqual(columnMean(v0, col, rows));
+    replica.patch('t:1', { c: [model.columns.indexOf(edited)], u: [group[0]!.u], final: [0.5], flags: [0], feedback: [] });
+    const v1 = counted(lazyView(replica));
+    reads = 0;
+    for (const rows of [model.rows, group]) for (const col of [edited, other]) expect(cache.mean(v1, col, rows)).toEqual(columnMean(lazyView(replica), col, rows));
+    expect(reads).toBe(model.rows.length + group.length); // the edited column only, once per list of rows
+  });
+});
+
 function lazyView(replica: GridReplica): GridView {
   return viewFromSnapshot(replica.snapshot!, replica.logForView());
 }
-
