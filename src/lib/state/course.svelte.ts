@@ -183,11 +183,12 @@ export class CourseWorkspace {
     const aw = this.conn.provider.awareness;
     const me = session.user;
     aw.setLocalStateField('user', { id: me?.id ?? '?', name: me?.displayName ?? 'Someone', color: colorFor(me?.id ?? '?') });
-    aw.on('change', () => {
+    // The connection's view of the others, not the raw awareness: it keeps someone shown while a socket (theirs or
+    // ours) is renewed at a token expiry, instead of dropping and re-adding them (RoomConnection.peers).
+    this.conn.onPeers((peers) => {
       const map = new Map<string, { name: string; color: string; editing: boolean }[]>();
       let others = 0;
-      for (const [client, st] of aw.getStates()) {
-        if (client === aw.clientID) continue;
+      for (const st of peers.values()) {
         const s = st as { user?: { name: string; color: string }; cell?: { item: string; user: string; editing?: boolean } | null };
         if (!s.user) continue;
         others++;

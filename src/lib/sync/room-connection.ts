@@ -2,6 +2,7 @@
 // jittered reconnects, token refresh on expiry, and a status others can watch. No DOM rendering here.
 import { WebsocketProvider } from 'y-websocket';
 import type * as Y from 'yjs';
+import { removeAwarenessStates } from 'y-protocols/awareness';
 import { jitteredDelay } from './backoff';
 
 export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'synced' | 'denied';
@@ -32,6 +33,17 @@ export const CLOSE_REFUSED = 4409;
 /** How long a reconnect with a renewed token may take before the badge shows it. */
 const RENEW_QUIET_MS = 3000;
 
+/**
+ * How long another client's presence stays shown after its state was dropped without a goodbye (its socket closed,
+ * or ours did): as long as a quiet token renewal may take (RENEW_QUIET_MS), as that is what such a drop usually is.
+ */
+export const PRESENCE_GRACE_MS = RENEW_QUIET_MS;
+
+/** Other clients' awareness states by client id (this client's own state is never in it). */
+export type PeerStates = ReadonlyMap<number, Readonly<Record<string, unknown>>>;
+
+type AwarenessChange = { added: number[]; updated: number[]; removed: number[] };
+
 export class RoomConnection {
   readonly provider: WebsocketProvider;
   state: ConnectionState = 'connecting';
@@ -42,6 +54,12 @@ export class RoomConnection {
   /** Reconnecting after the access token expired on a synced connection (see set()). */
   private renewing = false;
   private renewTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The last state and awareness clock seen of each other client that is live in the awareness. */
+  private readonly known = new Map<number, { state: Record<string, unknown>; clock: number }>();
+  /** Other clients dropped without a goodbye, still shown until they are back or PRESENCE_GRACE_MS pass. */
+  private readonly held = new Map<number, { state: Record<string, unknown>; timer: ReturnType<typeof setTimeout> }>();
+  private readonly peerListeners = new Set<(peers: PeerStates) => void>();
+  private shownPeers: PeerStates = new Map();
 
   constructor(private readonly opts: RoomConnectionOptions) {
     const token = opts.getToken();
@@ -54,9 +72,13 @@ export class RoomConnection {
       shouldReconnect: () => false,
     });
     this.provider.on('status', ({ status }: { status: string }) => {
-      if (status === 'connected') this.set('syncing');
-      else if (status === 'connecting') this.set('connecting');
+      if (status === 'connected') {
+        this.reannounce();
+        this.set('syncing');
+      } else if (status === 'connecting') this.set('connecting');
+      else if (status === 'disconnected') this.forgetDroppedClocks();
     });
+    this.provider.awareness.on('update', this.onAwareness);
     this.provider.on('sync', (synced: boolean) => {
       if (synced) {
         this.attempt = 0;
@@ -69,6 +91,8 @@ export class RoomConnection {
 
   private set(state: ConnectionState, detail?: string): void {
     this.state = state;
+    // The connection really failed: the others' presence goes, as it always did.
+    if (state === 'offline' || state === 'denied') this.releaseHeld();
     // Reconnecting with a renewed token is routine (every token lifetime): the badge keeps saying "synced" unless
     // it takes longer than RENEW_QUIET_MS or fails.
     if (this.renewing && (state === 'connecting' || state === 'syncing')) return;
@@ -151,10 +175,124 @@ export class RoomConnection {
     if (!this.provider.wsconnected && !this.provider.wsconnecting) this.connect();
   }
 
+  /** Other clients' presence as it should be shown now (live states, and those held across a drop). */
+  peers(): PeerStates {
+    return this.shownPeers;
+  }
+
+  /** Calls `listener` whenever peers() changes; returns the unsubscribe. */
+  onPeers(listener: (peers: PeerStates) => void): () => void {
+    this.peerListeners.add(listener);
+    return () => this.peerListeners.delete(listener);
+  }
+
+  // ---- Presence across dropped sockets ----
+  // y-websocket drops every remote awareness state when our socket closes, and the server drops ours (telling the
+  // others) when it closes our socket: both happen at every token renewal. A state removed *with* a newer clock is a
+  // goodbye (y-protocols bumps a client's clock when it removes its own state) and goes at once; one removed at the
+  // same clock was dropped with a socket, so it stays shown for PRESENCE_GRACE_MS unless it comes back sooner.
+
+  private readonly onAwareness = ({ added, updated, removed }: AwarenessChange): void => {
+    const aw = this.provider.awareness;
+    for (const id of [...added, ...updated]) {
+      if (id === aw.clientID) continue;
+      const state = aw.getStates().get(id);
+      if (!state) continue;
+      this.known.set(id, { state, clock: aw.meta.get(id)?.clock ?? 0 });
+      this.unhold(id);
+    }
+    for (const id of removed) {
+      if (id === aw.clientID) continue;
+      const last = this.known.get(id);
+      this.known.delete(id);
+      const clock = aw.meta.get(id)?.clock;
+      const goodbye = clock !== undefined && last !== undefined && clock > last.clock;
+      if (last && !goodbye && !this.stopped) this.hold(id, last.state);
+      else this.unhold(id);
+    }
+    this.emitPeers();
+  };
+
+  private hold(id: number, state: Record<string, unknown>): void {
+    this.unhold(id);
+    const timer = setTimeout(() => {
+      this.held.delete(id);
+      this.emitPeers();
+    }, PRESENCE_GRACE_MS);
+    this.held.set(id, { state, timer });
+  }
+
+  private unhold(id: number): void {
+    const h = this.held.get(id);
+    if (!h) return;
+    clearTimeout(h.timer);
+    this.held.delete(id);
+  }
+
+  private releaseHeld(): void {
+    if (this.held.size === 0) return;
+    for (const h of this.held.values()) clearTimeout(h.timer);
+    this.held.clear();
+    this.emitPeers();
+  }
+
+  /**
+   * Our socket closed and y-websocket removed the others' states, keeping their clocks: the server will send the
+   * same states at the same clocks when we reconnect, which y-protocols would ignore as already seen. Forget them.
+   */
+  private forgetDroppedClocks(): void {
+    const aw = this.provider.awareness;
+    for (const id of [...aw.meta.keys()]) if (id !== aw.clientID && !aw.getStates().has(id)) aw.meta.delete(id);
+  }
+
+  /**
+   * A (re)opened socket: announce our state at a newer clock. The server dropped our state when our last socket
+   * closed but kept its clock, so the same clock again would be ignored there and the others would not see us.
+   */
+  private reannounce(): void {
+    const aw = this.provider.awareness;
+    const mine = aw.getLocalState();
+    if (mine !== null) aw.setLocalState(mine);
+  }
+
+  private emitPeers(): void {
+    const aw = this.provider.awareness;
+    const next = new Map<number, Readonly<Record<string, unknown>>>();
+    for (const [id, h] of this.held) next.set(id, h.state);
+    for (const [id, st] of aw.getStates()) if (id !== aw.clientID) next.set(id, st);
+    if (samePeers(this.shownPeers, next)) return;
+    this.shownPeers = next;
+    for (const l of this.peerListeners) l(next);
+  }
+
   destroy(): void {
     this.stopped = true;
     this.endRenewing();
     if (this.timer) clearTimeout(this.timer);
+    for (const h of this.held.values()) clearTimeout(h.timer);
+    this.held.clear();
+    // Say goodbye (at a newer clock, see onAwareness) while the socket is still open, so the others drop us at once.
+    const aw = this.provider.awareness;
+    if (aw.getLocalState() !== null) removeAwarenessStates(aw, [aw.clientID], 'leave');
+    this.provider.awareness.off('update', this.onAwareness);
     this.provider.destroy();
+    this.known.clear();
+    // nobody is shown through a closed connection
+    if (this.shownPeers.size > 0) {
+      this.shownPeers = new Map();
+      for (const l of this.peerListeners) l(this.shownPeers);
+    }
+    this.peerListeners.clear();
   }
+}
+
+/** Same clients with equal states (states are small JSON objects). */
+function samePeers(a: PeerStates, b: PeerStates): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, st] of a) {
+    const other = b.get(id);
+    if (other === undefined) return false;
+    if (other !== st && JSON.stringify(other) !== JSON.stringify(st)) return false;
+  }
+  return true;
 }
