@@ -77,25 +77,51 @@ test('[UX-3] a class longer than the screen: only rows in view are in the page; 
   /** Whether the element lies inside the grid's scrolling box (not scrolled out of it, not under another edge). */
   const inGrid = (selector: string) =>
     grid.evaluate((g, sel) => {
-      const el = g.querySelector(sel);
+      const el = g.parentElement!.querySelector(sel); // the scroller: the table and its frozen columns
       if (!el) return false;
       const box = g.parentElement!.getBoundingClientRect();
       const r = el.getBoundingClientRect();
       return r.top >= box.top - 1 && r.bottom <= box.bottom + 1 && r.left >= box.left - 1 && r.right <= box.right + 1;
     }, selector);
 
+  /** Whether the focused cell is the element at its own centre (not covered by the frozen names or totals). */
+  const focusUncovered = () =>
+    grid.evaluate((g) => {
+      const el = g.querySelector('td:focus');
+      if (!el) return false;
+      // the page itself may need scrolling for the cell to be in the window (elementFromPoint sees only the window)
+      const below = el.getBoundingClientRect().bottom - window.innerHeight;
+      if (below > 0) window.scrollBy(0, below + 4);
+      const r = el.getBoundingClientRect();
+      const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return top !== null && el.contains(top);
+    });
+
   await grid.locator('tbody td[role="gridcell"]').first().focus();
   for (let i = 0; i < 5; i++) await page.keyboard.press('PageDown');
   await expect(grid.locator('td:focus')).toHaveAttribute('data-r', '39');
   await expect.poll(() => inGrid('td:focus')).toBe(true);
-  await expect.poll(() => inGrid('tbody tr[aria-rowindex="41"] th[role="rowheader"]')).toBe(true);
-  await expect.poll(() => inGrid('tbody tr[aria-rowindex="41"] td.pinned')).toBe(true);
+  await expect.poll(() => inGrid('.fname[data-r="39"]')).toBe(true);
+  await expect.poll(() => inGrid('.ftotal[data-r="39"]')).toBe(true);
   await expect.poll(() => inGrid('thead th.corner')).toBe(true);
   expect(await grid.locator('tbody tr[aria-rowindex="2"]').count()).toBe(0); // the first student's row left the page
 
-  // right to the last column before the total: the name column and the course total stay put
+  // right to the course total, the last column: its pinned copy shows the focus
   for (let i = 0; i < 30; i++) await page.keyboard.press('ArrowRight');
+  await expect(grid.locator('td:focus')).toHaveAttribute('data-testid', /^cell-course-/);
+  await expect(page.locator('.ftotal.focused')).toHaveAttribute('data-r', '39');
+  await expect.poll(() => inGrid('.ftotal.focused')).toBe(true);
+  // one left, the last item column: in view, and neither the name column nor the course total covers it
+  await page.keyboard.press('ArrowLeft');
   await expect.poll(() => inGrid('td:focus')).toBe(true);
-  await expect.poll(() => inGrid('tbody tr[aria-rowindex="41"] th[role="rowheader"]')).toBe(true);
+  await expect.poll(focusUncovered).toBe(true);
+  await expect.poll(() => inGrid('.fname[data-r="39"]')).toBe(true);
+  await expect.poll(() => inGrid('.ftotal[data-r="39"]')).toBe(true);
   await expect.poll(() => inGrid('thead th.pinned')).toBe(true);
+  // back to the first column, then right one column at a time: every cell is uncovered as the grid follows
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 10; i++) {
+    await expect.poll(focusUncovered).toBe(true);
+    await page.keyboard.press('ArrowRight');
+  }
 });
