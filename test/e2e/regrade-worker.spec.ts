@@ -216,3 +216,95 @@ test('a slow full rebuild shows its progress; Cancel keeps the old totals marked
   await device2.close();
   await ctx.close();
 });
+
+/** Full rebuilds this tab's own regrade worker finished (its performance marks). */
+async function rebuilds(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      performance
+        .getEntriesByName('markbook:regrade')
+        .filter((m) => (m as PerformanceMark).detail?.kind === 'rebuild').length,
+  );
+}
+
+test('from a following tab: the rebuild shows its progress, Cancel stops it in the leading tab, Regrade now brings the new totals to both', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const ctx = await newContext(browser);
+  const lead = await ctx.newPage();
+  await signIn(lead, 'rteacher');
+  await lead.goto('/course?id=rbig');
+  const row = big.users![0]!.id;
+  const leadTotal = cell(lead, 'course', row);
+  await expect(leadTotal).toHaveText(/\d/, { timeout: 120_000 });
+  // a second tab of the same device follows the first (which leads the room and runs the worker)
+  const follow = await ctx.newPage();
+  await follow.goto('/course?id=rbig');
+  const followTotal = cell(follow, 'course', row);
+  await expect(followTotal).toHaveText(/\d/, { timeout: 120_000 });
+  const before = await leadTotal.textContent();
+  await expect(followTotal).toHaveText(before!);
+  expect(await regrades(follow)).toBe(0);
+  const leaderRebuilds = await rebuilds(lead);
+  expect(leaderRebuilds).toBeGreaterThan(0);
+
+  // "Lowest grade" differs from the course's own aggregation and from the one the test above sets, so this test
+  // changes the totals whichever ran first; the expected total comes from a fresh build in this process
+  const changed = structuredClone(big);
+  changed.categories.find((c) => c.parent === null)!.aggregation = 'lowest';
+  const fresh = buildGridModel(changed, Math.floor(Date.now() / 1000));
+  const after = fresh.final(fresh.columns.find((c) => c.isCourse)!, fresh.rows.find((r) => r.id === row)!);
+  expect(after).not.toBeNull();
+  expect(after!.toFixed(2)).not.toBe(before);
+
+  // another device changes the setup; the FOLLOWING tab waits for the progress bar (observer, as above) and
+  // presses its Cancel as soon as it shows
+  const device2 = await newContext(browser);
+  const other = await device2.newPage();
+  await signIn(other, 'rteacher');
+  const seen = follow.evaluate(
+    () =>
+      new Promise<{ label: string; max: number; outdated: boolean }>((resolve) => {
+        const check = (): boolean => {
+          const bar = document.querySelector('[data-testid="regrade-status"] progress') as HTMLProgressElement | null;
+          if (!bar) return false;
+          const label = document.getElementById(bar.getAttribute('aria-labelledby') ?? '')?.textContent ?? '';
+          const outdated = document.querySelector('[data-testid="grid-wrap"]')!.classList.contains('outdated');
+          (document.querySelector('[data-testid="regrade-status"] button') as HTMLButtonElement).click();
+          resolve({ label, max: bar.max, outdated });
+          return true;
+        };
+        if (check()) return;
+        const mo = new MutationObserver(() => {
+          if (check()) mo.disconnect();
+        });
+        mo.observe(document.body, { subtree: true, childList: true });
+      }),
+  );
+  await setCourseAggregation(other, 'rbig', 'cat0', 'Lowest grade');
+  const shown = await seen;
+  expect(shown).toEqual({ label: 'Totals are being recalculated', max: 100, outdated: true });
+
+  // both tabs: the rebuild stopped, the old totals stay, marked out of date
+  for (const page of [follow, lead]) {
+    await expect(page.getByTestId('regrade-status')).toContainText('Totals out of date');
+    await expect(page.getByRole('progressbar')).toHaveCount(0);
+    await expect(page.getByTestId('grid-wrap')).toHaveClass(/outdated/);
+  }
+  await expect(leadTotal).toHaveText(before!);
+  await expect(followTotal).toHaveText(before!);
+
+  // Regrade now, clicked in the following tab, is run by the leader and brings the new totals to both tabs
+  await follow.getByRole('button', { name: 'Regrade now' }).click();
+  await expect(followTotal).toHaveText(after!.toFixed(2), { timeout: 60_000 });
+  await expect(leadTotal).toHaveText(after!.toFixed(2));
+  for (const page of [follow, lead]) {
+    await expect(page.getByTestId('regrade-status')).toHaveCount(0);
+    await expect(page.getByTestId('grid-wrap')).not.toHaveClass(/outdated/);
+  }
+  // one full rebuild finished in the leader since the setup change (Regrade now's): the cancelled one never did;
+  // the following tab regraded nothing itself
+  expect(await rebuilds(lead)).toBe(leaderRebuilds + 1);
+  expect(await regrades(follow)).toBe(0);
+  await device2.close();
+  await ctx.close();
+});
