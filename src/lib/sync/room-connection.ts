@@ -44,6 +44,13 @@ export type PeerStates = ReadonlyMap<number, Readonly<Record<string, unknown>>>;
 
 type AwarenessChange = { added: number[]; updated: number[]; removed: number[] };
 
+/** The page's window events where there is a page (browsers); undefined in Node and workers. */
+type PageEvents = {
+  addEventListener?(type: string, fn: (e: { persisted?: boolean }) => void): void;
+  removeEventListener?(type: string, fn: (e: { persisted?: boolean }) => void): void;
+};
+const page = globalThis as PageEvents;
+
 export class RoomConnection {
   readonly provider: WebsocketProvider;
   state: ConnectionState = 'connecting';
@@ -60,6 +67,8 @@ export class RoomConnection {
   private readonly held = new Map<number, { state: Record<string, unknown>; timer: ReturnType<typeof setTimeout> }>();
   private readonly peerListeners = new Set<(peers: PeerStates) => void>();
   private shownPeers: PeerStates = new Map();
+  /** Our presence as it was when the page was hidden (restored if it comes back from the back-forward cache). */
+  private leftWith: Record<string, unknown> | null = null;
 
   constructor(private readonly opts: RoomConnectionOptions) {
     const token = opts.getToken();
@@ -79,6 +88,8 @@ export class RoomConnection {
       else if (status === 'disconnected') this.forgetDroppedClocks();
     });
     this.provider.awareness.on('update', this.onAwareness);
+    page.addEventListener?.('pagehide', this.onPageHide);
+    page.addEventListener?.('pageshow', this.onPageShow);
     this.provider.on('sync', (synced: boolean) => {
       if (synced) {
         this.attempt = 0;
@@ -213,6 +224,27 @@ export class RoomConnection {
     this.emitPeers();
   };
 
+  /**
+   * This person leaves: tell the others at once, while the socket is still open, by removing our state at a newer
+   * clock (a goodbye, see onAwareness). Without it a closed tab would stay shown for PRESENCE_GRACE_MS.
+   */
+  leave(): void {
+    const aw = this.provider.awareness;
+    const mine = aw.getLocalState();
+    if (mine === null) return;
+    this.leftWith = mine;
+    removeAwarenessStates(aw, [aw.clientID], 'leave');
+  }
+
+  private readonly onPageHide = (): void => this.leave();
+
+  /** The page came back from the back-forward cache: show this person again. */
+  private readonly onPageShow = (e: { persisted?: boolean }): void => {
+    if (!e.persisted || !this.leftWith || this.stopped) return;
+    this.provider.awareness.setLocalState(this.leftWith);
+    this.leftWith = null;
+  };
+
   private hold(id: number, state: Record<string, unknown>): void {
     this.unhold(id);
     const timer = setTimeout(() => {
@@ -271,9 +303,9 @@ export class RoomConnection {
     if (this.timer) clearTimeout(this.timer);
     for (const h of this.held.values()) clearTimeout(h.timer);
     this.held.clear();
-    // Say goodbye (at a newer clock, see onAwareness) while the socket is still open, so the others drop us at once.
-    const aw = this.provider.awareness;
-    if (aw.getLocalState() !== null) removeAwarenessStates(aw, [aw.clientID], 'leave');
+    page.removeEventListener?.('pagehide', this.onPageHide);
+    page.removeEventListener?.('pageshow', this.onPageShow);
+    this.leave();
     this.provider.awareness.off('update', this.onAwareness);
     this.provider.destroy();
     this.known.clear();
