@@ -83,7 +83,13 @@ export class Room {
       const changed = [...added!, ...updated!, ...removed!];
       if (origin && typeof origin === 'object' && 'awarenessIds' in origin) {
         const peer = origin as RoomPeer;
-        for (const id of added!) peer.awarenessIds.add(id);
+        // [SRV-8] a client announcing itself here is this connection's, also when it was first seen on another
+        // one (it reconnected before its old socket's close reached us): that close must not take its presence
+        for (const id of [...added!, ...updated!]) {
+          if (peer.awarenessIds.has(id)) continue;
+          for (const other of this.peers) if (other !== peer) other.awarenessIds.delete(id);
+          peer.awarenessIds.add(id);
+        }
         for (const id of removed!) peer.awarenessIds.delete(id);
       }
       const e = encoding.createEncoder();

@@ -532,14 +532,13 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
       const d = decoding.createDecoder(payload);
       const n = decoding.readVarUint(d);
       for (let i = 0; i < n; i++) {
-        const clientId = decoding.readVarUint(d);
+        decoding.readVarUint(d); // client id
         decoding.readVarUint(d);
         const state = decoding.readVarString(d);
         JSON.parse(state);
-        // A reconnecting client announces its id again before the server has seen its old socket close:
-        // the newest connection owns it (so the stale one's close does not erase the live presence).
-        for (const other of room.peers) if (other !== c) other.awarenessIds.delete(clientId);
       }
+      // Who owns a client's presence is settled by the room when the update is applied ([SRV-8]): not here, where
+      // y-websocket providers echo every state they receive and would strip the real owner of it.
       awarenessProtocol.applyAwarenessUpdate(room.awareness, payload, c);
     };
 
