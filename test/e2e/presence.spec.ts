@@ -2,48 +2,20 @@
 // renewed over and over; another grader's outline on a cell must never blink meanwhile, and must go when they leave.
 // Runs its own sync server and app server on loopback (over the shared build/), so other specs keep normal tokens.
 import { expect, test } from '@playwright/test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { demoSeed } from '../../bin/demo-seed.ts';
-import { startSyncServer } from '../../sync-server/server.ts';
-import { startStaticServer } from '../../sync-server/static.ts';
 import { cell, signIn } from './helpers';
+import { ownServers } from './own-servers';
 
-const APP_PORT = Number(process.env.E2E_PRESENCE_PORT ?? 4297);
 const TOKEN_SECONDS = 3;
-const root = resolve(import.meta.dirname, '../..');
-
-let servers: { close(): Promise<void> }[] = [];
-let dataDir = '';
-
-test.beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'markbook-presence-e2e-'));
-  const sync = await startSyncServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    appOrigins: [`http://127.0.0.1:${APP_PORT}`],
-    accessTtlSec: TOKEN_SECONDS,
-    seed: demoSeed(),
-  });
-  const app = await startStaticServer({ root: join(root, 'build'), port: APP_PORT, syncUrl: `ws://127.0.0.1:${sync.port}` });
-  servers = [app, sync];
-});
-
-test.afterAll(async () => {
-  for (const s of servers) await s.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const BASE_URL = ownServers('presence', Number(process.env.E2E_PRESENCE_PORT ?? 4297), { accessTtlSec: TOKEN_SECONDS });
 
 test("another grader's outline stays on their cell through token renewals on both sides, and goes when they leave", async ({ browser }) => {
   test.setTimeout(90_000);
-  const deviceA = await browser.newContext({ baseURL: `http://127.0.0.1:${APP_PORT}` });
+  const deviceA = await browser.newContext({ baseURL: BASE_URL });
   const a = await deviceA.newPage();
   await signIn(a, 'teacher1');
   await a.goto('/course?id=phys101');
   await expect(a.getByTestId('grader-grid')).toBeVisible();
-  const deviceB = await browser.newContext({ baseURL: `http://127.0.0.1:${APP_PORT}` });
+  const deviceB = await browser.newContext({ baseURL: BASE_URL });
   const b = await deviceB.newPage();
   await signIn(b, 'teacher2');
   await b.goto('/course?id=phys101');

@@ -165,10 +165,7 @@ test('a slow full rebuild shows its progress; Cancel keeps the old totals marked
   await expect(total).toHaveText(/\d/, { timeout: 120_000 });
   const before = await total.textContent();
   // what the total becomes with "Highest grade", from a fresh build of the same course in this process
-  const changed = structuredClone(big);
-  changed.categories.find((c) => c.parent === null)!.aggregation = 'highest';
-  const fresh = buildGridModel(changed, Math.floor(Date.now() / 1000));
-  const after = fresh.final(fresh.columns.find((c) => c.isCourse)!, fresh.rows.find((r) => r.id === row)!);
+  const after = courseTotalWith('highest', row);
   expect(after).not.toBeNull();
   expect(after!.toFixed(2)).not.toBe(before);
 
@@ -177,27 +174,8 @@ test('a slow full rebuild shows its progress; Cancel keeps the old totals marked
   const device2 = await newContext(browser);
   const other = await device2.newPage();
   await signIn(other, 'rteacher');
-  // Wait for the progress bar inside the page (an observer, not polling: on two busy cores a poll can miss a rebuild
-  // of a second or two) and press Cancel as soon as it shows.
-  const seen = lead.evaluate(
-    () =>
-      new Promise<{ label: string; max: number; outdated: boolean }>((resolve) => {
-        const check = (): boolean => {
-          const bar = document.querySelector('[data-testid="regrade-status"] progress') as HTMLProgressElement | null;
-          if (!bar) return false;
-          const label = document.getElementById(bar.getAttribute('aria-labelledby') ?? '')?.textContent ?? '';
-          const outdated = document.querySelector('[data-testid="grid-wrap"]')!.classList.contains('outdated');
-          (document.querySelector('[data-testid="regrade-status"] button') as HTMLButtonElement).click();
-          resolve({ label, max: bar.max, outdated });
-          return true;
-        };
-        if (check()) return;
-        const mo = new MutationObserver(() => {
-          if (check()) mo.disconnect();
-        });
-        mo.observe(document.body, { subtree: true, childList: true });
-      }),
-  );
+  // the tab presses Cancel as soon as the progress bar shows
+  const seen = lead.evaluate(cancelWhenProgressShows);
   await setCourseAggregation(other, 'rbig', 'cat0', 'Highest grade');
   const shown = await seen;
   expect(shown).toEqual({ label: 'Totals are being recalculated', max: 100, outdated: true });
@@ -216,6 +194,37 @@ test('a slow full rebuild shows its progress; Cancel keeps the old totals marked
   await device2.close();
   await ctx.close();
 });
+
+/**
+ * Run in the page: waits for the rebuild's progress bar (an observer, not polling: on two busy cores a poll can miss a
+ * rebuild of a second or two), presses its Cancel as soon as it shows, and says what was shown.
+ */
+function cancelWhenProgressShows(): Promise<{ label: string; max: number; outdated: boolean }> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const bar = document.querySelector('[data-testid="regrade-status"] progress') as HTMLProgressElement | null;
+      if (!bar) return false;
+      const label = document.getElementById(bar.getAttribute('aria-labelledby') ?? '')?.textContent ?? '';
+      const outdated = document.querySelector('[data-testid="grid-wrap"]')!.classList.contains('outdated');
+      (document.querySelector('[data-testid="regrade-status"] button') as HTMLButtonElement).click();
+      resolve({ label, max: bar.max, outdated });
+      return true;
+    };
+    if (check()) return;
+    const mo = new MutationObserver(() => {
+      if (check()) mo.disconnect();
+    });
+    mo.observe(document.body, { subtree: true, childList: true });
+  });
+}
+
+/** A student's course total when the course total aggregates another way, from a fresh build in this process. */
+function courseTotalWith(aggregation: 'highest' | 'lowest', user: string): number | null {
+  const changed = structuredClone(big);
+  changed.categories.find((c) => c.parent === null)!.aggregation = aggregation;
+  const fresh = buildGridModel(changed, Math.floor(Date.now() / 1000));
+  return fresh.final(fresh.columns.find((c) => c.isCourse)!, fresh.rows.find((r) => r.id === user)!);
+}
 
 /** Full rebuilds this tab's own regrade worker finished (its performance marks). */
 async function rebuilds(page: Page): Promise<number> {
@@ -249,37 +258,16 @@ test('from a following tab: the rebuild shows its progress, Cancel stops it in t
 
   // "Lowest grade" differs from the course's own aggregation and from the one the test above sets, so this test
   // changes the totals whichever ran first; the expected total comes from a fresh build in this process
-  const changed = structuredClone(big);
-  changed.categories.find((c) => c.parent === null)!.aggregation = 'lowest';
-  const fresh = buildGridModel(changed, Math.floor(Date.now() / 1000));
-  const after = fresh.final(fresh.columns.find((c) => c.isCourse)!, fresh.rows.find((r) => r.id === row)!);
+  const after = courseTotalWith('lowest', row);
   expect(after).not.toBeNull();
   expect(after!.toFixed(2)).not.toBe(before);
 
-  // another device changes the setup; the FOLLOWING tab waits for the progress bar (observer, as above) and
+  // another device changes the setup; the FOLLOWING tab waits for the progress bar and
   // presses its Cancel as soon as it shows
   const device2 = await newContext(browser);
   const other = await device2.newPage();
   await signIn(other, 'rteacher');
-  const seen = follow.evaluate(
-    () =>
-      new Promise<{ label: string; max: number; outdated: boolean }>((resolve) => {
-        const check = (): boolean => {
-          const bar = document.querySelector('[data-testid="regrade-status"] progress') as HTMLProgressElement | null;
-          if (!bar) return false;
-          const label = document.getElementById(bar.getAttribute('aria-labelledby') ?? '')?.textContent ?? '';
-          const outdated = document.querySelector('[data-testid="grid-wrap"]')!.classList.contains('outdated');
-          (document.querySelector('[data-testid="regrade-status"] button') as HTMLButtonElement).click();
-          resolve({ label, max: bar.max, outdated });
-          return true;
-        };
-        if (check()) return;
-        const mo = new MutationObserver(() => {
-          if (check()) mo.disconnect();
-        });
-        mo.observe(document.body, { subtree: true, childList: true });
-      }),
-  );
+  const seen = follow.evaluate(cancelWhenProgressShows);
   await setCourseAggregation(other, 'rbig', 'cat0', 'Lowest grade');
   const shown = await seen;
   expect(shown).toEqual({ label: 'Totals are being recalculated', max: 100, outdated: true });

@@ -3,43 +3,15 @@
 // spent one ends the session, so the tabs must share one refresh. Runs its own sync server (3 s tokens) and app
 // server on loopback over the shared build/, so other specs keep their normal token lifetime.
 import { expect, test } from '@playwright/test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { demoSeed } from '../../bin/demo-seed.ts';
-import { startSyncServer } from '../../sync-server/server.ts';
-import { startStaticServer } from '../../sync-server/static.ts';
 import { cell, signIn } from './helpers';
+import { ownServers } from './own-servers';
 
-const APP_PORT = Number(process.env.E2E_TOKEN_PORT ?? 4295);
 const TOKEN_SECONDS = 3;
-const root = resolve(import.meta.dirname, '../..');
-
-let servers: { close(): Promise<void> }[] = [];
-let dataDir = '';
-
-test.beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'markbook-token-e2e-'));
-  const sync = await startSyncServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    appOrigins: [`http://127.0.0.1:${APP_PORT}`],
-    accessTtlSec: TOKEN_SECONDS,
-    seed: demoSeed(),
-  });
-  const app = await startStaticServer({ root: join(root, 'build'), port: APP_PORT, syncUrl: `ws://127.0.0.1:${sync.port}` });
-  servers = [app, sync];
-});
-
-test.afterAll(async () => {
-  for (const s of servers) await s.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const BASE_URL = ownServers('token', Number(process.env.E2E_TOKEN_PORT ?? 4295), { accessTtlSec: TOKEN_SECONDS });
 
 test('two tabs holding sockets through several token expiries stay signed in and keep syncing', async ({ browser }) => {
   test.setTimeout(90_000);
-  const device = await browser.newContext({ baseURL: `http://127.0.0.1:${APP_PORT}` });
+  const device = await browser.newContext({ baseURL: BASE_URL });
   const physics = await device.newPage();
   await signIn(physics, 'teacher1');
   await physics.goto('/course?id=phys101');
@@ -60,7 +32,7 @@ test('two tabs holding sockets through several token expiries stay signed in and
   await history.keyboard.press('Enter');
 
   // another device signing in now sees both edits: both tabs were still allowed to write after the expiries
-  const other = await browser.newContext({ baseURL: `http://127.0.0.1:${APP_PORT}` });
+  const other = await browser.newContext({ baseURL: BASE_URL });
   const check = await other.newPage();
   await signIn(check, 'teacher1');
   await check.goto('/course?id=phys101');

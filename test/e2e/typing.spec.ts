@@ -2,33 +2,13 @@
 // at once, or types grade after grade down a column pressing Enter, loses no key. Runs its own sync and app servers
 // (demo seed) on loopback over the shared build/, so the demo data other specs assert on stays untouched.
 import { expect, test } from '@playwright/test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { demoSeed } from '../../bin/demo-seed.ts';
-import { startSyncServer } from '../../sync-server/server.ts';
-import { startStaticServer } from '../../sync-server/static.ts';
 import { cell, openCourse, signIn } from './helpers';
+import { ownServers } from './own-servers';
 
-const APP_PORT = Number(process.env.E2E_TYPING_PORT ?? 4296);
-const root = resolve(import.meta.dirname, '../..');
-let servers: { close(): Promise<void> }[] = [];
-let dataDir = '';
-
-test.beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'markbook-typing-e2e-'));
-  const sync = await startSyncServer({ host: '127.0.0.1', port: 0, dataDir, appOrigins: [`http://127.0.0.1:${APP_PORT}`], seed: demoSeed() });
-  const app = await startStaticServer({ root: join(root, 'build'), port: APP_PORT, syncUrl: `ws://127.0.0.1:${sync.port}` });
-  servers = [app, sync];
-});
-
-test.afterAll(async () => {
-  for (const s of servers) await s.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const BASE_URL = ownServers('typing', Number(process.env.E2E_TYPING_PORT ?? 4296));
 
 test('keys typed straight after a tap, and grade after grade down a column with Enter, all arrive', async ({ browser }) => {
-  const ctx = await browser.newContext({ baseURL: `http://127.0.0.1:${APP_PORT}` });
+  const ctx = await browser.newContext({ baseURL: BASE_URL });
   const page = await ctx.newPage();
   await signIn(page, 'teacher1');
   await openCourse(page, 'Physics 101');
@@ -57,7 +37,7 @@ test('keys typed straight after a tap, and grade after grade down a column with 
 });
 
 test('scrolling an entry out of view keeps it, and keys typed then go to that student, not to the row drawn in its place', async ({ browser }) => {
-  const ctx = await browser.newContext({ baseURL: `http://127.0.0.1:${APP_PORT}` });
+  const ctx = await browser.newContext({ baseURL: BASE_URL });
   const page = await ctx.newPage();
   await signIn(page, 'teacher1');
   await openCourse(page, 'Physics 101');

@@ -1,10 +1,8 @@
 // [AUTHZ-1] Presence across socket renewals: sockets close with 4401 at every access-token expiry and reconnect quietly;
 // another grader's presence must not blink meanwhile, yet a grader who leaves must disappear. Real server, real ws.
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import * as Y from 'yjs';
-import { RoomConnection, type PeerStates } from '../../src/lib/sync/room-connection.ts';
-import { login, post, removeDir, startTestServer, until, type TestServer } from './server-harness.ts';
+import { type PeerStates } from '../../src/lib/sync/room-connection.ts';
+import { appConnection, removeDir, startTestServer, until, type TestServer } from './server-harness.ts';
 
 /** Access tokens live 2 s here: long enough to connect and sync on a busy machine, short enough to wait out. */
 const TTL_SEC = 2;
@@ -26,28 +24,7 @@ interface Cell {
 
 /** A grader's device as the workspace runs it: refreshes its token on 4401, announces who it is and which cell it is on. */
 async function grader(s: TestServer, username: string, cell: Cell) {
-  let tokens = await login(s.http, username);
-  let refreshes = 0;
-  const closes: number[] = [];
-  const doc = new Y.Doc();
-  const conn = new RoomConnection({
-    serverUrl: s.url,
-    room: ROOM,
-    doc,
-    getToken: () => tokens.accessToken,
-    refreshToken: async () => {
-      const r = await post(s.http, '/auth/refresh', { refreshToken: tokens.refreshToken });
-      if (r.status !== 200) return false;
-      tokens = r.body;
-      refreshes++;
-      return true;
-    },
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-    random: () => 0.5,
-  });
-  conn.provider.on('connection-close', (e: { code: number } | null) => {
-    if (e) closes.push(e.code);
-  });
+  const { doc, conn, closes, refreshes } = await appConnection(s, username, ROOM);
   const aw = conn.provider.awareness;
   aw.setLocalStateField('user', { id: username, name: username.toUpperCase() });
   aw.setLocalStateField('cell', cell);
@@ -77,7 +54,7 @@ async function grader(s: TestServer, username: string, cell: Cell) {
     shown,
     destroy,
     get refreshes() {
-      return refreshes;
+      return refreshes();
     },
     /** Who this grader's presence shows now (asked of the connection, not of the recorded emissions). */
     now: () => toView(conn.peers()),

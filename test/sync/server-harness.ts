@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { startSyncServer, type SeedData, type SyncServerOptions } from '../../sync-server/server.ts';
+import { RoomConnection, type RoomConnectionOptions } from '../../src/lib/sync/room-connection.ts';
 import { hashPassword } from '../../sync-server/auth.ts';
 
 export const PASSWORD = 'correct horse battery';
@@ -172,4 +173,40 @@ export async function until(
 
 export function grades(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap('grades');
+}
+
+/**
+ * A device's connection to a room as the app makes it (RoomConnection): signed in as `username`, refreshing its
+ * tokens when the server closes the socket with 4401. Records the close codes and counts the refreshes.
+ */
+export async function appConnection(
+  s: TestServer,
+  username: string,
+  room: string,
+  extra: Partial<RoomConnectionOptions> = {},
+): Promise<{ doc: Y.Doc; conn: RoomConnection; closes: number[]; refreshes(): number }> {
+  let tokens = await login(s.http, username);
+  let refreshes = 0;
+  const closes: number[] = [];
+  const doc = new Y.Doc();
+  const conn = new RoomConnection({
+    serverUrl: s.url,
+    room,
+    doc,
+    getToken: () => tokens.accessToken,
+    refreshToken: async () => {
+      const r = await post(s.http, '/auth/refresh', { refreshToken: tokens.refreshToken });
+      if (r.status !== 200) return false;
+      tokens = r.body;
+      refreshes++;
+      return true;
+    },
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    random: () => 0.5,
+    ...extra,
+  });
+  conn.provider.on('connection-close', (e: { code: number } | null) => {
+    if (e) closes.push(e.code);
+  });
+  return { doc, conn, closes, refreshes: () => refreshes };
 }

@@ -2,17 +2,15 @@
 // and a client with a refresh path (RoomConnection) refreshes and reconnects quietly and keeps syncing. Real server,
 // real ws.
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { applyCommand } from '../../src/lib/crdt/commands.ts';
 import { courseJsonToDoc, docToCourseJson } from '../../src/lib/crdt/course-doc.ts';
 import { makeCourse } from '../../src/lib/crdt/fixtures.ts';
-import { RoomConnection } from '../../src/lib/sync/room-connection.ts';
 import { peekClaims } from '../../sync-server/auth.ts';
 import {
+  appConnection,
   demoSeed,
   login,
-  post,
   rawClient,
   removeDir,
   startTestServer,
@@ -56,30 +54,8 @@ async function courseServer(): Promise<TestServer> {
 
 /** A device as the app runs it: its own tokens, refreshed when the server says the access token expired. */
 async function device(s: TestServer, username: string, deviceId: string) {
-  let tokens = await login(s.http, username);
-  const closes: number[] = [];
   const states: string[] = [];
-  let refreshes = 0;
-  const doc = new Y.Doc();
-  const conn = new RoomConnection({
-    serverUrl: s.url,
-    room: 'course/c1',
-    doc,
-    getToken: () => tokens.accessToken,
-    refreshToken: async () => {
-      const r = await post(s.http, '/auth/refresh', { refreshToken: tokens.refreshToken });
-      if (r.status !== 200) return false;
-      tokens = r.body;
-      refreshes++;
-      return true;
-    },
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-    random: () => 0.5,
-    onState: (st) => states.push(st),
-  });
-  conn.provider.on('connection-close', (e: { code: number } | null) => {
-    if (e) closes.push(e.code);
-  });
+  const { doc, conn, closes, refreshes } = await appConnection(s, username, 'course/c1', { onState: (st) => states.push(st) });
   cleanups.push(() => {
     conn.destroy();
     doc.destroy();
@@ -91,7 +67,7 @@ async function device(s: TestServer, username: string, deviceId: string) {
     closes,
     states,
     get refreshes() {
-      return refreshes;
+      return refreshes();
     },
     grade: (user: string, raw: number) => {
       const r = applyCommand(doc, { type: 'setGrade', item: 'i0', user, raw }, ctx);
