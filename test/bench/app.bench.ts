@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type ConsoleMessage, type Page } from 'playwright-core';
 import * as Y from 'yjs';
 import { courseJsonToDoc } from '../../src/lib/crdt/course-doc.ts';
 import { startSyncServer } from '../../sync-server/server.ts';
 import { startStaticServer } from '../../sync-server/static.ts';
 import { generateCourse } from '../fixtures/courses/generate.ts';
+import { keystrokes } from './regrade-page.js';
 import { percentile, report } from './util.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -88,49 +89,11 @@ export async function run(): Promise<void> {
     paints.sort((a, b) => a - b);
     report('first grid paint from IndexedDB, 1,000 x 200 (median of 3)', paints[1]!, 1000);
 
-    // keystroke -> updated course total: type into a cell, Enter; time until the total cell's text changes and a frame passes
-    const lat = (await page.evaluate(async () => {
-      const out: number[] = [];
-      const grid = document.querySelector('[data-testid="grader-grid"]')!;
-      const firstRow = grid.querySelector('tbody tr:not([aria-hidden]) th')!.parentElement!;
-      const cells = [...firstRow.querySelectorAll('td[role="gridcell"]')] as HTMLElement[];
-      const id = cells.find((c) => c.getAttribute('aria-readonly') === 'false')!.dataset.testid!;
-      const sel = `[data-testid="${id}"]`; // (no helper function: the bench's TypeScript transform would name it)
-      for (let i = 0; i < 200; i++) { // 200 keystrokes: the p95 rests on ten of them, not three
-        // the cell's element may be rebuilt (the active cell's row is keyed apart): find it again by its test id
-        const editable = (grid.querySelector(sel) as HTMLElement);
-        editable.focus();
-        editable.dispatchEvent(new KeyboardEvent('keydown', { key: String(i % 10), bubbles: true }));
-        await new Promise((r) => setTimeout(r, 0));
-        const input = document.getElementById('grid-editor') as HTMLInputElement;
-        const want = String(i % 2); // differs from the grade before, so the new text can be told from the old
-        input.value = want;
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-        const t0 = performance.now();
-        // The edited cell and the course total are re-rendered in the same flush after the regrade: wait until the
-        // editor is gone and the cell shows the new grade (the total may keep its value, e.g. when the grade is dropped).
-        // The cell shows the typed value only once the regrade's result is in (never earlier: it shows finals).
-        const changed = new Promise<void>((resolve) => {
-          const mo = new MutationObserver(() => {
-            const cell = (grid.querySelector(sel) as HTMLElement);
-            if (cell && !cell.querySelector('input') && (cell.textContent ?? '').startsWith(want)) {
-              mo.disconnect();
-              resolve();
-            }
-          });
-          mo.observe(grid.querySelector('tbody')!, { characterData: true, childList: true, subtree: true });
-          setTimeout(() => {
-            mo.disconnect();
-            resolve();
-          }, 1000);
-        });
-        input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-        await changed;
-        await new Promise((r) => requestAnimationFrame(() => r(null)));
-        out.push(performance.now() - t0);
-      }
-      return out;
-    })) as number[];
+    // keystroke -> updated course total: the same 200 typed grades as the regrade bench (regrade-page.js)
+    const fromPage = (m: ConsoleMessage) => console.log('  page:', m.text());
+    page.on('console', fromPage);
+    const lat = (await page.evaluate(keystrokes)) as number[];
+    page.off('console', fromPage);
     lat.sort((a, b) => a - b);
     report('keystroke -> course total on screen, p50', percentile(lat, 50), 16);
     report('keystroke -> course total on screen, p95', percentile(lat, 95), 16);

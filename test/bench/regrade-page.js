@@ -1,5 +1,5 @@
-// The browser side of regrade.bench.ts, run in the page through page.evaluate. Plain JavaScript: the Node-side
-// type-check (tsconfig.node.json) has no DOM types. Never imported by the app.
+// The browser side of the grader benches (regrade.bench.ts, app.bench.ts), run in the page through page.evaluate.
+// Plain JavaScript: the Node-side type-check (tsconfig.node.json) has no DOM types. Never imported by the app.
 
 /** Six setup changes made on the grader page (hide/show a column from the selected grade panel: a full rebuild each). */
 export const setupChanges = async () => {
