@@ -1,74 +1,23 @@
 // Browser figures for the grader's app (issue 6) in the system Chromium through Playwright: first grid paint of a
 // 1,000 x 200 course from IndexedDB, keystroke to updated course total (p50/p95), frames while scrolling the
 // 2,000 x 300 course straight down and diagonally. Starts its own servers on loopback with a temp store.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type ConsoleMessage, type Page } from 'playwright-core';
-import * as Y from 'yjs';
-import { courseJsonToDoc } from '../../src/lib/crdt/course-doc.ts';
-import { startSyncServer } from '../../sync-server/server.ts';
-import { startStaticServer } from '../../sync-server/static.ts';
-import { generateCourse } from '../fixtures/courses/generate.ts';
+import { type ConsoleMessage } from 'playwright-core';
+import { benchCourse, signInAndOpen, startGraderBench } from './grader-bench.ts';
 import { keystrokes } from './regrade-page.js';
 import { percentile, report } from './util.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-
-function courseUpdate(students: number, items: number): Uint8Array {
-  const json = generateCourse({ students, items, levels: 4, calculated: 10, seed: 7 });
-  json.users = Array.from(new Set(json.grades.map((g) => g.user))).map((id) => ({ id, name: `Student ${id}` }));
-  const doc = new Y.Doc();
-  courseJsonToDoc(json, doc, { userId: 'bench', deviceId: 'bench' }, { src: 'bench' });
-  return Y.encodeStateAsUpdate(doc);
-}
-
-async function signInAndOpen(page: Page, course: string): Promise<void> {
-  await page.goto('/');
-  await page.getByLabel('Username').fill('teacher');
-  await page.getByLabel('Password').fill('bench-pass');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: course }).click();
-  await page.getByTestId('grader-grid').waitFor({ timeout: 120_000 });
-}
-
 export async function run(): Promise<void> {
-  if (!existsSync(join(root, 'build/index.html'))) spawnSync(join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-  const dataDir = mkdtempSync(join(tmpdir(), 'markbook-appbench-'));
   const t0 = performance.now();
-  const mid = courseUpdate(1000, 200);
-  const big = courseUpdate(2000, 300);
+  const mid = benchCourse(1000, 200).update;
+  const big = benchCourse(2000, 300).update;
   console.log(`generated the 1,000 x 200 and 2,000 x 300 courses in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(mid.length / 1048576).toFixed(1)} / ${(big.length / 1048576).toFixed(1)} MiB encoded)`);
-  const sync = await startSyncServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    appOrigins: ['http://127.0.0.1:4573'],
-    maxMessageBytes: 64 * 1024 * 1024,
-    seed: {
-      accounts: [{ userId: 't', username: 'teacher', password: 'bench-pass', displayName: 'Bench Teacher' }],
-      courseRoles: [
-        { userId: 't', courseId: 'mid', role: 'editingteacher' },
-        { userId: 't', courseId: 'big', role: 'editingteacher' },
-      ],
-      courses: [
-        { id: 'mid', name: 'Mid course' },
-        { id: 'big', name: 'Big course' },
-      ],
-      docs: [
-        { room: 'course/mid', update: mid },
-        { room: 'course/big', update: big },
-      ],
-    },
-  });
-  const app = await startStaticServer({ root: join(root, 'build'), port: 4573, syncUrl: `ws://127.0.0.1:${sync.port}` });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  const bench = await startGraderBench(4573, [
+    { id: 'mid', name: 'Mid course', update: mid },
+    { id: 'big', name: 'Big course', update: big },
+  ]);
+  const browser = bench.browser;
   try {
-    const ctx = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 800 } });
+    const ctx = await browser.newContext({ baseURL: bench.baseURL, viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
 
     // 1,000 x 200: first visit syncs from the server into IndexedDB; the reload then paints from IndexedDB.
@@ -149,9 +98,6 @@ export async function run(): Promise<void> {
     console.log('  (headless Chromium, software rendering, on this shared 2-core machine: a tablet GPU rasterises and composites differently)');
     await ctx.close();
   } finally {
-    await browser.close();
-    await app.close();
-    await sync.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
 }

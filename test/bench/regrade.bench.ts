@@ -1,62 +1,25 @@
 // Browser figures for the regrade worker (issues #4 and #6) on the 2,000 x 300 course, in the system Chromium:
 // the longest main-thread task while a setup change regrades the course, the time until the regraded grid is on
 // screen, and keystroke -> updated course total (p50/p95). Starts its own servers on loopback with a temp store.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-import * as Y from 'yjs';
-import { courseJsonToDoc } from '../../src/lib/crdt/course-doc.ts';
 import { buildGridModel } from '../../src/lib/state/grid-model.ts';
-import { startSyncServer } from '../../sync-server/server.ts';
-import { startStaticServer } from '../../sync-server/static.ts';
-import { generateCourse } from '../fixtures/courses/generate.ts';
+import { benchCourse, signInAndOpen, startGraderBench } from './grader-bench.ts';
 import { keystrokes, setupChanges } from './regrade-page.js';
 import { fmt, percentile, report } from './util.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const APP_PORT = 4574; // app.bench uses 4573
 
 export async function run(): Promise<void> {
-  if (!existsSync(join(root, 'build/index.html'))) spawnSync(join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-  const json = generateCourse({ students: 2000, items: 300, levels: 4, calculated: 10, seed: 7 });
-  json.users = Array.from(new Set(json.grades.map((g) => g.user))).map((id) => ({ id, name: `Student ${id}` }));
+  const { json, update } = benchCourse(2000, 300);
   // what the page used to do on every setup change, on the main thread (Node, same engine): for comparison
   const t0 = performance.now();
   buildGridModel(json, 0);
   const mainThreadRebuild = performance.now() - t0;
-  const doc = new Y.Doc();
-  courseJsonToDoc(json, doc, { userId: 'bench', deviceId: 'bench' }, { src: 'bench' });
-  const update = Y.encodeStateAsUpdate(doc);
-  const dataDir = mkdtempSync(join(tmpdir(), 'markbook-regradebench-'));
-  const sync = await startSyncServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    appOrigins: [`http://127.0.0.1:${APP_PORT}`],
-    maxMessageBytes: 64 * 1024 * 1024,
-    seed: {
-      accounts: [{ userId: 't', username: 'teacher', password: 'bench-pass', displayName: 'Bench Teacher' }],
-      courseRoles: [{ userId: 't', courseId: 'big', role: 'editingteacher' }],
-      courses: [{ id: 'big', name: 'Big course' }],
-      docs: [{ room: 'course/big', update }],
-    },
-  });
-  const app = await startStaticServer({ root: join(root, 'build'), port: APP_PORT, syncUrl: `ws://127.0.0.1:${sync.port}` });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  const bench = await startGraderBench(APP_PORT, [{ id: 'big', name: 'Big course', update }]);
+  const browser = bench.browser;
   try {
-    const ctx = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 800 } });
+    const ctx = await browser.newContext({ baseURL: bench.baseURL, viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
-    await page.goto('/');
-    await page.getByLabel('Username').fill('teacher');
-    await page.getByLabel('Password').fill('bench-pass');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('link', { name: 'Big course' }).click();
-    await page.getByTestId('grader-grid').waitFor({ timeout: 120_000 });
+    await signInAndOpen(page, 'Big course');
     await page.waitForFunction(() => performance.getEntriesByName('markbook:regrade').length > 0, undefined, { timeout: 120_000 });
     await page.waitForTimeout(4000); // let the device store settle (first sync written, read model saved)
 
@@ -83,9 +46,6 @@ export async function run(): Promise<void> {
     console.log(`  (${lat.filter((v) => v >= 1000).length} of ${lat.length} keystrokes hit the 1 s cap)`);
     await ctx.close();
   } finally {
-    await browser.close();
-    await app.close();
-    await sync.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
 }
