@@ -718,6 +718,13 @@ export function readCell(doc: Y.Doc, item: string, user: string): CellState {
   return { item, user, ...m };
 }
 
+/** The merged records of one user's cells for `items`, in that order: readCell's records, the epoch looked up once. */
+export function readUserRecords(doc: Y.Doc, user: string, items: readonly string[]): CellRecord[] {
+  const e = requireEpoch(doc);
+  const { cells } = epochBase(e);
+  return items.map((item) => mergeCell(toBaseCell(cells.get(item + SEP + user)), cellSlots(e, item, user)).record);
+}
+
 export interface CellConflict {
   item: string;
   user: string;

@@ -18,6 +18,7 @@ import { TabLink } from '../sync/tab-link';
 import { Gradebook } from '../domain/gradebook/index';
 import { applyCellToEngine, lazyGridModel, viewFromSnapshot, type GridModel, type GridSnapshot, type GridView } from './grid-model';
 import { RegradeLink } from './regrade-link';
+import { RowPreview } from './row-preview';
 import { IDLE, type RegradeStatus } from './regrade-replica';
 import { session } from './session.svelte';
 import { syncStatus } from './sync-status.svelte';
@@ -74,6 +75,8 @@ export class CourseWorkspace {
   /** The epoch whose conflicts conflictsByCell holds. */
   private conflictsEpoch: string | null = null;
   private readonly link: RegradeLink;
+  /** Regrades an edited user's row on this thread so totals show in the keystroke's own frame (row-preview.ts). */
+  private readonly rowPreview: RowPreview;
   /** Full rebuilds and patches this tab's regrade worker made (0 in a tab that follows another). */
   regrades = $state(0);
   /** The running full rebuild, and whether the totals shown are out of date. */
@@ -104,6 +107,7 @@ export class CourseWorkspace {
     this.actor = { userId: session.user?.id ?? 'anonymous', deviceId: deviceId() };
     this.ctx = { actor: this.actor, clock: { now: () => Math.floor(Date.now() / 1000) } };
     this.undoManager = new CourseUndoManager(this.doc, this.ctx);
+    this.rowPreview = new RowPreview(this.doc);
     // Only the tab leading this room writes the device store and talks to the server (see TabLink).
     this.store = new YStore(database(), this.room, this.doc, { write: false });
     this.link = new RegradeLink({
@@ -277,11 +281,13 @@ export class CourseWorkspace {
           }
         }
         this.lastUpdateMs = performance.now() - t0;
+        this.previewRows(dirty);
         this.afterChange(conflictsChanged);
       } else {
         // setup changed (or first load): the engine built here is out of date. Conflicts live in grade slots, which
         // a setup change leaves alone: read them all again only for a new epoch (first load, re-base).
         this.mainEngine = null;
+        this.rowPreview.invalidate();
         if (this.conflictsEpoch === this.epoch.id) {
           this.afterChange(false);
           return;
@@ -311,6 +317,29 @@ export class CourseWorkspace {
     if (!json) throw new Error('The course has not loaded yet.');
     this.mainEngine ??= new Gradebook(json, { now: Math.floor(Date.now() / 1000) });
     return { engine: this.mainEngine.state, gradebook: this.mainEngine };
+  }
+
+  /**
+   * Shows the totals of a few changed users at once, computed here (row-preview.ts), without waiting for the
+   * worker; its patch follows and overwrites the same cells. Not during a rebuild (the grid is about to be replaced)
+   * nor for big changes (pastes, sync batches), which only the worker regrades.
+   */
+  private previewRows(cells: ReadonlySet<string>): void {
+    const { snapshot, id } = this.link.grid;
+    if (!snapshot || !id || !cells.size || this.link.status.running || this.link.status.stale) {
+      this.rowPreview.forget(); // the rows it keeps have not seen these changes
+      return;
+    }
+    const t0 = performance.now();
+    try {
+      const p = this.rowPreview.patch(snapshot, cells, this.ctx.clock.now());
+      if (!p?.c.length || !this.link.grid.patch(id, p)) return;
+    } catch {
+      this.rowPreview.forget();
+      return; // only a preview: the worker's patch brings the totals (and reports what went wrong)
+    }
+    this.model = lazyGridModel(snapshot, () => this.engineNow(), this.link.grid.logForView());
+    performance.mark('markbook:preview', { detail: { room: this.room, ms: performance.now() - t0 } });
   }
 
   private onRegradeStatus(st: RegradeStatus): void {

@@ -282,6 +282,30 @@ describe('regrade', () => {
       { numRuns: 40 },
     );
   });
+  it('[REG-5] property: a one-user engine loaded with a user\'s row gives that user\'s finals of a full regrade', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 5 }), (seed, who) => {
+        const json = small(seed);
+        const full = new GradeEngine(json, { compileFormula: compileGradebookFormula });
+        const user = full.users[who]!;
+        const row = new GradeEngine({ ...json, grades: [], users: [{ id: 'x', name: 'x' }] }, { compileFormula: compileGradebookFormula });
+        // load another user's row first: nothing of it may stay behind
+        row.loadUserRow(0, json.grades.filter((g) => g.user === full.users[(who + 1) % full.users.length]));
+        row.loadUserRow(0, json.grades.filter((g) => g.user === user));
+        const u = full.userIndex.get(user)!;
+        expect(full.derived.final.map((col) => col[u])).toEqual(row.derived.final.map((col) => col[0]));
+        expect(full.derived.weight.map((col) => col[u])).toEqual(row.derived.weight.map((col) => col[0]));
+      }),
+      { numRuns: 40 },
+    );
+  });
+  it('[REG-5] a row naming an unknown item is refused and changes nothing', () => {
+    const json = small(3);
+    const e = new GradeEngine(json, { compileFormula: compileGradebookFormula });
+    const before = e.derived.final.map((col) => col[0]);
+    expect(() => e.loadUserRow(0, [{ item: 'i0', raw: 1 }, { item: 'nope', raw: 2 }])).toThrow(/grades\[1\]\.item.*unknown item "nope"/);
+    expect(e.derived.final.map((col) => col[0])).toEqual(before);
+  });
   it('[REG-2] property: finals do not depend on the order of items and grades in the document', () => {
     fc.assert(
       fc.property(

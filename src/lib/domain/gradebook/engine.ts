@@ -475,6 +475,37 @@ export class GradeEngine {
     this.regradeUser(q, u);
   }
 
+  /**
+   * [REG-5] Replaces everything one user has (every grade row, flag, time and feedback) with `grades` (rows of
+   * that user; their `user` field is not read) and recomputes the user's whole row in dependency order. Other users
+   * are untouched. A grade naming an unknown item is refused before anything changes.
+   */
+  loadUserRow(u: number, grades: readonly Omit<CourseGrade, 'user'>[]): void {
+    const byId = this.course.byId;
+    const problems: Problem[] = [];
+    grades.forEach((g, i) => {
+      if (!byId.has(g.item)) problems.push({ at: `grades[${i}].item`, message: `unknown item "${g.item}"` });
+    });
+    if (problems.length) throw new ValidationError(problems);
+    const U = this.users.length;
+    for (let q = 0; q < this.cols.length; q++) {
+      const c = this.cols[q]!;
+      c.input[u] = NaN;
+      if (c.rawMin) c.rawMin[u] = NaN;
+      if (c.rawMax) c.rawMax[u] = NaN;
+      if (c.overridden) c.overridden[u] = NaN;
+      c.flags[u] = 0;
+      const key = q * U + u;
+      this.hiddenTime.delete(key);
+      this.lockTime.delete(key);
+      this.feedback.delete(key);
+    }
+    for (const g of grades) this.writeCell(byId.get(g.item)!, u, g as CourseGrade);
+    const d = this.derived;
+    const order = this.course.order;
+    for (let k = 0; k < order.length; k++) this.computeNode(order[k]!, u, d);
+  }
+
   private computeNode(q: number, u: number, d: Derived): void {
     const node = this.course.nodes[q]!;
     if (node.kind === 'category') this.computeCategory(node, u, d);
