@@ -1,5 +1,5 @@
-// Formatted grade text of grader-grid cells, cached per column for one model version and display type, so a
-// scrolled frame only looks strings up. Never formats a cell nobody asked for; never serves text across versions.
+// Formatted grade text and views of grader-grid cells, cached per column for one model version and display type, so
+// a scrolled frame only looks them up. Never formats a cell nobody asked for; never serves text across versions.
 import { formatGrade, type DisplayType } from '../../domain/gradebook/display';
 import { columnMean, type ColumnMean, type GridColumn, type GridRow, type GridView } from '../../state/grid-model';
 
@@ -24,37 +24,52 @@ class ModelFollower {
   }
 }
 
-export class CellTextCache {
+/**
+ * Values computed per cell (a cell's text, its whole view) for one model version and one `key` (the display type,
+ * the set of conflicts: anything else the value depends on, compared by identity). Another key, or a model over
+ * other data, drops everything; a model over the same snapshot after patches drops only the patched cells (every
+ * cell when the model cannot say which). A value kept is returned as the same object, so whatever was drawn from
+ * it need not be drawn again.
+ */
+export class CellCache<V> {
   private readonly follower = new ModelFollower();
-  private type: DisplayType | null = null;
-  /** Per column id, text by the row's engine user index (filled as cells come into view). */
-  private byCol = new Map<string, (string | undefined)[]>();
+  private key: unknown = undefined;
+  /** Per column id, values by the row's engine user index (filled as cells come into view). */
+  private byCol = new Map<string, (V | undefined)[]>();
 
-  /**
-   * The text of a cell. Another display type, or a model over other data, drops everything cached; a model over the
-   * same snapshot after patches drops only the patched cells (every cell when the model cannot say which), so a
-   * frame after an edit formats only the cells the edit changed.
-   */
-  text(model: GridView, col: GridColumn, row: GridRow, type: DisplayType): string {
+  get(model: GridView, col: GridColumn, row: GridRow, key: unknown, make: (model: GridView, col: GridColumn, row: GridRow) => V): V {
     const changed = this.follower.next(model);
-    if (type !== this.type) {
-      this.type = type;
+    if (key !== this.key) {
+      this.key = key;
       this.byCol.clear();
     } else if (changed === 'all') this.byCol.clear();
     else if (changed)
       for (const { col, u } of changed) {
-        const texts = this.byCol.get(col);
-        if (texts) texts[u] = undefined;
+        const values = this.byCol.get(col);
+        if (values) values[u] = undefined;
       }
-    let texts = this.byCol.get(col.id);
-    if (!texts) this.byCol.set(col.id, (texts = []));
-    let t = texts[row.u];
-    if (t === undefined) {
-      // a scale item always shows its scale word, whatever the display type (as the grid always has)
-      t = formatGrade(model.final(col, row), col.scale ? 'real' : type, { min: col.min, max: col.max, scale: col.scale });
-      texts[row.u] = t;
-    }
-    return t;
+    let values = this.byCol.get(col.id);
+    if (!values) this.byCol.set(col.id, (values = []));
+    let v = values[row.u];
+    if (v === undefined) values[row.u] = v = make(model, col, row);
+    return v;
+  }
+}
+
+/** A cell's grade as text in a display type (a scale item always shows its scale word, as the grid always has). */
+export function gradeText(model: GridView, col: GridColumn, row: GridRow, type: DisplayType): string {
+  return formatGrade(model.final(col, row), col.scale ? 'real' : type, { min: col.min, max: col.max, scale: col.scale });
+}
+
+export class CellTextCache {
+  private readonly cells = new CellCache<string>();
+  private type: DisplayType = 'real';
+  private readonly make = (model: GridView, col: GridColumn, row: GridRow): string => gradeText(model, col, row, this.type);
+
+  /** The text of a cell: formatted once per model version and display type (see CellCache). */
+  text(model: GridView, col: GridColumn, row: GridRow, type: DisplayType): string {
+    this.type = type;
+    return this.cells.get(model, col, row, type, this.make);
   }
 }
 
