@@ -1,6 +1,7 @@
 // Keeps one Yjs document in IndexedDB: loads every stored update, appends each new one, and
 // compacts the log into a single update once it grows. Never talks to the network.
 import * as Y from 'yjs';
+import { PaintBatch } from '../sync/after-paint';
 import type { MarkbookDB } from './db';
 
 /** Compact once this many update rows pile up (y-indexeddb uses 500 as well). */
@@ -13,26 +14,20 @@ export class YStore {
   private destroyed = false;
   /** Only one tab per device writes a room (the leader); the others read at start and follow it. */
   private writing = false;
-  /** Updates not yet handed to IndexedDB, in order. */
-  private pending: Uint8Array[] = [];
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Updates not yet handed to IndexedDB, in order. Written after the frame that shows the change, not in the task
+   * that made it: a grade typed is on screen first, and a burst of updates becomes one bulkAdd. IndexedDB commits
+   * asynchronously either way; page hide and stopWriting write at once.
+   */
+  private readonly pending = new PaintBatch<Uint8Array>((batch) => this.write(batch));
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === this || this.destroyed || !this.writing) return;
     this.pending.push(update);
-    // Written in the next task, not in the one that made the change: a grade typed is on its way to the regrade
-    // worker first, and the write (a few tenths of a millisecond of IndexedDB calls) fills the time its answer takes.
-    // IndexedDB commits asynchronously either way; a burst of updates becomes one bulkAdd, still in order.
-    this.flushTimer ??= setTimeout(() => this.flush(), 0);
   };
 
-  private readonly onPageHide = (): void => this.flush();
+  private readonly onPageHide = (): void => this.pending.flush();
 
-  private flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    const batch = this.pending;
-    if (!batch.length) return;
-    this.pending = [];
+  private write(batch: Uint8Array[]): void {
     this.rows += batch.length;
     void this.db.yupdates.bulkAdd(batch.map((update) => ({ room: this.room, update }))).then(() => {
       if (this.rows >= COMPACT_AFTER && !this.compacting) this.compacting = this.compact().finally(() => (this.compacting = null));
@@ -66,7 +61,7 @@ export class YStore {
   }
 
   stopWriting(): void {
-    this.flush();
+    this.pending.flush();
     this.writing = false;
   }
 
@@ -103,7 +98,7 @@ export class YStore {
   }
 
   destroy(): void {
-    this.flush(); // what was typed last is stored, not dropped with the page
+    this.pending.flush(); // what was typed last is stored, not dropped with the page
     this.destroyed = true;
     this.doc.off('update', this.onUpdate);
     globalThis.removeEventListener?.('pagehide', this.onPageHide);

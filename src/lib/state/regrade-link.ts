@@ -4,6 +4,7 @@
 import * as Y from 'yjs';
 import type { GridPatch, GridSnapshot } from './grid-model';
 import { GridReplica, IDLE, nextStatus, type RegradeStatus } from './regrade-replica';
+import { PaintBatch } from '../sync/after-paint';
 import { RegradeHost, type RegradeIn, type RegradeOut } from '../workers/regrade-host';
 
 /** Messages between the tabs of one device about one course's grid (`markbook:grid:<room>`). */
@@ -74,11 +75,15 @@ export class RegradeLink {
     const worker = startWorker((m) => this.onWorker(m));
     const state = Y.encodeStateAsUpdate(this.opts.doc);
     worker.postMessage({ t: 'init', state }, [state.buffer]);
-    const forward = (u: Uint8Array): void => worker.postMessage({ t: 'update', u });
+    // Updates reach the worker after the frame that shows them, merged: a grade typed has its totals on screen
+    // already (the page's row preview), and a paste or a sync burst becomes one message.
+    const outbox = new PaintBatch<Uint8Array>((us) => worker.postMessage({ t: 'update', u: us.length === 1 ? us[0]! : Y.mergeUpdates(us) }));
+    const forward = (u: Uint8Array): void => outbox.push(u);
     this.opts.doc.on('update', forward);
     this.worker = worker;
     this.post({ t: 'lead' });
     return () => {
+      outbox.flush();
       this.opts.doc.off('update', forward);
       worker.terminate();
       if (this.worker === worker) this.worker = null;

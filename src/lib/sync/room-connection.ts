@@ -1,8 +1,9 @@
 // One Yjs document kept in step with the sync server over the y-websocket protocol, with our own
 // jittered reconnects, token refresh on expiry, and a status others can watch. No DOM rendering here.
 import { WebsocketProvider } from 'y-websocket';
-import type * as Y from 'yjs';
+import { mergeUpdates, type Doc } from 'yjs';
 import { removeAwarenessStates } from 'y-protocols/awareness';
+import { PaintBatch } from './after-paint';
 import { jitteredDelay } from './backoff';
 
 export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'synced' | 'denied';
@@ -11,7 +12,7 @@ export interface RoomConnectionOptions {
   /** ws:// or wss:// URL of the sync server. */
   serverUrl: string;
   room: string;
-  doc: Y.Doc;
+  doc: Doc;
   /** Current access token (called before each connection attempt). */
   getToken: () => string | null;
   /** Asked to refresh the token after the server said it expired; resolves false if that failed. */
@@ -69,6 +70,14 @@ export class RoomConnection {
   private shownPeers: PeerStates = new Map();
   /** Our presence as it was when the page was hidden (restored if it comes back from the back-forward cache). */
   private leftWith: Record<string, unknown> | null = null;
+  /**
+   * This device's changes on their way to the server: sent after the frame that shows them (one message per frame,
+   * merged), so that sending never delays drawing a grade typed. Sent at once when the page is hidden or we close.
+   */
+  private readonly outbox: PaintBatch<Uint8Array>;
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin !== this.provider) this.outbox.push(update); // not what the server just sent us
+  };
 
   constructor(private readonly opts: RoomConnectionOptions) {
     const token = opts.getToken();
@@ -80,6 +89,11 @@ export class RoomConnection {
       // We schedule every reconnect ourselves (with jitter), so y-websocket's own fixed backoff never runs.
       shouldReconnect: () => false,
     });
+    // y-websocket sends each update from its own document listener; ours batches them and hands them on to it
+    const send = this.provider._updateHandler;
+    opts.doc.off('update', send);
+    this.outbox = new PaintBatch((updates) => send(updates.length === 1 ? updates[0]! : mergeUpdates(updates), null));
+    opts.doc.on('update', this.onDocUpdate);
     this.provider.on('status', ({ status }: { status: string }) => {
       if (status === 'connected') {
         this.reannounce();
@@ -236,7 +250,10 @@ export class RoomConnection {
     removeAwarenessStates(aw, [aw.clientID], 'leave');
   }
 
-  private readonly onPageHide = (): void => this.leave();
+  private readonly onPageHide = (): void => {
+    this.outbox.flush();
+    this.leave();
+  };
 
   /** The page came back from the back-forward cache: show this person again. */
   private readonly onPageShow = (e: { persisted?: boolean }): void => {
@@ -305,6 +322,8 @@ export class RoomConnection {
     this.held.clear();
     page.removeEventListener?.('pagehide', this.onPageHide);
     page.removeEventListener?.('pageshow', this.onPageShow);
+    this.outbox.flush();
+    this.opts.doc.off('update', this.onDocUpdate);
     this.leave();
     this.provider.awareness.off('update', this.onAwareness);
     this.provider.destroy();
