@@ -6,7 +6,7 @@ import type { GridColumn, GridRow, GridView } from '../../state/grid-model';
 import { buildDemoSite } from '../../domain/interchange/demo';
 import { buildGridModel, columnMean, snapshotGrid, viewFromSnapshot } from '../../state/grid-model';
 import { GridReplica } from '../../state/regrade-replica';
-import { CellTextCache, ColumnMeanCache } from './cell-text';
+import { CellCache, CellTextCache, ColumnMeanCache } from './cell-text';
 
 function column(over: Partial<GridColumn> = {}): GridColumn {
   return { id: 'a1', q: 1, name: 'A1', kind: 'item', isCourse: false, depth: 1, min: 0, max: 20, scale: null, calculated: false, hidden: false, locked: false, category: 'c', ancestors: [], ...over };
@@ -123,3 +123,23 @@ describe('ColumnMeanCache', () => {
 function lazyView(replica: GridReplica): GridView {
   return viewFromSnapshot(replica.snapshot!, replica.logForView());
 }
+
+describe('CellCache', () => {
+  it('gives the same object for a cell until its data changes, and keeps a bounded number of cells', () => {
+    const users = 3000;
+    const finals = Array.from({ length: users }, (_, u) => u % 20);
+    const m = view({ a1: finals });
+    const cache = new CellCache<{ text: string }>();
+    const make = (mm: GridView, col: GridColumn, row: GridRow) => ({ text: String(mm.final(col, row)) });
+    const rowOf = (u: number): GridRow => ({ id: `s${u}`, u, name: '', groups: [] });
+    const cols = [column(), column({ id: 'a2' }), column({ id: 'a3' })];
+    const first = cache.get(m, cols[0]!, rowOf(0), 'real', make);
+    expect(cache.get(m, cols[0]!, rowOf(0), 'real', make)).toBe(first);
+    // scroll through 9,000 cells: more than a cache keeps
+    for (const col of cols) for (let u = 0; u < users; u++) cache.get(m, col, rowOf(u), 'real', make);
+    const again = cache.get(m, cols[0]!, rowOf(0), 'real', make);
+    expect(again).not.toBe(first); // made afresh: the cache let old cells go
+    expect(again).toEqual(first);
+    expect(cache.get(m, cols[0]!, rowOf(0), 'percentage', make)).not.toBe(again); // another key: made afresh
+  });
+});

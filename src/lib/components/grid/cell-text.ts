@@ -31,18 +31,28 @@ class ModelFollower {
  * cell when the model cannot say which). A value kept is returned as the same object, so whatever was drawn from
  * it need not be drawn again.
  */
+/** Cells a CellCache keeps at most: a few screens (a 1280 x 800 screen shows about 500). */
+const KEEP_MAX = 4096;
+
 export class CellCache<V> {
   private readonly follower = new ModelFollower();
   private key: unknown = undefined;
   /** Per column id, values by the row's engine user index (filled as cells come into view). */
   private byCol = new Map<string, (V | undefined)[]>();
+  /** Values made since the cache was last emptied. */
+  private kept = 0;
+
+  private clear(): void {
+    this.byCol.clear();
+    this.kept = 0;
+  }
 
   get(model: GridView, col: GridColumn, row: GridRow, key: unknown, make: (model: GridView, col: GridColumn, row: GridRow) => V): V {
     const changed = this.follower.next(model);
     if (key !== this.key) {
       this.key = key;
-      this.byCol.clear();
-    } else if (changed === 'all') this.byCol.clear();
+      this.clear();
+    } else if (changed === 'all') this.clear();
     else if (changed)
       for (const { col, u } of changed) {
         const values = this.byCol.get(col);
@@ -51,7 +61,16 @@ export class CellCache<V> {
     let values = this.byCol.get(col.id);
     if (!values) this.byCol.set(col.id, (values = []));
     let v = values[row.u];
-    if (v === undefined) values[row.u] = v = make(model, col, row);
+    if (v === undefined) {
+      // scrolling through a big class would otherwise keep a value for every cell ever shown (old objects for the
+      // garbage collector to mark, pauses that drop frames): start again once a few screens' worth are kept
+      if (++this.kept > KEEP_MAX) {
+        this.byCol.clear();
+        this.kept = 1;
+        this.byCol.set(col.id, (values = []));
+      }
+      values[row.u] = v = make(model, col, row);
+    }
     return v;
   }
 }
