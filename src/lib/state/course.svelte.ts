@@ -19,6 +19,7 @@ import { Gradebook } from '../domain/gradebook/index';
 import { applyCellToEngine, lazyGridModel, viewFromSnapshot, type GridModel, type GridSnapshot, type GridView } from './grid-model';
 import { RegradeLink } from './regrade-link';
 import { RowPreview } from './row-preview';
+import { afterPaint } from '../sync/after-paint';
 import { IDLE, type RegradeStatus } from './regrade-replica';
 import { session } from './session.svelte';
 import { syncStatus } from './sync-status.svelte';
@@ -116,6 +117,8 @@ export class CourseWorkspace {
       onGrid: (snapshot, full) => {
         this.model = lazyGridModel(snapshot, () => this.engineNow(), this.link.grid.logForView());
         this.preview = null;
+        // a new grid (first load, setup change): get the row preview's engine ready while nobody is typing
+        if (full) afterPaint(() => this.rowPreview.prepare());
         if (full && this.error !== null && this.error === this.regradeError) this.error = null;
         this.saveReadModelSoon();
       },

@@ -141,6 +141,14 @@ describe('row preview (REG-5)', () => {
     expect(total).toBe(cells(h.grid, r.worker).get('course/s2')![0]);
   });
 
+  it('prepare() before any course is harmless; prepared ahead, the first keystroke previews as usual', async () => {
+    expect(() => new RowPreview(new Y.Doc()).prepare()).not.toThrow();
+    const h = await setup();
+    h.preview.prepare();
+    const r = (await h.edit({ type: 'setGrade', item: 'i-q1', user: 's5', raw: 7 }))!;
+    expect(cells(h.grid, r.preview!)).toEqual(cells(h.grid, r.worker));
+  });
+
   it('leaves big changes to the worker, and cells the grid does not show', async () => {
     const h = await setup();
     const users = h.grid.rows.slice(0, PREVIEW_MAX_USERS + 1).map((r) => r.id);

@@ -44,6 +44,18 @@ export class RowPreview {
     this.rows.clear();
   }
 
+  /**
+   * Builds the one-user engine now (several milliseconds for a few hundred items), so that the first grade typed
+   * after a load or a setup change does not pay for it. Harmless when there is no course yet.
+   */
+  prepare(): void {
+    try {
+      this.engine();
+    } catch {
+      // no epoch yet: the first preview builds it
+    }
+  }
+
   /** Cells changed that were not given to patch(): the rows kept are read again when next needed. */
   forget(): void {
     this.rows.clear();
