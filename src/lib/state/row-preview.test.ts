@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { applyCommand, type Command } from '../crdt/commands';
-import { SEP, courseJsonToDoc, observeEpoch, requireEpoch } from '../crdt/course-doc';
-import { buildDemoSite } from '../domain/interchange/demo';
-import { RegradeHost, type RegradeOut } from '../workers/regrade-host';
+import { SEP, observeEpoch, requireEpoch } from '../crdt/course-doc';
+import type { RegradeOut } from '../workers/regrade-host';
+import { demoCourseWithHost } from '../../../test/fixtures/regrade-host';
 import { applyGridPatch, type GridPatch, type GridSnapshot } from './grid-model';
 import { PREVIEW_MAX_USERS, RowPreview } from './row-preview';
 
@@ -13,16 +13,7 @@ const NOW = 1_700_000_000;
 const ctx = { actor: { userId: 't1', deviceId: 'd1' }, clock: { now: () => NOW } };
 
 async function setup() {
-  const doc = new Y.Doc();
-  courseJsonToDoc(buildDemoSite().courses[0]!.gradebook, doc, ctx.actor, { src: 'test' });
-  const out: RegradeOut[] = [];
-  const host = new RegradeHost({
-    post: (m) => out.push(structuredClone(m)),
-    clock: { now: () => NOW },
-    pause: () => new Promise((r) => setTimeout(r, 0)),
-  });
-  host.handle({ t: 'init', state: Y.encodeStateAsUpdate(doc) });
-  doc.on('update', (u: Uint8Array) => host.handle({ t: 'update', u }));
+  const { doc, out } = demoCourseWithHost(NOW, ctx.actor);
   const turns = async (pred: () => boolean) => {
     for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 0));
     expect(pred()).toBe(true);

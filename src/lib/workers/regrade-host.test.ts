@@ -1,27 +1,17 @@
 // The regrade worker's logic in Node: a leader document forwards its updates; the host's grid (snapshot + patches)
 // must always equal a fresh main-thread build of the same document. Real Yjs documents, no mocks.
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import { applyCommand, type Command } from '../crdt/commands';
-import { courseJsonToDoc, docToCourseJson } from '../crdt/course-doc';
-import { buildDemoSite } from '../domain/interchange/demo';
+import { docToCourseJson } from '../crdt/course-doc';
 import { applyGridPatch, buildGridModel, viewFromSnapshot, type GridSnapshot } from '../state/grid-model';
-import { RegradeHost, type RegradeOut } from './regrade-host';
+import type { RegradeOut } from './regrade-host';
+import { demoCourseWithHost } from '../../../test/fixtures/regrade-host';
 
 const NOW = 1_700_000_000;
 const ctx = { actor: { userId: 't1', deviceId: 'd1' }, clock: { now: () => NOW } };
 
 function setup() {
-  const leader = new Y.Doc();
-  courseJsonToDoc(buildDemoSite().courses[0]!.gradebook, leader, ctx.actor, { src: 'test' });
-  const out: RegradeOut[] = [];
-  const host = new RegradeHost({
-    post: (m) => out.push(structuredClone(m)),
-    clock: { now: () => NOW },
-    pause: () => new Promise((r) => setTimeout(r, 0)),
-  });
-  host.handle({ t: 'init', state: Y.encodeStateAsUpdate(leader) });
-  leader.on('update', (u: Uint8Array) => host.handle({ t: 'update', u }));
+  const { doc: leader, host, out } = demoCourseWithHost(NOW, ctx.actor);
   let grid: GridSnapshot | null = null;
   let seen = 0;
   /** Applies what the host sent since the last call, as the page does. */
