@@ -711,18 +711,21 @@ export interface CellState {
   live: Partial<Record<GradeField, Candidate[]>>;
 }
 
+/** One cell's base value merged with its slots. */
+function mergedCell(e: Epoch, cells: BaseCells, item: string, user: string): ReturnType<typeof mergeCell> {
+  return mergeCell(toBaseCell(cells.get(item + SEP + user)), cellSlots(e, item, user));
+}
+
 export function readCell(doc: Y.Doc, item: string, user: string): CellState {
   const e = requireEpoch(doc);
-  const { cells } = epochBase(e);
-  const m = mergeCell(toBaseCell(cells.get(item + SEP + user)), cellSlots(e, item, user));
-  return { item, user, ...m };
+  return { item, user, ...mergedCell(e, epochBase(e).cells, item, user) };
 }
 
 /** The merged records of one user's cells for `items`, in that order: readCell's records, the epoch looked up once. */
 export function readUserRecords(doc: Y.Doc, user: string, items: readonly string[]): CellRecord[] {
   const e = requireEpoch(doc);
   const { cells } = epochBase(e);
-  return items.map((item) => mergeCell(toBaseCell(cells.get(item + SEP + user)), cellSlots(e, item, user)).record);
+  return items.map((item) => mergedCell(e, cells, item, user).record);
 }
 
 export interface CellConflict {

@@ -8,7 +8,8 @@ import { SEP, readSetup, readUserRecords, recordToGrade, requireEpoch } from '..
 import { compileGradebookFormula } from '../domain/formula/index';
 import { GradeEngine } from '../domain/gradebook/engine';
 import type { CourseGrade } from '../domain/interchange/course-types';
-import { cellFlags, type GridPatch, type GridSnapshot } from './grid-model';
+import { type GridPatch, type GridSnapshot } from './grid-model';
+import { addRegradedCells } from '../workers/regrade-grid';
 
 /** More users than this in one change (a paste, a sync batch) is left to the worker alone. */
 export const PREVIEW_MAX_USERS = 4;
@@ -85,7 +86,7 @@ export class RowPreview {
     if (!byUser.size) return null;
     const engine = this.engine();
     if (!engine) return null;
-    const { nodes, byId, dependents } = engine.course;
+    const { nodes, byId } = engine.course;
     if (engine.now !== now) engine.now = now;
     const { col, row } = layoutOf(s);
     const out: GridPatch = { c: [], u: [], final: [], flags: [], feedback: [] };
@@ -96,19 +97,8 @@ export class RowPreview {
       if (!grades) return null;
       engine.loadUserRow(0, grades);
       const seen = new Set<number>();
-      for (const item of items) {
-        const q = byId.get(item)!;
-        for (const n of [q, ...dependents[q]!]) {
-          if (seen.has(n)) continue;
-          seen.add(n);
-          const c = col.get(nodes[n]!.id);
-          if (c === undefined) continue;
-          out.c.push(c);
-          out.u.push(u);
-          out.final.push(engine.derived.final[n]![0]!);
-          out.flags.push(cellFlags(engine, n, 0));
-        }
-      }
+      const colOf = (n: number): number | undefined => col.get(nodes[n]!.id);
+      for (const item of items) addRegradedCells(out, engine, byId.get(item)!, 0, u, colOf, seen);
     }
     return out;
   }

@@ -157,6 +157,38 @@ export interface GridPatch {
 }
 
 /**
+ * Adds to `out` the cells an incremental regrade of node `q` recomputed for one user (the node and everything that
+ * depends on it: what regradeUser recomputes), read from engine user `eu` and written as grid user `gu`. `colOf`
+ * gives a node's column position (negative or undefined: not a column); `seen` holds the keys (`node * users + eu`)
+ * already added, so a cell is added once. The worker's patches and the page's row previews both list their cells
+ * this way, which is why a worker patch always overwrites every cell a preview drew.
+ */
+export function addRegradedCells(
+  out: GridPatch,
+  engine: GradeEngine,
+  q: number,
+  eu: number,
+  gu: number,
+  colOf: (node: number) => number | undefined,
+  seen: Set<number>,
+): void {
+  const users = engine.users.length;
+  const deps = engine.course.dependents[q]!;
+  for (let k = -1; k < deps.length; k++) {
+    const n = k < 0 ? q : deps[k]!;
+    const key = n * users + eu;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const c = colOf(n);
+    if (c === undefined || c < 0) continue;
+    out.c.push(c);
+    out.u.push(gu);
+    out.final.push(engine.derived.final[n]![eu]!);
+    out.flags.push(cellFlags(engine, n, eu));
+  }
+}
+
+/**
  * Writes a patch into a snapshot in place (its arrays are the grid's state). Returns false, changing nothing,
  * when the patch does not fit the snapshot (a column or user outside it): the caller then waits for a full one.
  */

@@ -22,8 +22,8 @@ import {
 } from '../domain/shared/cancel.ts';
 import type { Clock } from '../domain/shared/clock.ts';
 import {
+  addRegradedCells,
   applyCellToEngine,
-  cellFlags,
   gridLayout,
   snapshotFromEngine,
   type GridColumn,
@@ -182,6 +182,7 @@ export class RegradeHost {
     const users = engine.users.length;
     let cells = 0;
     const touched = new Set<number>();
+    const colOf = (n: number): number => this.colOf[n]!;
     for (const key of this.dirty) {
       const [item, user] = key.split(SEP) as [string, string];
       const q = engine.course.byId.get(item);
@@ -196,18 +197,7 @@ export class RegradeHost {
       const after = engine.feedback.get(q * users + u) ?? null;
       const c = this.colOf[q]!;
       if (after !== before && c >= 0) out.feedback.push({ c, u, text: after });
-      // the cell itself and everything that depends on it, for this user (what regradeUser recomputed)
-      for (const n of [q, ...engine.course.dependents[q]!]) {
-        const key2 = n * users + u;
-        if (touched.has(key2)) continue;
-        touched.add(key2);
-        const col = this.colOf[n]!;
-        if (col < 0) continue;
-        out.c.push(col);
-        out.u.push(u);
-        out.final.push(engine.derived.final[n]![u]!);
-        out.flags.push(cellFlags(engine, n, u));
-      }
+      addRegradedCells(out, engine, q, u, u, colOf, touched);
     }
     this.dirty.clear();
     this.patches++;

@@ -1,12 +1,20 @@
 // Cached cell text of the grader grid: the same text as formatting the grade afresh, and never stale after the
 // model changes (the live model object is replaced on every change) or the display type changes.
 import { describe, expect, it } from 'vitest';
-import { formatGrade } from '../../domain/gradebook/display';
+import { formatGrade, type DisplayType } from '../../domain/gradebook/display';
 import type { GridColumn, GridRow, GridView } from '../../state/grid-model';
 import { buildDemoSite } from '../../domain/interchange/demo';
 import { buildGridModel, columnMean, snapshotGrid, viewFromSnapshot } from '../../state/grid-model';
 import { GridReplica } from '../../state/regrade-replica';
-import { CellCache, CellTextCache, ColumnMeanCache } from './cell-text';
+import { CellCache, ColumnMeanCache, gradeText } from './cell-text';
+
+/** Cached cell text as the grid gets it: gradeText through a CellCache keyed by the display type. */
+class CellTextCache {
+  private readonly cells = new CellCache<string>();
+  text(model: GridView, col: GridColumn, row: GridRow, type: DisplayType): string {
+    return this.cells.get(model, col, row, type, (m, c, r) => gradeText(m, c, r, type));
+  }
+}
 
 function column(over: Partial<GridColumn> = {}): GridColumn {
   return { id: 'a1', q: 1, name: 'A1', kind: 'item', isCourse: false, depth: 1, min: 0, max: 20, scale: null, calculated: false, hidden: false, locked: false, category: 'c', ancestors: [], ...over };

@@ -1,4 +1,4 @@
-// Formatted grade text and views of grader-grid cells, cached per column for one model version and display type, so
+// Views of grader-grid cells (text, classes, markers), cached per column for one model version and display type, so
 // a scrolled frame only looks them up. Never formats a cell nobody asked for; never serves text across versions.
 import { formatGrade, type DisplayType } from '../../domain/gradebook/display';
 import { columnMean, type ColumnMean, type GridColumn, type GridRow, type GridView } from '../../state/grid-model';
@@ -24,6 +24,9 @@ class ModelFollower {
   }
 }
 
+/** Cells a CellCache keeps at most: a few screens (a 1280 x 800 screen shows about 500). */
+const KEEP_MAX = 4096;
+
 /**
  * Values computed per cell (a cell's text, its whole view) for one model version and one `key` (the display type,
  * the set of conflicts: anything else the value depends on, compared by identity). Another key, or a model over
@@ -31,9 +34,6 @@ class ModelFollower {
  * cell when the model cannot say which). A value kept is returned as the same object, so whatever was drawn from
  * it need not be drawn again.
  */
-/** Cells a CellCache keeps at most: a few screens (a 1280 x 800 screen shows about 500). */
-const KEEP_MAX = 4096;
-
 export class CellCache<V> {
   private readonly follower = new ModelFollower();
   private key: unknown = undefined;
@@ -65,7 +65,7 @@ export class CellCache<V> {
       // scrolling through a big class would otherwise keep a value for every cell ever shown (old objects for the
       // garbage collector to mark, pauses that drop frames): start again once a few screens' worth are kept
       if (++this.kept > KEEP_MAX) {
-        this.byCol.clear();
+        this.clear();
         this.kept = 1;
         this.byCol.set(col.id, (values = []));
       }
@@ -78,18 +78,6 @@ export class CellCache<V> {
 /** A cell's grade as text in a display type (a scale item always shows its scale word, as the grid always has). */
 export function gradeText(model: GridView, col: GridColumn, row: GridRow, type: DisplayType): string {
   return formatGrade(model.final(col, row), col.scale ? 'real' : type, { min: col.min, max: col.max, scale: col.scale });
-}
-
-export class CellTextCache {
-  private readonly cells = new CellCache<string>();
-  private type: DisplayType = 'real';
-  private readonly make = (model: GridView, col: GridColumn, row: GridRow): string => gradeText(model, col, row, this.type);
-
-  /** The text of a cell: formatted once per model version and display type (see CellCache). */
-  text(model: GridView, col: GridColumn, row: GridRow, type: DisplayType): string {
-    this.type = type;
-    return this.cells.get(model, col, row, type, this.make);
-  }
 }
 
 /**
