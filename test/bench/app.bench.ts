@@ -1,8 +1,10 @@
 // Browser figures for the grader's app (issue 6) in the system Chromium through Playwright: first grid paint of a
 // 1,000 x 200 course from IndexedDB, keystroke to updated course total (p50/p95), frames while scrolling the
-// 2,000 x 300 course straight down and diagonally. Starts its own servers on loopback with a temp store.
+// 2,000 x 300 course straight down and diagonally (by script, one step per frame, and by the wheel, counted by
+// Chrome's frame reporter). Starts its own servers on loopback with a temp store.
 import { type ConsoleMessage } from 'playwright-core';
 import { benchCourse, signInAndOpen, startGraderBench } from './grader-bench.ts';
+import { frameAccount } from './frame-reporter.ts';
 import { keystrokes } from './regrade-page.js';
 import { percentile, report } from './util.ts';
 
@@ -59,7 +61,7 @@ export async function run(): Promise<void> {
       Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     const scroll = async (diagonal: boolean): Promise<number[]> =>
       (await page.evaluate(async (diagonal) => {
-        const sc = document.querySelector('[data-testid="grader-grid"]')!.parentElement as HTMLElement;
+        const sc = document.querySelector('[data-grid-scroller]') as HTMLElement;
         sc.scrollTop = 0;
         sc.scrollLeft = 0;
         for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(() => r(null)));
@@ -94,6 +96,23 @@ export async function run(): Promise<void> {
       report(`scroll 2,000 x 300 ${name}, frame time p95`, percentile(sorted, 95), 1000 / 60);
       const per = (s: number) => ((s * 1000) / frames.length).toFixed(1);
       console.log(`  frames over 25 ms: ${long} of ${frames.length}; main thread per frame: script ${per(cost.script)} ms, style ${per(cost.style)} ms, layout ${per(cost.layout)} ms`);
+    }
+    // The same course scrolled by the wheel, as a person does (input events, not scrollTop set by script): 12,000 px
+    // down at 4,000 px/s, then down and right; Chrome's frame reporter says which frames it dropped.
+    const box = await page.getByTestId('grader-grid').evaluate((g) => {
+      const r = g.closest('[data-grid-scroller]')!.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+    });
+    for (const [name, dx] of [['vertical', 0], ['diagonal', 4000]] as const) {
+      await page.evaluate(() => {
+        const sc = document.querySelector('[data-grid-scroller]')!;
+        sc.scrollTop = 0;
+        sc.scrollLeft = 0;
+      });
+      await browser.startTracing(page, { categories: ['benchmark', 'cc'] });
+      await cdp.send('Input.synthesizeScrollGesture', { x: box.x, y: box.y, yDistance: -12_000, xDistance: -dx, speed: 4000, gestureSourceType: 'mouse' });
+      const f = frameAccount((await browser.stopTracing()).toString());
+      console.log(`wheel scroll 2,000 x 300 ${name}: frames dropped ${f.dropped} of ${f.frames} (Chrome's frame reporter), drawn with content missing ${f.checkerboarded}`);
     }
     console.log('  (headless Chromium, software rendering, on this shared 2-core machine: a tablet GPU rasterises and composites differently)');
     await ctx.close();

@@ -118,7 +118,7 @@ export const keystrokes = async () => {
   let id = null;
   const totals = {};
   const tried = new Set();
-  const scroller = grid.parentElement;
+  const scroller = grid.closest('[data-grid-scroller]');
   for (let tries = 0; !id && tries < 40; ) {
     const fresh = editable().filter((c) => !tried.has(c));
     if (!fresh.length) {
