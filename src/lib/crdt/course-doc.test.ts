@@ -8,6 +8,8 @@ import { ValidationError } from '../domain/shared/errors.ts';
 import { Gradebook } from '../domain/gradebook/index.ts';
 import { applyCommand, commandCapabilities, type Command, type CommandContext } from './commands.ts';
 import {
+  BaseBuilder,
+  BaseCells,
   COURSE_SCHEMA_VERSION,
   courseJsonToDoc,
   docToCourseJson,
@@ -16,6 +18,8 @@ import {
   migrateCourseDoc,
   readCell,
   type Actor,
+  type BaseSnapshot,
+  type PackedCell,
 } from './course-doc.ts';
 import { makeCourse } from './fixtures.ts';
 
@@ -293,5 +297,35 @@ describe('conflicts', () => {
     sync(a, b);
     expect(listConflicts(a)).toEqual([]);
     expect(readCell(a, 'i0', 'u0').record).toMatchObject({ grade: { raw: 2 }, feedback: 'x' });
+  });
+});
+
+describe('base cells', () => {
+  // every kind of stored cell: none, a plain raw grade, an origin-tagged raw grade, packed cells (other fields, an
+  // open conflict); columns as a base snapshot stores them
+  const od = ['devA#0', 'devB#1'];
+  const conflict: PackedCell = { r: { grade: { raw: 4 } }, p: { grade: [[{ raw: 4 }, 'devA#0', 3], [{ raw: 6 }, 'devB#1', 2]] } };
+  const other: PackedCell = { r: { grade: { raw: 7.25 }, feedback: 'Good' } };
+  const g: BaseSnapshot['g'] = [
+    [null, 12.5, [8.75, 1, 42], other],
+    [conflict, null, 3, [0.1, 0, 7]],
+  ];
+  const base: BaseSnapshot = { v: 1, settings: {} as BaseSnapshot['settings'], categories: [], items: [], gu: ['u1', 'u2', 'u3', 'u4'], gi: ['a', 'b'], g, od };
+
+  it('reads back every cell as stored, unpacked as before, and hands a re-base the same columns', () => {
+    const cells = new BaseCells(structuredClone(base));
+    expect(cells.wireColumns()).toEqual(g);
+    expect(cells.at('a', 'u1')).toBeUndefined();
+    expect(cells.at('a', 'u2')).toEqual({ r: { grade: { raw: 12.5 } } });
+    expect(cells.at('a', 'u3')).toEqual({ r: { grade: { raw: 8.75 } }, p: { grade: [[{ raw: 8.75 }, 'devB#1', 42]] } });
+    expect(cells.get('a\u0000u4')).toEqual(other);
+    expect(cells.has('b\u0000u2')).toBe(false);
+    expect(cells.at('b', 'u4')).toEqual({ r: { grade: { raw: 0.1 } }, p: { grade: [[{ raw: 0.1 }, 'devA#0', 7]] } });
+    expect(cells.at('x', 'u1')).toBeUndefined();
+    expect([...cells.withCandidates()]).toEqual([['b\u0000u1', conflict]]);
+    expect([...cells].map(([k]) => k)).toEqual(['a\u0000u2', 'a\u0000u3', 'a\u0000u4', 'b\u0000u1', 'b\u0000u3', 'b\u0000u4']);
+    const rebuilt = new BaseBuilder({ settings: base.settings, categories: [], items: [] }, cells).finish();
+    expect(rebuilt.g).toEqual(g);
+    expect(rebuilt.od).toEqual(od);
   });
 });

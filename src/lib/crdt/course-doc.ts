@@ -275,27 +275,100 @@ export function requireEpoch(doc: Y.Doc): Epoch {
   return e;
 }
 
-/** Read access to the cells of a base without unpacking them all (a 600k-cell base stays one array per column). */
+/** One cell of a base as stored (see `BaseSnapshot.g`). */
+type WireCell = BaseSnapshot['g'][number][number];
+
+/** A base without its grade columns: what is kept once `BaseCells` holds the cells. */
+export type BaseHead = Omit<BaseSnapshot, 'g'>;
+
+/**
+ * The cells of a base, held compactly and read without unpacking them all. A parsed base holds its grades as
+ * JavaScript arrays of mixed values, where every fractional grade is a boxed number: a 2,000 x 300 course kept
+ * ~550,000 small objects alive for as long as its epoch lasted, and each of them was marked again by every full
+ * garbage collection (pauses of 15-20 ms on a tablet-class CPU, each one a dropped frame while scrolling). Here a
+ * column is a Float64Array of raw grades; origin-tagged cells (`[raw, device, counter]`, the common case after a
+ * re-base) are two more typed arrays, and only packed cells (several fields or candidates) are objects.
+ */
 export class BaseCells {
+  readonly gi: readonly string[];
+  readonly gu: readonly string[];
+  readonly od: readonly string[];
   private readonly cols = new Map<string, number>();
   private readonly rows = new Map<string, number>();
-  constructor(readonly base: BaseSnapshot) {
+  /** Per column, by user index: the raw grade of a plain or origin-tagged cell; NaN for none or a packed cell. */
+  private readonly raw: Float64Array[] = [];
+  /** Per column, for origin-tagged cells: the origin device's index (-1: not tagged) and the counter. */
+  private readonly origin: (Int32Array | null)[] = [];
+  private readonly counter: (Float64Array | null)[] = [];
+  /** Per column: packed cells by user index (few), or null. */
+  private readonly packed: (Map<number, PackedCell> | null)[] = [];
+
+  constructor(base: BaseSnapshot) {
+    this.gi = base.gi;
+    this.gu = base.gu;
+    this.od = base.od ?? [];
     base.gi.forEach((item, i) => this.cols.set(item, i));
     base.gu.forEach((user, i) => this.rows.set(user, i));
-  }
-  private unpack(v: BaseSnapshot['g'][number][number] | undefined): PackedCell | undefined {
-    if (v === null || v === undefined) return undefined;
-    if (typeof v === 'number') return { r: { grade: { raw: v } } };
-    if (Array.isArray(v)) {
-      const grade = { raw: v[0] };
-      return { r: { grade }, p: { grade: [[grade, this.base.od?.[v[1]] ?? '@', v[2]]] } };
+    for (const col of base.g) {
+      const raw = new Float64Array(col.length).fill(NaN);
+      let origin: Int32Array | null = null;
+      let counter: Float64Array | null = null;
+      let packed: Map<number, PackedCell> | null = null;
+      for (let r = 0; r < col.length; r++) {
+        const v = col[r];
+        if (v === null || v === undefined) continue;
+        if (typeof v === 'number') raw[r] = v;
+        else if (Array.isArray(v)) {
+          if (!origin) {
+            origin = new Int32Array(col.length).fill(-1);
+            counter = new Float64Array(col.length);
+          }
+          raw[r] = v[0];
+          origin[r] = v[1];
+          counter![r] = v[2];
+        } else (packed ??= new Map()).set(r, v);
+      }
+      this.raw.push(raw);
+      this.origin.push(origin);
+      this.counter.push(counter);
+      this.packed.push(packed);
     }
-    return v;
+  }
+
+  /** How many user slots column `c` has. */
+  columnLength(c: number): number {
+    return this.raw[c]?.length ?? 0;
+  }
+
+  /** Column `c`, user index `r`, as stored in a base snapshot (null: no grade). */
+  cell(c: number, r: number): WireCell {
+    const p = this.packed[c]?.get(r);
+    if (p) return p;
+    const raw = this.raw[c]?.[r];
+    if (raw === undefined || Number.isNaN(raw)) return null;
+    const o = this.origin[c]?.[r] ?? -1;
+    return o >= 0 ? [raw, o, this.counter[c]![r]!] : raw;
+  }
+
+  /** The grade columns as a base snapshot stores them (a re-base starts from them). */
+  wireColumns(): BaseSnapshot['g'] {
+    return this.raw.map((col, c) => Array.from({ length: col.length }, (_, r) => this.cell(c, r)));
+  }
+
+  private unpack(c: number, r: number): PackedCell | undefined {
+    const p = this.packed[c]?.get(r);
+    if (p) return p;
+    const raw = this.raw[c]?.[r];
+    if (raw === undefined || Number.isNaN(raw)) return undefined;
+    const o = this.origin[c]?.[r] ?? -1;
+    if (o < 0) return { r: { grade: { raw } } };
+    const grade = { raw };
+    return { r: { grade }, p: { grade: [[grade, this.od[o] ?? '@', this.counter[c]![r]!]] } };
   }
   at(item: string, user: string): PackedCell | undefined {
     const c = this.cols.get(item);
     const r = this.rows.get(user);
-    return c === undefined || r === undefined ? undefined : this.unpack(this.base.g[c]![r]);
+    return c === undefined || r === undefined ? undefined : this.unpack(c, r);
   }
   /** By `item\0user` key. */
   get(key: string): PackedCell | undefined {
@@ -307,44 +380,32 @@ export class BaseCells {
   }
   /** Cells stored with several candidates for some field (open conflicts carried by a re-base). */
   *withCandidates(): IterableIterator<[string, PackedCell]> {
-    const { gi, gu, g } = this.base;
-    for (let c = 0; c < gi.length; c++) {
-      const col = g[c]!;
-      for (let r = 0; r < col.length; r++) {
-        const v = col[r];
-        if (
-          v &&
-          typeof v === 'object' &&
-          !Array.isArray(v) &&
-          v.p &&
-          Object.values(v.p).some((ps) => ps && ps.length > 1)
-        )
-          yield [gi[c]! + SEP + gu[r]!, v];
-      }
-    }
+    for (let c = 0; c < this.gi.length; c++)
+      for (const [r, v] of this.packed[c] ?? [])
+        if (v.p && Object.values(v.p).some((ps) => ps && ps.length > 1)) yield [this.gi[c]! + SEP + this.gu[r]!, v];
   }
 
   *[Symbol.iterator](): IterableIterator<[string, PackedCell]> {
-    const { gi, gu, g } = this.base;
-    for (let c = 0; c < gi.length; c++) {
-      const col = g[c]!;
-      for (let r = 0; r < col.length; r++) {
-        const v = this.unpack(col[r]);
-        if (v) yield [gi[c]! + SEP + gu[r]!, v];
+    for (let c = 0; c < this.gi.length; c++) {
+      const n = this.columnLength(c);
+      for (let r = 0; r < n; r++) {
+        const v = this.unpack(c, r);
+        if (v) yield [this.gi[c]! + SEP + this.gu[r]!, v];
       }
     }
   }
 }
 
-const baseCache = new WeakMap<Y.Map<unknown>, { text: string; base: BaseSnapshot; cells: BaseCells }>();
+const baseCache = new WeakMap<Y.Map<unknown>, { text: string; base: BaseHead; cells: BaseCells }>();
 
 /** The parsed base of an epoch (cached: the base string never changes). `cells` looks up `item\0user` keys. */
-export function epochBase(e: Epoch): { base: BaseSnapshot; cells: BaseCells } {
+export function epochBase(e: Epoch): { base: BaseHead; cells: BaseCells } {
   const text = e.map.get('base') as string;
   const hit = baseCache.get(e.map);
   if (hit && hit.text === text) return hit;
-  const base = JSON.parse(text) as BaseSnapshot;
-  const out = { text, base, cells: new BaseCells(base) };
+  const { g, ...head } = JSON.parse(text) as BaseSnapshot;
+  // the parsed columns are dropped once the cells are copied into typed arrays
+  const out = { text, base: head, cells: new BaseCells({ ...head, g }) };
   baseCache.set(e.map, out);
   return out;
 }
@@ -520,11 +581,11 @@ export class BaseBuilder {
 
   constructor(
     private readonly setup: BaseSetup,
-    from?: BaseSnapshot,
+    from?: BaseSnapshot | BaseCells,
   ) {
     this.gu = from ? from.gu.slice() : [];
     this.gi = from ? from.gi.slice() : [];
-    this.g = from ? from.g.map((col) => col.slice()) : [];
+    this.g = !from ? [] : from instanceof BaseCells ? from.wireColumns() : from.g.map((col) => col.slice());
     this.od = from?.od ? from.od.slice() : [];
     this.gu.forEach((u, i) => this.uIndex.set(u, i));
     this.gi.forEach((it, i) => this.iIndex.set(it, i));
@@ -826,7 +887,7 @@ export function docToCourseJson(doc: Y.Doc): CourseJson {
 
 /** Builds a CourseJson from a base, setup rows and the slots of each cell (consumes `bySlots`). */
 export function assembleCourse(
-  base: BaseSnapshot,
+  base: BaseHead,
   cells: BaseCells,
   setup: Setup,
   bySlots: Map<string, GradeSlot[]>,
@@ -837,9 +898,9 @@ export function assembleCourse(
   const grades: CourseGrade[] = [];
   base.gi.forEach((item, col) => {
     if (!targets.has(item)) return;
-    const column = base.g[col]!;
-    for (let u = 0; u < column.length; u++) {
-      const v = column[u];
+    const n = cells.columnLength(col);
+    for (let u = 0; u < n; u++) {
+      const v = cells.cell(col, u);
       if (v === null || v === undefined) continue;
       const user = base.gu[u]!;
       const key = item + SEP + user;

@@ -14,6 +14,7 @@ import {
   epochBase,
   requireEpoch,
   setupFromRows,
+  type BaseHead,
   type BaseSnapshot,
   type HistoryEntry,
   type SetupRows,
@@ -52,7 +53,7 @@ export function listHistory(
   });
 }
 
-function rowsFromBase(base: BaseSnapshot): SetupRows {
+function rowsFromBase(base: BaseHead): SetupRows {
   return {
     settings: { ...base.settings } as Record<string, unknown>,
     categories: new Map(base.categories.map((c) => [c.id, { ...c } as Record<string, unknown>])),
@@ -62,7 +63,7 @@ function rowsFromBase(base: BaseSnapshot): SetupRows {
 }
 
 function replay(
-  base: BaseSnapshot,
+  base: BaseHead,
   cells: BaseCells,
   entries: readonly HistoryEntry[],
   time: number,

@@ -71,7 +71,7 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
       { at: 'doc', message: 'updates are still pending (received out of order); re-base after they arrive' },
     ]);
   const now = ctx.clock.now();
-  const { base: oldBase, cells } = epochBase(e);
+  const { cells } = epochBase(e);
   const bySlots = slotsByCell(e);
   // Origins keep the epoch they were written in: `device#n` (already tagged ones keep their tag).
   const rename = (dev: string) => (dev === '@' || dev.includes('#') ? dev : `${dev}#${e.n}`);
@@ -103,7 +103,7 @@ export function rebaseCourseDoc(doc: Y.Doc, ctx: { actor: Actor; clock: Clock })
       items: [...rows.items.values()] as never,
       users: [...rows.users.values()] as never,
     },
-    oldBase,
+    cells,
   );
   for (const [key, slots] of bySlots) {
     const [item, user] = key.split(SEP) as [string, string];
