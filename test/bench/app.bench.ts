@@ -128,25 +128,27 @@ export async function run(): Promise<void> {
       const refPer = (s: number) => ((s * 1000) / refFrames.length).toFixed(1);
       console.log(`  reference page, same scroll, same minutes: p95 ${percentile(refSorted, 95).toFixed(1)} ms, frames over 25 ms: ${over(refFrames)} of ${refFrames.length}; main thread per frame: script ${refPer(refCost.script)} ms, style ${refPer(refCost.style)} ms, layout ${refPer(refCost.layout)} ms`);
     }
-    await refCtx.close();
-    await page.bringToFront();
     // The same course scrolled by the wheel, as a person does (input events, not scrollTop set by script): 12,000 px
     // down at 4,000 px/s, then down and right; Chrome's frame reporter says which frames it dropped.
-    const box = await page.getByTestId('grader-grid').evaluate((g) => {
-      const r = g.closest('[data-grid-scroller]')!.getBoundingClientRect();
-      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-    });
-    for (const [name, dx] of [['vertical', 0], ['diagonal', 4000]] as const) {
-      await page.evaluate(() => {
-        const sc = document.querySelector('[data-grid-scroller]')!;
+    const wheel = async (on: Page, session: CDPSession, selector: string, dx: number) => {
+      await on.bringToFront();
+      const box = await on.evaluate((selector) => {
+        const sc = document.querySelector(selector)!;
         sc.scrollTop = 0;
         sc.scrollLeft = 0;
-      });
-      await browser.startTracing(page, { categories: ['benchmark', 'cc'] });
-      await cdp.send('Input.synthesizeScrollGesture', { x: box.x, y: box.y, yDistance: -12_000, xDistance: -dx, speed: 4000, gestureSourceType: 'mouse' });
-      const f = frameAccount((await browser.stopTracing()).toString());
-      console.log(`wheel scroll 2,000 x 300 ${name}: frames dropped ${f.dropped} of ${f.frames} (Chrome's frame reporter), drawn with content missing ${f.checkerboarded}`);
+        const r = sc.getBoundingClientRect();
+        return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      }, selector);
+      await browser.startTracing(on, { categories: ['benchmark', 'cc'] });
+      await session.send('Input.synthesizeScrollGesture', { x: box.x, y: box.y, yDistance: -12_000, xDistance: -dx, speed: 4000, gestureSourceType: 'mouse' });
+      return frameAccount((await browser.stopTracing()).toString());
+    };
+    for (const [name, dx] of [['vertical', 0], ['diagonal', 4000]] as const) {
+      const f = await wheel(page, cdp, '[data-grid-scroller]', dx);
+      const r = await wheel(ref, refCdp, '#sc', dx);
+      console.log(`wheel scroll 2,000 x 300 ${name}: frames dropped ${f.dropped} of ${f.frames} (Chrome's frame reporter), drawn with content missing ${f.checkerboarded}; reference page: dropped ${r.dropped} of ${r.frames}, missing content ${r.checkerboarded}`);
     }
+    await refCtx.close();
     console.log('  (headless Chromium, software rendering, on this shared 2-core machine: a tablet GPU rasterises and composites differently)');
     await ctx.close();
   } finally {
