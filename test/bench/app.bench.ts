@@ -59,9 +59,6 @@ export async function run(): Promise<void> {
     await page.getByTestId('grader-grid').waitFor({ timeout: 120_000 });
     const cdp = await ctx.newCDPSession(page);
     await cdp.send('Performance.enable');
-    const metricsOf = async (session: CDPSession): Promise<Record<string, number>> =>
-      Object.fromEntries((await session.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
-    const metrics = () => metricsOf(cdp);
     const scroll = async (on: Page, selector: string, diagonal: boolean): Promise<number[]> => {
       await on.bringToFront();
       return (await on.evaluate(
@@ -99,34 +96,35 @@ export async function run(): Promise<void> {
     await ref.goto(`${pathToFileURL(join(import.meta.dirname, 'scroll-reference.html')).href}#rows=2000&cols=${columns}`);
     await scroll(page, '[data-grid-scroller]', true); // warm-up: code paths compiled, caches filled
     await scroll(ref, '#sc', true);
-    const over = (frames: number[]) => frames.filter((f) => f > 1.5 * (1000 / 60)).length;
+    // frames of a page's scrolls and, from the CDP Performance domain, its main thread's time in them
+    interface Tally { frames: number[]; script: number; style: number; layout: number }
+    const scrollInto = async (t: Tally, on: Page, session: CDPSession, selector: string, diagonal: boolean) => {
+      const metrics = async () => Object.fromEntries((await session.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+      const a = await metrics();
+      t.frames.push(...(await scroll(on, selector, diagonal)));
+      const b = await metrics();
+      t.script += b.ScriptDuration! - a.ScriptDuration!;
+      t.style += b.RecalcStyleDuration! - a.RecalcStyleDuration!;
+      t.layout += b.LayoutDuration! - a.LayoutDuration!;
+    };
+    const summary = (t: Tally) => {
+      const per = (s: number) => ((s * 1000) / t.frames.length).toFixed(1);
+      const over = t.frames.filter((f) => f > 1.5 * (1000 / 60)).length;
+      return `frames over 25 ms: ${over} of ${t.frames.length}; main thread per frame: script ${per(t.script)} ms, style ${per(t.style)} ms, layout ${per(t.layout)} ms`;
+    };
     for (const [name, diagonal] of [['vertical', false], ['diagonal', true]] as const) {
-      const frames: number[] = [];
-      const refFrames: number[] = [];
-      const cost = { script: 0, style: 0, layout: 0 };
-      const refCost = { script: 0, style: 0, layout: 0 };
+      const app: Tally = { frames: [], script: 0, style: 0, layout: 0 };
+      const reference: Tally = { frames: [], script: 0, style: 0, layout: 0 };
       for (let run = 0; run < 2; run++) {
-        const a = await metrics();
-        frames.push(...(await scroll(page, '[data-grid-scroller]', diagonal)));
-        const b = await metrics();
-        cost.script += b.ScriptDuration! - a.ScriptDuration!;
-        cost.style += b.RecalcStyleDuration! - a.RecalcStyleDuration!;
-        cost.layout += b.LayoutDuration! - a.LayoutDuration!;
-        const c = await metricsOf(refCdp);
-        refFrames.push(...(await scroll(ref, '#sc', diagonal)));
-        const d = await metricsOf(refCdp);
-        refCost.script += d.ScriptDuration! - c.ScriptDuration!;
-        refCost.style += d.RecalcStyleDuration! - c.RecalcStyleDuration!;
-        refCost.layout += d.LayoutDuration! - c.LayoutDuration!;
+        await scrollInto(app, page, cdp, '[data-grid-scroller]', diagonal);
+        await scrollInto(reference, ref, refCdp, '#sc', diagonal);
       }
-      const sorted = [...frames].sort((x, y) => x - y);
+      const sorted = [...app.frames].sort((x, y) => x - y);
       report(`scroll 2,000 x 300 ${name}, frame time p50`, percentile(sorted, 50), 1000 / 60);
       report(`scroll 2,000 x 300 ${name}, frame time p95`, percentile(sorted, 95), 1000 / 60);
-      const per = (s: number) => ((s * 1000) / frames.length).toFixed(1);
-      console.log(`  frames over 25 ms: ${over(frames)} of ${frames.length}; main thread per frame: script ${per(cost.script)} ms, style ${per(cost.style)} ms, layout ${per(cost.layout)} ms`);
-      const refSorted = [...refFrames].sort((x, y) => x - y);
-      const refPer = (s: number) => ((s * 1000) / refFrames.length).toFixed(1);
-      console.log(`  reference page, same scroll, same minutes: p95 ${percentile(refSorted, 95).toFixed(1)} ms, frames over 25 ms: ${over(refFrames)} of ${refFrames.length}; main thread per frame: script ${refPer(refCost.script)} ms, style ${refPer(refCost.style)} ms, layout ${refPer(refCost.layout)} ms`);
+      console.log(`  ${summary(app)}`);
+      const refSorted = [...reference.frames].sort((x, y) => x - y);
+      console.log(`  reference page, same scroll, same minutes: p95 ${percentile(refSorted, 95).toFixed(1)} ms, ${summary(reference)}`);
     }
     // The same course scrolled by the wheel, as a person does (input events, not scrollTop set by script): 12,000 px
     // down at 4,000 px/s, then down and right; Chrome's frame reporter says which frames it dropped.
