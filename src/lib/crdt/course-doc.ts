@@ -356,14 +356,14 @@ export class BaseCells {
   }
 
   private unpack(c: number, r: number): PackedCell | undefined {
-    const p = this.packed[c]?.get(r);
-    if (p) return p;
-    const raw = this.raw[c]?.[r];
-    if (raw === undefined || Number.isNaN(raw)) return undefined;
-    const o = this.origin[c]?.[r] ?? -1;
-    if (o < 0) return { r: { grade: { raw } } };
-    const grade = { raw };
-    return { r: { grade }, p: { grade: [[grade, this.od[o] ?? '@', this.counter[c]![r]!]] } };
+    const v = this.cell(c, r);
+    if (v === null) return undefined;
+    if (typeof v === 'number') return { r: { grade: { raw: v } } };
+    if (Array.isArray(v)) {
+      const grade = { raw: v[0] };
+      return { r: { grade }, p: { grade: [[grade, this.od[v[1]] ?? '@', v[2]]] } };
+    }
+    return v;
   }
   at(item: string, user: string): PackedCell | undefined {
     const c = this.cols.get(item);
