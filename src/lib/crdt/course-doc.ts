@@ -285,7 +285,7 @@ export type BaseHead = Omit<BaseSnapshot, 'g'>;
  * The cells of a base, held compactly and read without unpacking them all. A parsed base holds its grades as
  * JavaScript arrays of mixed values, where every fractional grade is a boxed number: a 2,000 x 300 course kept
  * ~550,000 small objects alive for as long as its epoch lasted, and each of them was marked again by every full
- * garbage collection (pauses of 15-20 ms on a tablet-class CPU, each one a dropped frame while scrolling). Here a
+ * garbage collection (pauses of 15-20 ms on a 2-core machine, each one a dropped frame while scrolling). Here a
  * column is a Float64Array of raw grades; origin-tagged cells (`[raw, device, counter]`, the common case after a
  * re-base) are two more typed arrays, and only packed cells (several fields or candidates) are objects.
  */
