@@ -581,12 +581,12 @@ export class BaseBuilder {
 
   constructor(
     private readonly setup: BaseSetup,
-    from?: BaseSnapshot | BaseCells,
+    from?: BaseCells,
   ) {
     this.gu = from ? from.gu.slice() : [];
     this.gi = from ? from.gi.slice() : [];
-    this.g = !from ? [] : from instanceof BaseCells ? from.wireColumns() : from.g.map((col) => col.slice());
-    this.od = from?.od ? from.od.slice() : [];
+    this.g = from ? from.wireColumns() : [];
+    this.od = from ? from.od.slice() : [];
     this.gu.forEach((u, i) => this.uIndex.set(u, i));
     this.gi.forEach((it, i) => this.iIndex.set(it, i));
     this.od.forEach((d, i) => this.odIndex.set(d, i));
@@ -881,13 +881,11 @@ export function readSetup(e: Epoch): Setup {
  */
 export function docToCourseJson(doc: Y.Doc): CourseJson {
   const e = requireEpoch(doc);
-  const { base, cells } = epochBase(e);
-  return assembleCourse(base, cells, readSetup(e), slotsByCell(e));
+  return assembleCourse(epochBase(e).cells, readSetup(e), slotsByCell(e));
 }
 
-/** Builds a CourseJson from a base, setup rows and the slots of each cell (consumes `bySlots`). */
+/** Builds a CourseJson from a base's cells, setup rows and the slots of each cell (consumes `bySlots`). */
 export function assembleCourse(
-  base: BaseHead,
   cells: BaseCells,
   setup: Setup,
   bySlots: Map<string, GradeSlot[]>,
@@ -896,13 +894,13 @@ export function assembleCourse(
   for (const c of setup.categories) targets.add(c.id);
   for (const it of setup.items) targets.add(it.id);
   const grades: CourseGrade[] = [];
-  base.gi.forEach((item, col) => {
+  cells.gi.forEach((item, col) => {
     if (!targets.has(item)) return;
     const n = cells.columnLength(col);
     for (let u = 0; u < n; u++) {
       const v = cells.cell(col, u);
-      if (v === null || v === undefined) continue;
-      const user = base.gu[u]!;
+      if (v === null) continue;
+      const user = cells.gu[u]!;
       const key = item + SEP + user;
       const slots = bySlots.get(key);
       if (slots) {

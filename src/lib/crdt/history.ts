@@ -104,7 +104,7 @@ function replay(
     if (list) list.push(slot);
     else bySlots.set(cell, [slot]);
   }
-  return assembleCourse(base, cells, setupFromRows(rows), bySlots);
+  return assembleCourse(cells, setupFromRows(rows), bySlots);
 }
 
 /**
